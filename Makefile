@@ -1,0 +1,45 @@
+# snnhw: `make example` sets everything up and runs the bundled example end to
+# end; `make test` runs the test suite. Both create .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+OUT    := build/example
+MODEL  := examples/mnist_small.onnx
+DATA   := examples/mnist_sample.npz
+BITS   ?= 8
+STEPS  ?= 32
+IMAGES ?= 20
+
+.PHONY: setup example test test-fast sim lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+# The bundled example: inspect, evaluate (ANN / float SNN / 8-bit SNN against
+# time step), generate the RTL, and prove it bit-exact in cocotb + Verilator.
+example: $(STAMP)
+	mkdir -p $(OUT)
+	$(BIN)/snnhw inspect $(MODEL)
+	$(BIN)/snnhw evaluate $(MODEL) --data $(DATA) --timesteps 100 --bits $(BITS) \
+	    --json $(OUT)/evaluate.json --plot $(OUT)/accuracy.png
+	$(BIN)/snnhw generate $(MODEL) --bits $(BITS) --calib $(DATA) --timesteps $(STEPS) \
+	    --test-data $(DATA) -o $(OUT)/hw
+	$(BIN)/snnhw sim $(OUT)/hw --images $(IMAGES)
+
+# RTL verification of a generated build directory (default: the example's).
+sim: $(STAMP)
+	@test -d $(OUT)/hw || $(BIN)/snnhw generate $(MODEL) --bits $(BITS) --calib $(DATA) \
+	    --timesteps $(STEPS) --test-data $(DATA) -o $(OUT)/hw
+	$(BIN)/snnhw sim $(OUT)/hw --images $(IMAGES)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --durations=15
+
+clean:
+	rm -rf build sim_build .pytest_cache .hypothesis

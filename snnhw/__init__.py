@@ -1,0 +1,2 @@
+"""snnhw: ONNX CNN -> bit-exact spiking accelerator."""
+__version__ = "0.1.0"

@@ -1,0 +1,191 @@
+"""The ``snnhw`` command line (click). Each command is a thin layer over the library."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from snnhw import __version__
+from snnhw.errors import OptionError, SnnhwError
+from snnhw.frontend.quantize import MAX_BITS, MIN_BITS
+
+RESETS = click.Choice(["subtract", "zero"])
+
+
+def _fail(msg: str) -> None:
+    click.echo(f"snnhw: error: {msg}", err=True)
+    sys.exit(2)
+
+
+class _Group(click.Group):
+    """Turns every SnnhwError into a one-line message and exit status 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SnnhwError as exc:
+            _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+def _check_bits(ctx, param, value):
+    if value is not None and not MIN_BITS <= value <= MAX_BITS:
+        raise OptionError(f"--bits must be in {MIN_BITS}..{MAX_BITS}, got {value}")
+    return value
+
+
+def _check_percentile(ctx, param, value):
+    if value is not None and not 0 < value <= 100:
+        raise OptionError(f"--percentile must be in (0, 100], got {value}")
+    return value
+
+
+def _check_positive(ctx, param, value):
+    if value is not None and value < 1:
+        raise OptionError(f"--{param.name.replace('_', '-')} must be at least 1, got {value}")
+    return value
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="snnhw")
+def main():
+    """snnhw: compile a trained CNN (ONNX) into a bit-exact spiking accelerator."""
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+def inspect(model):
+    """Layers, shapes, parameters and MACs per image of MODEL (after canonical passes)."""
+    from snnhw.pipeline import import_model, layer_table
+
+    net = import_model(model)
+    rows = layer_table(net)
+    click.echo(f"{model}: input {net.input_shape}, {len(rows)} layers"
+               + (" (softmax output removed: the SNN reads out potentials)" if net.softmax else ""))
+    click.echo(f"{'layer':<28} {'type':<14} {'in':<16} {'out':<16} {'params':>10} {'MACs':>12}")
+    for r in rows:
+        click.echo(f"{r['name'][:28]:<28} {r['type']:<14} {str(r['in_shape']):<16} {str(r['out_shape']):<16} "
+                   f"{r['params']:>10,} {r['macs']:>12,}")
+    click.echo(f"{'total':<76} {sum(r['params'] for r in rows):>10,} {sum(r['macs'] for r in rows):>12,}")
+
+
+def _calibration(path, limit):
+    from snnhw.data import load_split
+
+    if path is None:
+        return None
+    x, _ = load_split(path, "train", limit)
+    return x
+
+
+def _common_compile_options(f):
+    f = click.option("--per-channel", is_flag=True, help="Per-output-channel λ and weight scales.")(f)
+    f = click.option("--v-init", type=click.Choice(["zero", "half"]), default="zero", show_default=True,
+                     help="Initial membrane potential (half = θ/2, fewer steps to the same accuracy).")(f)
+    f = click.option("--reset", type=RESETS, default="subtract", show_default=True)(f)
+    f = click.option("--calib-size", type=int, default=2000, show_default=True, callback=_check_positive,
+                     help="Calibration images taken from x_train.")(f)
+    f = click.option("--percentile", type=float, default=99.9, show_default=True, callback=_check_percentile,
+                     help="Percentile of positive activations for λ (100 = max-norm).")(f)
+    f = click.option("--bits", type=int, default=8, show_default=True, callback=_check_bits,
+                     help=f"Signed weight width ({MIN_BITS}-{MAX_BITS}).")(f)
+    return f
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--calib", type=click.Path(dir_okay=False), help=".npz with x_train calibration images.")
+@_common_compile_options
+@click.option("--timesteps", type=int, default=1024, show_default=True, callback=_check_positive,
+              help="Largest number of time steps the output layer is sized for.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Output .snn.npz file.")
+def convert(model, calib, bits, percentile, calib_size, reset, v_init, per_channel, timesteps, output):
+    """Convert MODEL into a fixed-point SNN file (the format `generate` reads)."""
+    from snnhw.frontend.qformat import save_qnet
+    from snnhw.pipeline import compile_model
+
+    c = compile_model(model, _calibration(calib, calib_size), bits=bits, percentile=percentile,
+                      per_channel=per_channel, reset=reset, v_init=v_init, max_timesteps=timesteps,
+                      calib_where=str(calib))
+    save_qnet(c.qnet, output)
+    click.echo(f"normalization: {c.norm_method}")
+    _print_layers(c)
+    click.echo(f"wrote {output}")
+
+
+def _print_layers(c):
+    click.echo(f"{'layer':<28} {'lambda':>10} {'theta':>14} {'w err':>8} {'bias b':>6} {'mem b':>6}")
+    lam = {c.ann.layers[i].name: v for i, v in c.lambdas.items()}
+    for r in c.weight_report:
+        lv = lam.get(r["layer"])
+        ls = f"{lv:10.4g}" if isinstance(lv, float) else f"{'per-ch':>10}"
+        th = str(r["theta_min"]) if r["theta_min"] == r["theta_max"] else f"{r['theta_min']}..{r['theta_max']}"
+        click.echo(f"{r['layer'][:28]:<28} {ls} {th:>14} {100 * r['weight_rel_rms']:7.2f}% "
+                   f"{r['bias_bits']:>6} {r['mem_bits']:>6}")
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--data", type=click.Path(dir_okay=False), required=True,
+              help=".npz with x_test/y_test (and x_train for calibration).")
+@click.option("--calib", type=click.Path(dir_okay=False), help="Calibration .npz (default: DATA's x_train).")
+@click.option("--timesteps", "-T", type=int, default=300, show_default=True, callback=_check_positive)
+@_common_compile_options
+@click.option("--input", "input_mode", type=click.Choice(["analog", "poisson"]), default="analog",
+              show_default=True, help="Float SNN input coding.")
+@click.option("--norm", type=click.Choice(["percentile", "max", "none", "model"]), default="percentile",
+              show_default=True, help="max = --percentile 100; none = no normalization; model = data-free.")
+@click.option("--gate", type=click.Choice(["count", "ewma", "none"]), default="count", show_default=True,
+              help="Max-pool gate of the float SNN.")
+@click.option("--output-mode", type=click.Choice(["accumulate", "softmax"]), default="accumulate",
+              show_default=True, help="Float SNN output layer.")
+@click.option("--limit", type=int, default=None, callback=_check_positive, help="Evaluate the first N test images.")
+@click.option("--batch-size", type=int, default=250, show_default=True, callback=_check_positive)
+@click.option("--no-fixed", is_flag=True, help="Skip the fixed-point golden model.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write results as JSON.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write accuracy-vs-step PNG.")
+def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset, v_init, per_channel,
+             input_mode, norm, gate, output_mode, limit, batch_size, no_fixed, json_out, plot):
+    """Accuracy of ANN, float SNN and fixed-point SNN on DATA against time step."""
+    from snnhw.data import load_split, to_nchw
+    from snnhw.evaluate import evaluate as run_eval
+    from snnhw.evaluate import format_table, plot_accuracy, write_json
+    from snnhw.frontend.float_snn import SnnConfig
+    from snnhw.pipeline import compile_model, import_model
+
+    ann = import_model(model)
+    x, y = load_split(data, "test", limit)
+    if y is None:
+        raise OptionError(f"{data}: has no y_test labels to evaluate against")
+    x = to_nchw(x, ann.input_shape, str(data))
+    calib_x = None
+    if norm not in ("none", "model"):
+        calib_x = _calibration(calib or data, calib_size)
+    p = 100.0 if norm == "max" else percentile
+    c = compile_model(ann, calib_x, bits=bits, percentile=p, per_channel=per_channel, reset=reset,
+                      v_init=v_init, max_timesteps=max(timesteps, 1), calib_where=str(calib or data),
+                      quantized=not no_fixed)
+    if norm == "none":
+        from snnhw.frontend.normalize import normalize
+
+        c.normalized = normalize(ann, {i: 1.0 for i in c.lambdas})
+        c.norm_method = "none"
+    cfg = SnnConfig(reset=reset, input=input_mode, gate=gate, output=output_mode, v_init=v_init)
+    click.echo(f"{model}: {len(x)} images, T={timesteps}, normalization {c.norm_method}, reset {reset}, "
+               f"input {input_mode}" + ("" if no_fixed else f", {bits}-bit fixed point"), err=True)
+    res = run_eval(c, x, y, timesteps, cfg, run_fixed=not no_fixed and norm != "none", batch_size=batch_size)
+    click.echo(format_table(res))
+    for name, curve in (("float SNN", res.float_snn), ("fixed SNN", res.fixed_snn)):
+        if curve:
+            gap = 100 * (res.ann_accuracy - curve[-1])
+            click.echo(f"{name}: {100 * curve[-1]:.2f}% at T={timesteps} ({gap:+.2f} points below the ANN)")
+    if json_out:
+        write_json(res, json_out, dict(model=str(model), data=str(data)))
+        click.echo(f"wrote {json_out}")
+    if plot:
+        plot_accuracy(res, plot, title=f"{Path(model).name} on {len(x)} images of {Path(data).name}")
+        click.echo(f"wrote {plot}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Sliding-window arithmetic shared by every simulator: convolution and pooling.
+
+All functions work on NCHW batches and are vectorized over the batch. Pads are
+``(top, left, bottom, right)``, the order of ``ir.Conv.pads`` (and of ONNX's
+``[x1_begin, x2_begin, x1_end, x2_end]`` for 2-D).
+
+The float ANN executor, the float SNN and the integer golden model all use
+:func:`conv2d`, so one im2col implementation defines what a convolution is.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+# --------------------------------------------------------------------------
+# Geometry
+# --------------------------------------------------------------------------
+def output_hw(in_hw, kernel, stride, pads, ceil_mode: bool = False) -> tuple:
+    """Output (H, W) of a window op; ONNX's formula, floor unless ``ceil_mode``."""
+    out = []
+    for size, k, s, before, after in zip(in_hw, kernel, stride, pads[:2], pads[2:]):
+        span = size + before + after - k
+        if ceil_mode:
+            n = -(-span // s) + 1
+            # ONNX/PyTorch: the last window must start inside the input or left pad.
+            if (n - 1) * s >= size + before:
+                n -= 1
+        else:
+            n = span // s + 1
+        out.append(n)
+    return tuple(out)
+
+
+def same_pads(in_hw, kernel, stride, upper: bool = True) -> tuple:
+    """Pads of ONNX ``auto_pad=SAME_UPPER`` (odd extra at the end) or ``SAME_LOWER``."""
+    before, after = [], []
+    for size, k, s in zip(in_hw, kernel, stride):
+        total = max((-(-size // s) - 1) * s + k - size, 0)
+        small, large = total // 2, total - total // 2
+        before.append(small if upper else large)
+        after.append(large if upper else small)
+    return (before[0], before[1], after[0], after[1])
+
+
+# --------------------------------------------------------------------------
+# Windows
+# --------------------------------------------------------------------------
+def pad_nchw(x: np.ndarray, pads, value=0) -> np.ndarray:
+    """``x`` with ``pads = (top, left, bottom, right)`` of ``value`` around H and W."""
+    t, l, b, r = pads
+    if not (t or l or b or r):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), mode="constant", constant_values=value)
+
+
+def pool_windows(x: np.ndarray, kernel, stride, pads=(0, 0, 0, 0), pad_value=0) -> np.ndarray:
+    """Every window of ``x``: a read-only view of shape (N, C, Ho, Wo, kh, kw)."""
+    kh, kw = kernel
+    sh, sw = stride
+    xp = pad_nchw(x, pads, pad_value)
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))
+    return windows[:, :, ::sh, ::sw]
+
+
+def _lowest(dtype) -> object:
+    """The value a max-pool pads with: never selected."""
+    if np.issubdtype(dtype, np.floating):
+        return -np.inf
+    if dtype == np.bool_:
+        return False
+    return np.iinfo(dtype).min
+
+
+def max_pool2d(x: np.ndarray, kernel, stride, pads=(0, 0, 0, 0)) -> np.ndarray:
+    """Max pooling; padded positions never win (as in ONNX)."""
+    return pool_windows(x, kernel, stride, pads, _lowest(x.dtype)).max(axis=(4, 5))
+
+
+def avg_pool2d(x: np.ndarray, kernel, stride, pads=(0, 0, 0, 0)) -> np.ndarray:
+    """Average pooling with divisor kh*kw: zero padding counts (``ir.AvgPool``)."""
+    windows = pool_windows(x, kernel, stride, pads, 0)
+    return windows.sum(axis=(4, 5)) / x.dtype.type(kernel[0] * kernel[1])
+
+
+# --------------------------------------------------------------------------
+# Convolution
+# --------------------------------------------------------------------------
+def im2col(x: np.ndarray, kernel, stride, pads=(0, 0, 0, 0)) -> np.ndarray:
+    """Patches of ``x`` as rows: (N*Ho*Wo, C*kh*kw), column order (c, ky, kx)."""
+    windows = pool_windows(x, kernel, stride, pads, 0)  # (N, C, Ho, Wo, kh, kw)
+    n, c, ho, wo, kh, kw = windows.shape
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)
+
+
+def conv2d(x: np.ndarray, w: np.ndarray, stride=(1, 1), pads=(0, 0, 0, 0)) -> np.ndarray:
+    """Cross-correlation of ``x`` (N, C, H, W) with ``w`` (O, C, kh, kw), no bias.
+
+    Returns (N, O, Ho, Wo), computed by im2col and one matrix product in the
+    dtype of ``x`` (the weights are cast to it: integer inputs give exact
+    integer sums). A boolean ``x`` (spikes) is computed in the weights' dtype.
+    """
+    if x.dtype == np.bool_:
+        x = x.astype(w.dtype)
+    n, c, _, _ = x.shape
+    o, wc, kh, kw = w.shape
+    if wc != c:
+        raise ValueError(f"conv2d: input has {c} channels, weights expect {wc}")
+    ho, wo = output_hw(x.shape[2:], (kh, kw), stride, pads)
+    cols = im2col(x, (kh, kw), stride, pads)
+    out = cols @ w.reshape(o, c * kh * kw).T.astype(x.dtype, copy=False)
+    return np.ascontiguousarray(out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2))

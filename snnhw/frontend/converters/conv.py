@@ -1,0 +1,43 @@
+"""Conv -> ir.Conv (2-D, group 1, dilation 1, any kernel/stride/padding)."""
+from __future__ import annotations
+
+import numpy as np
+
+from snnhw import ir
+from .registry import register
+from .windows import check_no_dilation, window_output_hw, window_pads, window_stride
+
+
+@register("Conv")
+def convert_conv(ctx) -> list:
+    if ctx.activation_index != 0:
+        raise ctx.fail("the weights must be a constant (input 1), the activation input 0")
+    channels, height, width = ctx.feature_map_shape()
+    weight = ctx.weight(1, "weight")
+    if weight.ndim != 4:
+        raise ctx.fail(f"only 2-D convolutions are supported (weight has shape {weight.shape})")
+    group = ctx.attr("group", 1)
+    if group != 1:
+        raise ctx.fail(f"grouped/depthwise convolution (group={group}) is not supported")
+    check_no_dilation(ctx)
+    out_channels, in_channels, kh, kw = weight.shape
+    kernel_shape = ctx.attr("kernel_shape")
+    if kernel_shape is not None and tuple(kernel_shape) != (kh, kw):
+        raise ctx.fail(f"kernel_shape {list(kernel_shape)} disagrees with the weight's {kh}x{kw}")
+    if in_channels != channels:
+        raise ctx.fail(f"weight expects {in_channels} input channels, the input has {channels}")
+    if ctx.has_input(2):
+        bias = ctx.weight(2, "bias").reshape(-1)
+        if bias.shape != (out_channels,):
+            raise ctx.fail(f"bias has {bias.size} values for {out_channels} output channels")
+    else:
+        bias = np.zeros(out_channels, np.float32)
+    stride = window_stride(ctx)
+    pads = window_pads(ctx, (height, width), (kh, kw), stride)
+    out_hw = window_output_hw(ctx, (height, width), (kh, kw), stride, pads)
+    return [
+        ir.Conv(
+            ctx.name, weight, bias, stride=stride, pads=pads,
+            in_shape=(channels, height, width), out_shape=(out_channels, *out_hw),
+        )
+    ]

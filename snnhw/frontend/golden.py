@@ -1,0 +1,121 @@
+"""Integer golden model of the fixed-point SNN: the reference the RTL must equal.
+
+It implements docs/numeric_contract.md and nothing else. All state is int64;
+weighted sums go through BLAS in a float type that :func:`exact_dtype` proves
+exact for the layer's bound, then are converted back to integers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from snnhw.frontend.spike_ops import exact_dtype, fan_out_counts, gate_apply, gate_select, weighted_sum
+from snnhw.ir import ROLE_OUTPUT, QLayer, QNetwork
+
+
+@dataclass
+class GoldenResult:
+    potentials: np.ndarray  # (T, N, K) int64: output-layer potentials after every step
+    synops: np.ndarray  # (T, L) int64: synaptic operations per step and layer, summed over the batch
+    spikes: Optional[dict] = None  # layer index -> (T, N, *out_shape) uint8 output spikes
+
+    @property
+    def classes(self) -> np.ndarray:
+        """(T, N) class after every step; argmax ties go to the lowest index."""
+        return self.potentials.argmax(axis=-1)
+
+
+def channel_view(values: np.ndarray, shape) -> np.ndarray:
+    """Per-output-channel vector broadcastable against a (N, *shape) batch."""
+    return values.reshape((-1,) + (1,) * (len(shape) - 1))
+
+
+def initial_potential(qnet: QNetwork, layer: QLayer) -> np.ndarray:
+    if qnet.v_init == "half" and layer.role != ROLE_OUTPUT:
+        return layer.threshold >> 1
+    return np.zeros(layer.out_shape[0], dtype=np.int64)
+
+
+def synaptic_bound(layer: QLayer, max_input: int) -> int:
+    """Largest |weighted sum| one step can produce: proves the float path exact."""
+    if layer.kind == "avgpool":
+        return layer.kernel[0] * layer.kernel[1] * max_input
+    w = np.abs(layer.weight).reshape(layer.weight.shape[0], -1)
+    return int(w.sum(axis=1).max()) * max_input
+
+
+def integer_sum(layer: QLayer, s: np.ndarray, max_input: int) -> np.ndarray:
+    dtype = exact_dtype(synaptic_bound(layer, max_input))
+    return np.rint(weighted_sum(layer.kind, layer, s, dtype)).astype(np.int64)
+
+
+def check_range(layer: QLayer, v: np.ndarray) -> None:
+    lim = 1 << (layer.mem_bits - 1)
+    if v.size and (v.min() < -lim or v.max() >= lim):
+        raise OverflowError(
+            f"layer {layer.name}: membrane value outside its {layer.mem_bits}-bit range "
+            f"[{v.min()}, {v.max()}]: the compiler's width bound is wrong"
+        )
+
+
+def run_golden(qnet: QNetwork, images: np.ndarray, timesteps: int, record_spikes: bool = False) -> GoldenResult:
+    """Simulate ``images`` (uint8, (N, C, H, W)) for ``timesteps`` steps."""
+    if images.dtype != np.uint8:
+        raise TypeError("golden model input must be uint8 pixels")
+    n = images.shape[0]
+    layers = qnet.layers
+    membrane = {}
+    counters = {}
+    for i, layer in enumerate(layers):
+        if layer.is_neuron_layer:
+            v0 = channel_view(initial_potential(qnet, layer), layer.out_shape)
+            membrane[i] = np.broadcast_to(v0, (n, *layer.out_shape)).astype(np.int64)
+        elif layer.kind == "maxpool":
+            counters[i] = np.zeros((n, *layer.in_shape), dtype=np.int64)
+
+    first = layers[0]
+    current = integer_sum(first, images, 255) + channel_view(first.bias, first.out_shape)
+    fan_out = {i: fan_out_counts(l.kind, l, l.in_shape) for i, l in enumerate(layers)
+               if l.is_neuron_layer and not l.analog_input}
+
+    potentials = np.zeros((timesteps, n, qnet.num_classes), dtype=np.int64)
+    synops = np.zeros((timesteps, len(layers)), dtype=np.int64)
+    spikes = {i: np.zeros((timesteps, n, *l.out_shape), dtype=np.uint8)
+              for i, l in enumerate(layers) if l.role != ROLE_OUTPUT} if record_spikes else None
+
+    for t in range(timesteps):
+        s = None
+        for i, layer in enumerate(layers):
+            if layer.kind == "flatten":
+                s = s.reshape(n, -1)
+            elif layer.kind == "maxpool":
+                counters[i] += s
+                sel = gate_select(counters[i], layer.kernel, layer.stride, layer.pads)
+                s = gate_apply(s, sel, layer.kernel, layer.stride, layer.pads)
+            else:
+                v = membrane[i]
+                if layer.analog_input:
+                    v += current
+                else:
+                    synops[t, i] = int(s.reshape(n, -1).astype(np.int64) @ fan_out[i] @ np.ones(n, np.int64)) \
+                        if n else 0
+                    v += integer_sum(layer, s, 1)
+                    check_range(layer, v)
+                    v += channel_view(layer.bias, layer.out_shape)
+                check_range(layer, v)
+                if layer.role == ROLE_OUTPUT:
+                    potentials[t] = v.reshape(n, -1)
+                    continue
+                theta = channel_view(layer.threshold, layer.out_shape)
+                fired = v >= theta
+                if qnet.reset == "subtract":
+                    v -= np.where(fired, theta, 0)
+                else:
+                    v[fired] = 0
+                np.clip(v, layer.vmin, layer.vmax, out=v)
+                s = fired.astype(np.uint8)
+            if spikes is not None and i in spikes:
+                spikes[i][t] = s.reshape(n, *layer.out_shape)
+    return GoldenResult(potentials=potentials, synops=synops, spikes=spikes)

@@ -1,0 +1,78 @@
+"""Batched operations on spike maps that the float and integer simulators share.
+
+Every function is exact for integer-valued inputs as long as the results stay
+below 2**24 (float32) or 2**53 (float64): :func:`exact_dtype` picks the
+narrower type that is still exact, so BLAS can be used for integer sums.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from snnhw.frontend.conv import conv2d, pool_windows
+
+
+def exact_dtype(bound: float):
+    """Float dtype in which every integer of magnitude <= bound is exact."""
+    if bound < 2**24:
+        return np.float32
+    if bound < 2**53:
+        return np.float64
+    raise OverflowError(f"sum bound {bound:.3g} exceeds float64's exact integer range")
+
+
+def windows(x: np.ndarray, kernel, stride, pads, pad_value=0) -> np.ndarray:
+    """(N, C, H, W) -> (N, C, Ho, Wo, kh*kw), windows in row-major (ky, kx) order."""
+    v = pool_windows(x, kernel, stride, pads, pad_value)
+    return v.reshape(*v.shape[:4], kernel[0] * kernel[1])
+
+
+def weighted_sum(kind: str, layer, s: np.ndarray, dtype) -> np.ndarray:
+    """Synaptic input of a neuron layer for a batch of input maps ``s``.
+
+    ``layer`` needs ``weight`` (conv/dense), ``stride``/``pads`` (conv) or
+    ``kernel``/``stride``/``pads`` (avgpool, every synapse weighs 1).
+    """
+    n = s.shape[0]
+    if kind == "conv":
+        return conv2d(s.astype(dtype, copy=False), layer.weight.astype(dtype, copy=False), layer.stride, layer.pads)
+    if kind == "dense":
+        return s.reshape(n, -1).astype(dtype, copy=False) @ layer.weight.astype(dtype, copy=False).T
+    if kind == "avgpool":
+        return windows(s.astype(dtype, copy=False), layer.kernel, layer.stride, layer.pads).sum(axis=-1, dtype=dtype)
+    raise ValueError(f"not a neuron layer: {kind}")
+
+
+def gate_select(rate: np.ndarray, kernel, stride, pads) -> np.ndarray:
+    """Index (into the kh*kw window) of the input with the highest rate estimate.
+
+    Padded positions get rate -inf so they are never chosen; ties go to the
+    first position in row-major window order (``argmax`` returns the first).
+    """
+    r = windows(rate.astype(np.float64), kernel, stride, pads, pad_value=-np.inf)
+    return r.argmax(axis=-1)
+
+
+def gate_apply(s: np.ndarray, sel: np.ndarray, kernel, stride, pads) -> np.ndarray:
+    """Spikes of the selected input of every window: (N, C, Ho, Wo)."""
+    w = windows(s, kernel, stride, pads, pad_value=0)
+    return np.take_along_axis(w, sel[..., None], axis=-1)[..., 0]
+
+
+def fan_out_counts(kind: str, layer, in_shape) -> np.ndarray:
+    """Number of synapses each input neuron drives (for synaptic-operation counts)."""
+    if kind == "dense":
+        return np.full(int(np.prod(in_shape)), layer.weight.shape[0], dtype=np.int64)
+    # transpose of the layer's connectivity: count output neurons reading each input
+    if kind == "conv":
+        o, _, kh, kw = layer.weight.shape
+        kernel, stride, pads = (kh, kw), layer.stride, layer.pads
+        per_channel_out = o
+    else:  # avgpool: each input feeds only its own channel
+        kernel, stride, pads = layer.kernel, layer.stride, layer.pads
+        per_channel_out = 1
+    c, h, w = in_shape
+    idx = np.arange(h * w, dtype=np.float64).reshape(1, 1, h, w)
+    win = windows(np.broadcast_to(idx, (1, 1, h, w)), kernel, stride, pads, pad_value=-1)
+    flat = win.reshape(-1).astype(np.int64)
+    counts = np.bincount(flat[flat >= 0], minlength=h * w)
+    return np.tile(counts * per_channel_out, c)
