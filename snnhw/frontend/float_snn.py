@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from snnhw.frontend.spike_ops import gate_apply, gate_select, weighted_sum, windows
+from snnhw.frontend.spike_ops import gate, weighted_sum, window_sum, windows
 from snnhw.ir import AvgPool, Conv, Dense, Flatten, MaxPool, Network
 
 OPTIONS = dict(reset=("subtract", "zero"), input=("analog", "poisson"), gate=("count", "ewma", "none"),
@@ -83,7 +83,7 @@ def run_float_snn(net: Network, x: np.ndarray, timesteps: int, cfg: SnnConfig = 
                 v += analog_current
             elif isinstance(layer, AvgPool):
                 k = layer.kernel[0] * layer.kernel[1]
-                v += windows(s, layer.kernel, layer.stride, layer.pads).sum(axis=-1) / np.float32(k)
+                v += window_sum(s, layer.kernel, layer.stride, layer.pads, np.float32) / np.float32(k)
             else:
                 v += weighted_sum(_kind(layer), layer, s, np.float32) + _bias(layer)
             if i == last:
@@ -109,8 +109,7 @@ def _gate(layer: MaxPool, s: np.ndarray, rate: np.ndarray, cfg: SnnConfig) -> np
         rate += s
     else:
         rate += np.float32(cfg.ewma_alpha) * (s - rate)
-    sel = gate_select(rate, layer.kernel, layer.stride, layer.pads)
-    return gate_apply(s, sel, layer.kernel, layer.stride, layer.pads)
+    return gate(rate, s, layer.kernel, layer.stride, layer.pads)
 
 
 def _readout(v: np.ndarray, out_spikes: np.ndarray, cfg: SnnConfig, rng) -> np.ndarray:

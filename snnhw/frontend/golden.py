@@ -11,7 +11,7 @@ from typing import Optional
 
 import numpy as np
 
-from snnhw.frontend.spike_ops import exact_dtype, fan_out_counts, gate_apply, gate_select, weighted_sum
+from snnhw.frontend.spike_ops import exact_dtype, fan_out_counts, gate, weighted_sum
 from snnhw.ir import ROLE_OUTPUT, QLayer, QNetwork
 
 
@@ -92,15 +92,13 @@ def run_golden(qnet: QNetwork, images: np.ndarray, timesteps: int, record_spikes
                 s = s.reshape(n, -1)
             elif layer.kind == "maxpool":
                 counters[i] += s
-                sel = gate_select(counters[i], layer.kernel, layer.stride, layer.pads)
-                s = gate_apply(s, sel, layer.kernel, layer.stride, layer.pads)
+                s = gate(counters[i], s, layer.kernel, layer.stride, layer.pads)
             else:
                 v = membrane[i]
                 if layer.analog_input:
                     v += current
                 else:
-                    synops[t, i] = int(s.reshape(n, -1).astype(np.int64) @ fan_out[i] @ np.ones(n, np.int64)) \
-                        if n else 0
+                    synops[t, i] = s.reshape(n, -1).sum(axis=0, dtype=np.int64) @ fan_out[i]
                     v += integer_sum(layer, s, 1)
                     check_range(layer, v)
                     v += channel_view(layer.bias, layer.out_shape)

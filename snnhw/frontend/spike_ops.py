@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from snnhw.frontend.conv import conv2d, pool_windows
+from snnhw.frontend.conv import conv2d, pad_nchw, pool_windows
 
 
 def exact_dtype(bound: float):
@@ -38,24 +38,46 @@ def weighted_sum(kind: str, layer, s: np.ndarray, dtype) -> np.ndarray:
     if kind == "dense":
         return s.reshape(n, -1).astype(dtype, copy=False) @ layer.weight.astype(dtype, copy=False).T
     if kind == "avgpool":
-        return windows(s.astype(dtype, copy=False), layer.kernel, layer.stride, layer.pads).sum(axis=-1, dtype=dtype)
+        return window_sum(s, layer.kernel, layer.stride, layer.pads, dtype)
     raise ValueError(f"not a neuron layer: {kind}")
 
 
-def gate_select(rate: np.ndarray, kernel, stride, pads) -> np.ndarray:
-    """Index (into the kh*kw window) of the input with the highest rate estimate.
+def _offset_slices(x: np.ndarray, kernel, stride, pads, pad_value):
+    """Yield, in row-major (ky, kx) order, the (N, C, Ho, Wo) view of every window position."""
+    kh, kw = kernel
+    sh, sw = stride
+    xp = pad_nchw(x, pads, pad_value)
+    ho = (xp.shape[2] - kh) // sh + 1
+    wo = (xp.shape[3] - kw) // sw + 1
+    for ky in range(kh):
+        for kx in range(kw):
+            yield xp[:, :, ky:ky + sh * (ho - 1) + 1:sh, kx:kx + sw * (wo - 1) + 1:sw]
+
+
+def window_sum(x: np.ndarray, kernel, stride, pads, dtype) -> np.ndarray:
+    """Sum over every window (zero padding): average pooling without the division."""
+    total = None
+    for view in _offset_slices(x, kernel, stride, pads, 0):
+        total = view.astype(dtype) if total is None else total + view
+    return total
+
+
+def gate(rate: np.ndarray, s: np.ndarray, kernel, stride, pads) -> np.ndarray:
+    """Spiking max-pool: per window, the spike of the input with the highest rate estimate.
 
     Padded positions get rate -inf so they are never chosen; ties go to the
-    first position in row-major window order (``argmax`` returns the first).
+    first position in row-major window order (strict ``>`` keeps the first).
     """
-    r = windows(rate.astype(np.float64), kernel, stride, pads, pad_value=-np.inf)
-    return r.argmax(axis=-1)
-
-
-def gate_apply(s: np.ndarray, sel: np.ndarray, kernel, stride, pads) -> np.ndarray:
-    """Spikes of the selected input of every window: (N, C, Ho, Wo)."""
-    w = windows(s, kernel, stride, pads, pad_value=0)
-    return np.take_along_axis(w, sel[..., None], axis=-1)[..., 0]
+    best = out = None
+    for r, spk in zip(_offset_slices(rate.astype(np.float64, copy=False), kernel, stride, pads, -np.inf),
+                      _offset_slices(s, kernel, stride, pads, 0)):
+        if best is None:
+            best, out = r.copy(), spk.copy()
+            continue
+        better = r > best
+        np.copyto(best, r, where=better)
+        np.copyto(out, spk, where=better)
+    return out
 
 
 def fan_out_counts(kind: str, layer, in_shape) -> np.ndarray:

@@ -10,6 +10,13 @@ from .registry import register
 
 
 @register("Identity")
-@register("Dropout")
 def convert_identity(ctx) -> list:
     return [ir.Identity(ctx.name, in_shape=ctx.in_shape, out_shape=ctx.in_shape)]
+
+
+@register("Dropout")
+def convert_dropout(ctx) -> list:
+    # From opset 12, input 2 (training_mode) true makes the node really drop.
+    if ctx.has_input(2) and bool(ctx.const(2, "training_mode").reshape(-1)[0]):
+        raise ctx.fail("training_mode is true (random dropout); export the model in eval mode")
+    return convert_identity(ctx)

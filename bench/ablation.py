@@ -1,0 +1,120 @@
+"""Paper Fig. 2a: what each conversion mechanism contributes, accuracy at T = 300.
+
+Rows (cumulative, as in the paper): default (Poisson input, reset to zero, no
+normalization) → + max-norm → + reset by subtraction → + analog input →
++ 99.9th-percentile normalization; then the 8-bit fixed-point golden model of
+the last row, and a placeholder for the RTL row (filled by ``snnhw sim``).
+Max-pool layers use the spike-count gate and the output layer accumulates in
+every row. Every row keeps its whole accuracy-vs-T curve (used by latency.py).
+
+    python bench/ablation.py                 # full: all test images, T = 300
+    python bench/ablation.py --images 500    # a subset
+    python bench/ablation.py --quick         # seconds, output to a tmp dir
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import accel  # noqa: E402
+from bench.common import (Converter, ann_accuracy, ann_reference_accuracy, binomial_se, command_line,  # noqa: E402
+                          environment, float_snn_curve, golden_curve, load_data, log, parser, plt, savefig,
+                          setup, write_json)
+
+ROWS = [  # key, label, percentile (None: no normalization), reset, input
+    ("default", "default (Poisson input, reset to zero, no norm.)", None, "zero", "poisson"),
+    ("maxnorm", "+ max-norm (p = 100)", 100.0, "zero", "poisson"),
+    ("subtract", "+ reset by subtraction", 100.0, "subtract", "poisson"),
+    ("analog", "+ analog input", 100.0, "subtract", "analog"),
+    ("p99.9", "+ 99.9th-percentile norm.", 99.9, "subtract", "analog"),
+]
+PAPER_CIFAR = dict(ann=87.86, default=16.5, maxnorm=59.82, subtract=None, analog=83.6, **{"p99.9": 87.62})
+BATCH = {"mnist_paper": 250, "cifar10_paper": 100}
+
+
+def run_model(args, model: str) -> dict:
+    from snnhw.frontend.float_snn import SnnConfig
+
+    x, y, calib = load_data(args.shared, model, args.images, args.calib_size)
+    conv = Converter(args.shared, model, calib)
+    batch = args.batch_size or BATCH[model]
+    T = args.timesteps
+    out = dict(model=model, onnx=str(conv.path), data=f"{args.shared}/data", images=len(x),
+               calib=f"{len(calib)} training images, fixed-seed (0) random subset", timesteps=T,
+               command=command_line(), environment=environment(), accelerated=not args.no_accel,
+               ann_reference_accuracy=ann_reference_accuracy(args.shared, model), rows=[], complete=False)
+    out["ann_accuracy"] = ann_accuracy(conv.ann, x, y)
+    log(f"{model}: {len(x)} images, ANN {100 * out['ann_accuracy']:.2f}%")
+    path = args.out / f"ablation_{model}.json"
+    for key, label, p, reset, inp in ROWS:
+        cfg = SnnConfig(reset=reset, input=inp, gate="count", output="accumulate", v_init="zero", seed=0)
+        curve = float_snn_curve(conv.normalized(p), x, y, T, cfg, batch, f"{model} {key}")
+        out["rows"].append(dict(key=key, label=label, simulator="float SNN", percentile=p, reset=reset, input=inp,
+                                gate="count", bits=None, accuracy=float(curve[-1]),
+                                se=binomial_se(curve[-1], len(x)), curve=curve.tolist()))
+        write_json(path, out)
+    qnet = conv.qnet(99.9, bits=8, reset="subtract")
+    curve, synops = golden_curve(qnet, x, y, T, batch, f"{model} golden")
+    out["rows"].append(dict(key="golden8", label="8-bit fixed point (golden model), p = 99.9", simulator="golden",
+                            percentile=99.9, reset="subtract", input="analog", gate="count", bits=8,
+                            accuracy=float(curve[-1]), se=binomial_se(curve[-1], len(x)), curve=curve.tolist(),
+                            synops_per_image_step=synops.tolist(),
+                            layer_names=[l.name for l in qnet.layers], layer_kinds=[l.kind for l in qnet.layers]))
+    out["rows"].append(dict(key="rtl", label="RTL (Verilator, `snnhw sim`)", simulator="rtl", accuracy=None,
+                            note="placeholder: filled by `snnhw sim` on a stated subset once the RTL exists; "
+                                 "bit-exact with the golden model by contract"))
+    out["complete"] = True
+    write_json(path, out)
+    return out
+
+
+def plot(results: list, path: Path) -> None:
+    p = plt()
+    fig, axes = p.subplots(1, len(results), figsize=(6.0 * len(results), 4.2), dpi=110, squeeze=False)
+    colors = ["tab:blue", "tab:red", "tab:orange", "tab:green", "tab:purple", "tab:gray"]
+    for ax, res in zip(axes[0], results):
+        rows = [r for r in res["rows"] if r["accuracy"] is not None]
+        vals = [100 * r["accuracy"] for r in rows]
+        ax.bar(range(len(rows)), vals, color=colors[:len(rows)],
+               yerr=[100 * r["se"] for r in rows], capsize=3)
+        ax.axhline(100 * res["ann_accuracy"], color="k", ls="--", lw=1, label=f"ANN {100 * res['ann_accuracy']:.2f}%")
+        for i, v in enumerate(vals):
+            ax.text(i, v + 1, f"{v:.2f}", ha="center", fontsize=8)
+        ax.set_xticks(range(len(rows)))
+        ax.set_xticklabels([r["key"] for r in rows], rotation=20, fontsize=8)
+        ax.set_ylim(0, 105)
+        ax.set_ylabel(f"accuracy at T = {res['timesteps']} (%)")
+        ax.set_title(f"{res['model']}, {res['images']} test images")
+        ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    savefig(fig, path)
+
+
+def main(argv=None):
+    ap = parser(__doc__.splitlines()[0])
+    ap.add_argument("--timesteps", type=int, default=None, help="T (default 300; 20 with --quick)")
+    ap.add_argument("--no-accel", action="store_true", help="use snnhw's numpy conv/gate (slower, same results)")
+    args = ap.parse_args(argv)
+    out_dir = setup(args)
+    if args.quick:
+        args.images = args.images or 24
+        args.timesteps = args.timesteps or 20
+        args.calib_size = min(args.calib_size, 200)
+    args.timesteps = args.timesteps or 300
+    if not args.no_accel:
+        accel.enable()
+    results = [run_model(args, m) for m in args.models]
+    plot(results, out_dir / "ablation.png")
+    for res in results:
+        print(f"\n{res['model']} ({res['images']} images, T = {res['timesteps']}): ANN {100 * res['ann_accuracy']:.2f}%")
+        for r in res["rows"]:
+            if r["accuracy"] is not None:
+                print(f"  {r['label']:<55} {100 * r['accuracy']:6.2f}% ± {100 * r['se']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

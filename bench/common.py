@@ -1,0 +1,322 @@
+"""Shared helpers of the benchmark scripts: paths, data, models, timing, JSON.
+
+Every script takes ``--shared`` (default: ``../shared`` beside the checkout)
+and ``--quick`` (tiny subsets, few steps, output to a temporary directory
+unless ``--out`` is given). Full runs write into ``docs/figures/``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+FIGURES = REPO / "docs" / "figures"
+
+DATASETS = {"mnist": "mnist_paper", "cifar10": "cifar10_paper"}
+MODEL_OF = {"mnist_paper": "mnist", "cifar10_paper": "cifar10"}
+CALIB_SIZE = 2000  # training images used for normalization (fixed-seed random subset)
+CALIB_SEED = 0
+
+# torch definitions of the reference networks (../shared/models/README.md)
+TORCH_DEFS = {
+    "mnist_paper": [
+        ("Conv2d", (1, 16, 3), dict(padding=1)), ("BatchNorm2d", (16,), {}), ("ReLU", (), {}),
+        ("Conv2d", (16, 32, 3), dict(padding=1)), ("BatchNorm2d", (32,), {}), ("ReLU", (), {}),
+        ("MaxPool2d", (2,), {}),
+        ("Conv2d", (32, 32, 3), dict(padding=1)), ("BatchNorm2d", (32,), {}), ("ReLU", (), {}),
+        ("MaxPool2d", (2,), {}), ("Flatten", (), {}),
+        ("Linear", (1568, 128), {}), ("ReLU", (), {}), ("Dropout", (0.3,), {}),
+        ("Linear", (128, 10), {}), ("Softmax", (), dict(dim=1)),
+    ],
+    "cifar10_paper": [
+        ("Conv2d", (3, 32, 3), dict(padding=1)), ("BatchNorm2d", (32,), {}), ("ReLU", (), {}),
+        ("Conv2d", (32, 32, 3), dict(padding=1)), ("BatchNorm2d", (32,), {}), ("ReLU", (), {}),
+        ("MaxPool2d", (2,), {}),
+        ("Conv2d", (32, 64, 3), dict(padding=1)), ("BatchNorm2d", (64,), {}), ("ReLU", (), {}),
+        ("Conv2d", (64, 64, 3), dict(padding=1)), ("BatchNorm2d", (64,), {}), ("ReLU", (), {}),
+        ("MaxPool2d", (2,), {}), ("Flatten", (), {}), ("Dropout", (0.4,), {}),
+        ("Linear", (4096, 512), {}), ("ReLU", (), {}), ("Dropout", (0.4,), {}),
+        ("Linear", (512, 10), {}), ("Softmax", (), dict(dim=1)),
+    ],
+}
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
+                   help="directory holding data/ and models/ (default: ../shared beside the checkout)")
+    p.add_argument("--quick", action="store_true", help="tiny subsets and few steps (seconds); output to a tmp dir")
+    p.add_argument("--out", type=Path, default=None, help="output directory (default: docs/figures, or a tmp dir with --quick)")
+    p.add_argument("--models", nargs="+", default=list(DATASETS.values()), choices=list(DATASETS.values()))
+    p.add_argument("--images", type=int, default=None, help="test images per model (default: all)")
+    p.add_argument("--calib-size", type=int, default=CALIB_SIZE)
+    p.add_argument("--batch-size", type=int, default=None)
+    return p
+
+
+def setup(args) -> Path:
+    """Check ../shared, fix the output directory; exit 0 with a message when the data are absent."""
+    shared = Path(args.shared)
+    missing = [m for m in args.models
+               if not (shared / "models" / f"{m}.onnx").exists() or not (shared / "data" / f"{MODEL_OF[m]}.npz").exists()]
+    if missing:
+        print(f"SKIP: {shared} lacks the models/data for {', '.join(missing)} "
+              f"(the shared data sets are not beside this checkout; pass --shared DIR)")
+        sys.exit(0)
+    if args.out is None:
+        args.out = Path(tempfile.mkdtemp(prefix="snnhw_bench_")) if args.quick else FIGURES
+    args.out = Path(args.out)
+    args.out.mkdir(parents=True, exist_ok=True)
+    return args.out
+
+
+# --------------------------------------------------------------------------
+# Data and models
+# --------------------------------------------------------------------------
+def model_path(shared: Path, model: str) -> Path:
+    return Path(shared) / "models" / f"{model}.onnx"
+
+
+def ann_reference_accuracy(shared: Path, model: str) -> float:
+    return json.loads((Path(shared) / "models" / f"{model}.onnx.json").read_text())["test_accuracy"]
+
+
+def load_data(shared: Path, model: str, images: int | None = None, calib_size: int = CALIB_SIZE):
+    """(x_test uint8 NCHW, y_test int64, x_calib uint8 NCHW) for ``model``'s data set.
+
+    x_test is the first ``images`` test images (all by default); x_calib a
+    fixed-seed random subset of ``calib_size`` training images.
+    """
+    z = np.load(Path(shared) / "data" / f"{MODEL_OF[model]}.npz")
+    x_test, y_test = z["x_test"], z["y_test"].astype(np.int64)
+    if images is not None:
+        x_test, y_test = x_test[:images], y_test[:images]
+    x_train = z["x_train"]
+    idx = np.sort(np.random.default_rng(CALIB_SEED).choice(len(x_train), calib_size, replace=False))
+    x_calib = x_train[idx]
+    return _nchw(x_test), y_test, _nchw(x_calib)
+
+
+def _nchw(x: np.ndarray) -> np.ndarray:
+    if x.ndim == 3:
+        return np.ascontiguousarray(x[:, None])
+    if x.shape[-1] in (1, 3):
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    return np.ascontiguousarray(x)
+
+
+def to_float(x_u8: np.ndarray) -> np.ndarray:
+    """Model input: pixel / 255, float32 (what the ANN was trained on)."""
+    return x_u8.astype(np.float32) * np.float32(1.0 / 255)
+
+
+def torch_model(shared: Path, model: str, softmax: bool = True):
+    """The reference network rebuilt in torch (nn.Sequential) from its .pt state dict, eval mode."""
+    import torch
+    from torch import nn
+
+    layers = [getattr(nn, kind)(*a, **kw) for kind, a, kw in TORCH_DEFS[model]]
+    net = nn.Sequential(*layers)
+    net.load_state_dict(torch.load(Path(shared) / "models" / f"{model}.pt", map_location="cpu"))
+    if not softmax:  # the logits; argmax is the same
+        net = nn.Sequential(*list(net.children())[:-1])
+    return net.eval()
+
+
+# --------------------------------------------------------------------------
+# Timing and bookkeeping
+# --------------------------------------------------------------------------
+def median_time(fn, repeats: int = 5, warmup: int = 1) -> tuple:
+    """(median seconds, all samples) of ``fn()`` over ``repeats`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return float(np.median(samples)), samples
+
+
+def environment() -> dict:
+    info = dict(python=platform.python_version(), numpy=np.__version__, machine=platform.machine(),
+                cpus=os.cpu_count(), date=datetime.datetime.now().isoformat(timespec="seconds"))
+    try:
+        info["cpu"] = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        import torch
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    except ImportError:
+        pass
+    try:
+        info["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                                     text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        info["load_average"] = os.getloadavg()
+    except OSError:
+        pass
+    return info
+
+
+def write_json(path: Path, data: dict) -> None:
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(json.dumps(data, indent=1, default=_jsonable))
+    os.replace(tmp, path)
+    print(f"wrote {path}")
+
+
+def _jsonable(o):
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serializable: {type(o)}")
+
+
+def command_line() -> str:
+    return " ".join([Path(sys.executable).name, *[a if " " not in a else repr(a) for a in sys.argv]])
+
+
+def first_reaching(curve, fraction: float = 0.99):
+    """Smallest T (1-based) from which accuracy stays >= fraction * final accuracy... first crossing."""
+    final = curve[-1]
+    for t, a in enumerate(curve, 1):
+        if a >= fraction * final:
+            return t
+    return None
+
+
+def savefig(fig, path: Path) -> None:
+    tmp = Path(str(path) + ".partial.png")
+    fig.savefig(tmp)
+    os.replace(tmp, path)
+    print(f"wrote {path}")
+
+
+def plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+# --------------------------------------------------------------------------
+# Conversion variants and simulation (all through snnhw's own modules)
+# --------------------------------------------------------------------------
+class Converter:
+    """One model's ANN, calibration set and cached λ per (percentile, per_channel).
+
+    The stages are the ones ``snnhw.pipeline.compile_model`` chains
+    (activation_lambdas → normalize → quantize); caching λ avoids re-running
+    the calibration for every variant of the same normalization.
+    """
+
+    def __init__(self, shared: Path, model: str, calib_u8: np.ndarray):
+        from snnhw.pipeline import import_model
+
+        self.model = model
+        self.path = model_path(shared, model)
+        self.ann = import_model(self.path)
+        self.calib = calib_u8
+        self._lambdas = {}
+
+    def lambdas(self, percentile: float | None, per_channel: bool = False) -> dict:
+        """λ per weight layer; ``percentile=None`` means no normalization (every λ = 1)."""
+        from snnhw.frontend.normalize import activation_lambdas
+
+        key = (percentile, per_channel)
+        if key not in self._lambdas:
+            if percentile is None:
+                idx = [i for i, l in enumerate(self.ann.layers) if type(l).__name__ in ("Conv", "Dense")]
+                self._lambdas[key] = {i: 1.0 for i in idx}
+            else:
+                t0 = time.perf_counter()
+                self._lambdas[key] = activation_lambdas(self.ann, to_float(self.calib), percentile, per_channel)
+                log(f"  λ for p={percentile} per_channel={per_channel}: {time.perf_counter() - t0:.0f} s")
+        return self._lambdas[key]
+
+    def normalized(self, percentile: float | None, per_channel: bool = False):
+        from snnhw.frontend.normalize import normalize
+
+        return normalize(self.ann, self.lambdas(percentile, per_channel))
+
+    def qnet(self, percentile: float, bits: int = 8, per_channel: bool = False, reset: str = "subtract",
+             v_init: str = "zero", max_timesteps: int = 1024):
+        from snnhw.frontend.quantize import quantize
+
+        return quantize(self.normalized(percentile, per_channel), bits, per_channel=per_channel, reset=reset,
+                        v_init=v_init, max_timesteps=max_timesteps)
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.datetime.now():%H:%M:%S}] {msg}", flush=True)
+
+
+def ann_accuracy(ann, x_u8: np.ndarray, y: np.ndarray, batch: int = 500) -> float:
+    from snnhw.frontend.ann import run_ann
+
+    hits = 0
+    for s in range(0, len(x_u8), batch):
+        out = run_ann(ann, to_float(x_u8[s:s + batch]))
+        hits += int((out.reshape(len(out), -1).argmax(1) == y[s:s + batch]).sum())
+    return hits / len(x_u8)
+
+
+def float_snn_curve(normalized, x_u8, y, timesteps: int, cfg, batch: int, label: str = "") -> np.ndarray:
+    """Accuracy after every step 1..T of snnhw's float SNN (``run_float_snn``)."""
+    from snnhw.frontend.float_snn import run_float_snn
+
+    hits = np.zeros(timesteps, np.int64)
+    t0 = time.perf_counter()
+    for s in range(0, len(x_u8), batch):
+        classes = run_float_snn(normalized, to_float(x_u8[s:s + batch]), timesteps, cfg)
+        hits += (classes == y[s:s + batch]).sum(axis=1)
+        done = min(s + batch, len(x_u8))
+        log(f"  {label} float {done}/{len(x_u8)}: acc@T {100 * hits[-1] / done:.2f}% ({time.perf_counter() - t0:.0f} s)")
+    return hits / len(x_u8)
+
+
+def golden_curve(qnet, x_u8, y, timesteps: int, batch: int, label: str = "") -> tuple:
+    """(accuracy after every step, synaptic operations per image per step and layer (T, L)) of the golden model."""
+    from snnhw.frontend.golden import run_golden
+
+    hits = np.zeros(timesteps, np.int64)
+    synops = np.zeros((timesteps, len(qnet.layers)), np.float64)
+    t0 = time.perf_counter()
+    for s in range(0, len(x_u8), batch):
+        g = run_golden(qnet, x_u8[s:s + batch], timesteps)
+        hits += (g.classes == y[s:s + batch]).sum(axis=1)
+        synops += g.synops
+        done = min(s + batch, len(x_u8))
+        log(f"  {label} golden {done}/{len(x_u8)}: acc@T {100 * hits[-1] / done:.2f}% ({time.perf_counter() - t0:.0f} s)")
+    return hits / len(x_u8), synops / len(x_u8)
+
+
+def binomial_se(acc: float, n: int) -> float:
+    return float(np.sqrt(max(acc * (1 - acc), 1e-12) / n))

@@ -1,0 +1,167 @@
+"""snnhw side by side with SpikingJelly 2.0's ANN→SNN converter, same weights and images.
+
+Both convert the same trained network (SpikingJelly: the torch rebuild from
+the ``.pt`` state dict; snnhw: the ONNX export of it), normalize on the same
+calibration images (99.9th percentile and max), feed the image as an analog
+current and sum the output layer. Reported: accuracy vs T for both, the cost
+of SpikingJelly's missing spiking max-pool (snnhw's float SNN with the gate
+switched off, ``gate='none'``, computes the same max-of-spikes as an
+``nn.MaxPool2d`` on spike maps), and the wall time per image-step of both,
+measured in this run (medians over repeats, see bench/speed.py).
+
+    python bench/spikingjelly_compare.py                 # all test images, T = 300
+    python bench/spikingjelly_compare.py --images 500
+    python bench/spikingjelly_compare.py --quick
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import accel, sj  # noqa: E402
+from bench.common import (Converter, ann_accuracy, ann_reference_accuracy, binomial_se, command_line,  # noqa: E402
+                          environment, first_reaching, float_snn_curve, load_data, log, parser, plt, savefig,
+                          setup, write_json)
+from bench.speed import measure  # noqa: E402
+
+BATCH = {"mnist_paper": 250, "cifar10_paper": 100}
+ABLATION_ROW = {99.9: "p99.9", 100.0: "analog"}  # rows of ablation_*.json with analog input, subtract, gate count
+
+
+def reuse_curve(out_dir: Path, model: str, p: float, images: int, T: int, calib_size: int):
+    """Our gated float-SNN curve from ablation_<model>.json when it was run on the same settings."""
+    path = out_dir / f"ablation_{model}.json"
+    if not path.exists():
+        return None
+    res = json.loads(path.read_text())
+    if res.get("images") != images or res.get("timesteps") != T or not res.get("calib", "").startswith(f"{calib_size} "):
+        return None
+    for row in res["rows"]:
+        if row["key"] == ABLATION_ROW[p]:
+            return np.array(row["curve"])
+    return None
+
+
+def run_model(args, model: str) -> dict:
+    from snnhw.frontend.float_snn import SnnConfig
+
+    T = args.timesteps
+    x, y, calib = load_data(args.shared, model, args.images, args.calib_size)
+    batch = args.batch_size or BATCH[model]
+    conv = Converter(args.shared, model, calib)
+    out = dict(model=model, images=len(x), timesteps=T, spikingjelly=sj.version(),
+               calib=f"{len(calib)} training images, fixed-seed (0) random subset (both tools)",
+               command=command_line(), environment=environment(), curves={}, complete=False,
+               ann_reference_accuracy=ann_reference_accuracy(args.shared, model))
+    out["ann_accuracy"] = ann_accuracy(conv.ann, x, y)
+    path = args.out / f"spikingjelly_{model}.json"
+
+    # speed first, on an idle simulator state: same images, both tools, this run
+    out["timing"] = measure(args.shared, model, args.timing_images, args.timing_steps, args.repeats, args.calib_size,
+                            golden=False)
+    write_json(path, out)
+
+    def add(key, label, curve, **kw):
+        out["curves"][key] = dict(label=label, curve=np.asarray(curve).tolist(), accuracy=float(curve[-1]),
+                                  se=binomial_se(curve[-1], len(x)), t99=first_reaching(list(curve)), **kw)
+        write_json(path, out)
+
+    for p, mode in ((99.9, "99.9%"), (100.0, "Max")):
+        snn, secs = sj.convert(args.shared, model, calib, mode)
+        add(f"sj_{p:g}", f"SpikingJelly, mode={mode!r} (max-pool on spikes)", sj.curve(snn, x, y, T, batch, f"{model} {mode}"),
+            tool="spikingjelly", percentile=p, conversion_s=secs)
+    accel.enable()
+    for p in (99.9, 100.0):
+        curve = reuse_curve(args.out, model, p, len(x), T, args.calib_size) if not args.no_reuse else None
+        reused = curve is not None
+        if curve is None:
+            cfg = SnnConfig(reset="subtract", input="analog", gate="count")
+            curve = float_snn_curve(conv.normalized(p), x, y, T, cfg, batch, f"{model} p={p:g}")
+        add(f"snnhw_{p:g}", f"snnhw float SNN, p = {p:g} (spike-count max-pool gate)", curve, tool="snnhw",
+            percentile=p, gate="count", reused_from_ablation=reused)
+    # what the missing spiking max-pool costs: snnhw with the gate off = max of spikes, like nn.MaxPool2d
+    cfg = SnnConfig(reset="subtract", input="analog", gate="none")
+    add("snnhw_99.9_nogate", "snnhw float SNN, p = 99.9, gate off (max of spikes, as SpikingJelly)",
+        float_snn_curve(conv.normalized(99.9), x, y, T, cfg, batch, f"{model} nogate"), tool="snnhw",
+        percentile=99.9, gate="none")
+    accel.disable()
+    c = out["curves"]
+    ours, theirs = np.array(c["snnhw_99.9"]["curve"]), np.array(c["sj_99.9"]["curve"])
+    out["ours_ge_sj_every_T"] = bool(np.all(ours >= theirs))
+    out["ours_minus_sj_min"] = float((ours - theirs).min())
+    out["ours_minus_sj_min_at_T"] = int((ours - theirs).argmin()) + 1
+    ours, theirs = np.array(c["snnhw_100"]["curve"]), np.array(c["sj_100"]["curve"])
+    out["ours_ge_sj_every_T_max"] = bool(np.all(ours >= theirs))
+    out["complete"] = True
+    write_json(path, out)
+    return out
+
+
+def plot(out_dir: Path, models) -> None:
+    p = plt()
+    results = [json.loads((out_dir / f"spikingjelly_{m}.json").read_text()) for m in models
+               if (out_dir / f"spikingjelly_{m}.json").exists()]
+    if not results:
+        return
+    fig, axes = p.subplots(1, len(results), figsize=(6.2 * len(results), 4.2), dpi=110, squeeze=False)
+    style = {"snnhw_99.9": ("tab:blue", "-"), "snnhw_100": ("tab:blue", ":"), "sj_99.9": ("tab:red", "-"),
+             "sj_100": ("tab:red", ":"), "snnhw_99.9_nogate": ("tab:gray", "--")}
+    for ax, res in zip(axes[0], results):
+        for key, c in res["curves"].items():
+            col, ls = style.get(key, ("k", "-"))
+            steps = np.arange(1, len(c["curve"]) + 1)
+            ax.plot(steps, 100 * np.array(c["curve"]), color=col, ls=ls, lw=1.3,
+                    label=f"{c['label']}: {100 * c['accuracy']:.2f}%")
+        ax.axhline(100 * res["ann_accuracy"], color="k", ls="--", lw=0.8, label=f"ANN {100 * res['ann_accuracy']:.2f}%")
+        ax.set_xscale("log")
+        ax.set_xlabel("time step T")
+        ax.set_ylabel("accuracy (%)")
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6.5, loc="lower right")
+        ax.set_title(f"{res['model']}, {res['images']} test images")
+    fig.tight_layout()
+    savefig(fig, out_dir / "spikingjelly.png")
+
+
+def main(argv=None):
+    ap = parser(__doc__.splitlines()[0])
+    ap.add_argument("--timesteps", type=int, default=None)
+    ap.add_argument("--timing-images", type=int, default=None)
+    ap.add_argument("--timing-steps", type=int, default=None)
+    ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--no-reuse", action="store_true", help="recompute snnhw's curves even if ablation.py has them")
+    args = ap.parse_args(argv)
+    out = setup(args)
+    reason = sj.available()
+    if reason:
+        print(f"SKIP: {reason}")
+        return
+    if args.quick:
+        args.images = args.images or 12
+        args.timesteps = args.timesteps or 10
+        args.calib_size = min(args.calib_size, 200)
+    args.timesteps = args.timesteps or 300
+    args.timing_images = args.timing_images or (4 if args.quick else 50)
+    args.timing_steps = args.timing_steps or (2 if args.quick else 20)
+    args.repeats = args.repeats or (2 if args.quick else 5)
+    for m in args.models:
+        res = run_model(args, m)
+        c = res["curves"]
+        print(f"\n{m} ({res['images']} images, T = {res['timesteps']}), ANN {100 * res['ann_accuracy']:.2f}%")
+        for key, v in c.items():
+            print(f"  {v['label']:<70} {100 * v['accuracy']:6.2f}%  (99% of final at T = {v['t99']})")
+        t = res["timing"]["runs"]
+        print(f"  time per image-step: snnhw {t['snnhw_float_numpy']['us_per_image_step']:.0f} us (numpy), "
+              f"{t['snnhw_float_accel']['us_per_image_step']:.0f} us (accel); "
+              f"SpikingJelly {t['spikingjelly']['us_per_image_step']:.0f} us")
+    plot(out, args.models)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,369 @@
+"""generate_design: QNetwork -> self-contained build directory (RTL, memories,
+test vectors, manifest, report, Makefile).
+
+Python only fills template contexts (:mod:`snnhw.codegen.layout`); the
+hardware text lives in ``snnhw/rtl_templates/*.v.j2``, one template per block.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+import snnhw
+from snnhw.codegen.layout import FIFO_DEPTH, Block, DesignPlan, hex_lines, plan_design
+from snnhw.errors import DataError, OptionError
+from snnhw.frontend.spike_ops import windows as _win
+from snnhw.ir import ROLE_OUTPUT, QNetwork
+
+MANIFEST_FORMAT = "snnhw-design"
+MANIFEST_VERSION = 1
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "rtl_templates"
+GENERIC_MODULES = (("snn_fifo", "snn_fifo.v.j2"), ("snn_ram", "snn_ram.v.j2"), ("snn_rom", "snn_rom.v.j2"))
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), undefined=jinja2.StrictUndefined,
+                              keep_trailing_newline=True, trim_blocks=False, lstrip_blocks=False)
+
+
+def _options(qnet: QNetwork, P: int) -> str:
+    return (f"bits={qnet.bits} reset={qnet.reset} v_init={qnet.v_init} input_scale={qnet.input_scale:.6g} "
+            f"max_timesteps={qnet.max_timesteps} parallelism={P}")
+
+
+def _top_context(plan: DesignPlan, qnet: QNetwork, source_note: str) -> dict:
+    streams, items, taps, layer_map = [], [], [], []
+    cur = None  # name of the stream feeding the next block
+    cur_raw = False  # cur is an engine output that still needs a FIFO
+    widths = {}
+
+    def new_stream(name, width):
+        streams.append(dict(name=name, width=width))
+        widths[name] = width
+        return name
+
+    def buffered():
+        nonlocal cur, cur_raw
+        if cur_raw:
+            out = new_stream(f"f{len(items)}", widths[cur])
+            items.append(dict(type="fifo", inst=f"u_fifo{len(items)}", inp=cur, out=out, width=widths[cur],
+                              depth=FIFO_DEPTH))
+            cur, cur_raw = out, False
+        return cur
+
+    for blk in plan.blocks:
+        c = blk.ctx
+        desc = f"{c['name']}: {c['kind']} {tuple(c['in_shape'])} -> {tuple(c['out_shape'])}"
+        if blk.kind == "analog":
+            out = new_stream(f"e{c['index']}", c["TOUT"])
+            items.append(dict(type="analog", mod=c["mod"], inst=f"u_l{c['index']}", out=out, layer=c["index"],
+                              desc=desc + " (analog input)"))
+            cur, cur_raw = out, True
+            layer_map.append(f"L{c['index']} {desc}, analog input, P={c['P']}")
+        elif blk.kind == "flatten":
+            inp = buffered()
+            out = new_stream(f"x{c['index']}", c["TOUT"])
+            items.append(dict(type="flatten", mod=c["mod"], inst=f"u_l{c['index']}_flatten", inp=inp, out=out,
+                              layer=c["index"], desc=desc))
+            cur, cur_raw = out, False
+            layer_map.append(f"L{c['index']} {desc} (address re-mapping)")
+        elif blk.kind in ("neuron", "maxpool"):
+            inp = buffered()
+            out = new_stream(f"e{c['index']}", c["TOUT"])
+            items.append(dict(type="engine", mod=c["mod"], inst=f"u_l{c['index']}", inp=inp, out=out,
+                              layer=c["index"], desc=desc))
+            cur, cur_raw = out, True
+            layer_map.append(f"L{c['index']} {desc}" + (f", P={c['P']}" if blk.kind == "neuron" else " (spike gate)"))
+        else:  # output
+            inp = buffered()
+            items.append(dict(type="output", mod=c["mod"], inst=f"u_l{c['index']}", inp=inp, layer=c["index"],
+                              desc=desc + " (output, accumulating)", GW=c["GW"], VAW=c["VAW"], PSW=c["PSW"],
+                              PW=c["P"] * c["MB"]))
+            layer_map.append(f"L{c['index']} {desc}, output layer, P={c['P']}")
+        if blk.kind in ("analog", "neuron", "maxpool"):
+            shape = tuple(c["out_shape"])
+            n = int(np.prod(shape))
+            tp = dict(layer=c["index"], name=c["name"], stream=f"e{c['index']}", width=c["TOUT"],
+                      is3d=len(shape) == 3, AW=max(1, (n - 1).bit_length()), CW=c["OCW"], YW=c["OYW"], XW=c["OXW"])
+            if len(shape) == 3:
+                tp.update(H=shape[1], W=shape[2])
+            taps.append(tp)
+    init = max((b.ctx.get("VDEPTH", 0) for b in plan.blocks), default=0)
+    init = max([init] + [b.ctx.get("N_CLR", 0) for b in plan.blocks]) + 4
+    return dict(streams=streams, parts=items, taps=taps, layer_map=layer_map, OW=plan.OW, STW=plan.STW,
+                T_MAX=plan.T_MAX, K=plan.out_block.ctx["K"], n_pixels=int(np.prod(qnet.input_shape)),
+                init_cycles=init, source_note=source_note)
+
+
+def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarray, timesteps: int) -> dict:
+    """Busy cycles per image of every engine, estimated from the golden model's spikes.
+
+    Each engine overlaps with its neighbours (layer pipelining), so an image
+    stream's throughput is bounded by the busiest engine and an image's
+    latency by roughly the sum. Numbers are averaged over ``images``.
+    """
+    n = images.shape[0]
+    rows = []
+    src = {}  # layer index -> (T, N) number of spikes it emits per step
+    prev = None
+    nonzero = (images.reshape(n, -1) != 0).sum(axis=1)
+    for blk in plan.blocks:
+        c = blk.ctx
+        i = c["index"]
+        if blk.kind == "flatten":
+            continue
+        events_in = prev if prev is not None else None
+        overhead = 6
+        if blk.kind == "analog":
+            per_ev = c["MH"] * c["MW"] * c["G"]
+            scatter = nonzero * per_ev + int(np.prod(qnet.input_shape))
+            emitted = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
+            sweep = c["VDEPTH"] + overhead
+            busy = scatter + (np.maximum(sweep, emitted + 4)).sum(axis=0)
+            rows.append(dict(layer=i, name=c["name"], engine="analog", cycles_per_event=per_ev,
+                             sweep_cycles=c["VDEPTH"], busy_cycles=float(busy.mean())))
+        elif blk.kind == "maxpool":
+            per_ev = c["MH"] * c["MW"]
+            s_in = spikes[prev_layer].reshape(timesteps, n, *c["in_shape"])
+            s_out = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
+            # listed windows = windows with at least one input spike in the step
+            pads = tuple(qnet.layers[i].pads)
+            listed = np.stack([_win(s_in[t], (c["KH"], c["KW"]), (c["SH"], c["SW"]), pads).max(axis=-1)
+                               .reshape(n, -1).sum(axis=1) for t in range(timesteps)])
+            busy = (events_in * per_ev + listed * (c["KH"] * c["KW"] + 1) + np.maximum(s_out - listed, 0) + overhead
+                    ).sum(axis=0) + c["N_CLR"]
+            rows.append(dict(layer=i, name=c["name"], engine="maxpool gate", cycles_per_event=per_ev,
+                             sweep_cycles=0, busy_cycles=float(busy.mean())))
+        else:
+            per_ev = c["MH"] * c["MW"] * (1 if c["kind"] == "avgpool" else c["G"])
+            sweep = c["VDEPTH"] + overhead
+            if blk.kind == "neuron":
+                emitted = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
+                busy = (events_in * per_ev + np.maximum(sweep, emitted + 4)).sum(axis=0)
+            else:
+                k = c["K"]
+                busy = (events_in * per_ev + sweep + 2).sum(axis=0) + k + 1
+            rows.append(dict(layer=i, name=c["name"], engine="output" if blk.kind == "output" else c["kind"],
+                             cycles_per_event=per_ev, sweep_cycles=c["VDEPTH"], busy_cycles=float(busy.mean())))
+        if blk.kind != "output":
+            prev = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
+            prev_layer = i
+    bottleneck = max(rows, key=lambda r: r["busy_cycles"])
+    return dict(
+        timesteps=timesteps, images=int(n), layers=rows,
+        throughput_cycles_per_image=bottleneck["busy_cycles"], bottleneck=bottleneck["name"],
+        latency_cycles_estimate=float(sum(r["busy_cycles"] for r in rows)),
+        formula=("per engine and step: events_in x cycles_per_event (scatter, P output channels per cycle) "
+                 "+ max(sweep_cycles, spikes_out) + ~6 (fire sweep and end-of-step token); analog layer adds "
+                 "nonzero_pixels x cycles_per_event + pixels once per image; max-pool gate: events_in x "
+                 "cycles_per_event + listed_windows x (kh*kw + 1) per step + a clear sweep per image. "
+                 "Engines overlap (layer pipelining): throughput ~ max over engines, latency ~ sum."),
+    )
+
+
+def _report(qnet, plan, manifest, source_note) -> str:
+    lines = [f"# snnhw design report", "", f"- generated by snnhw {snnhw.__version__}",
+             f"- model: {source_note or qnet.source or '(unnamed)'}",
+             f"- options: {_options(qnet, plan.parallelism)}",
+             f"- input: {tuple(qnet.input_shape)} uint8 pixels, {manifest['interface']['pixels_per_image']} "
+             f"beats per image; output: {manifest['interface']['classes']} classes",
+             f"- default simulation: {plan.timesteps} time steps (built maximum {plan.T_MAX})", "",
+             "## Layers", "", "| # | layer | kind | in | out | P | weight bits | membrane bits | memory bits |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in manifest["layers"]:
+        lines.append(f"| {row['index']} | {row['name']} | {row['engine']} | {tuple(row['in_shape'])} | "
+                     f"{tuple(row['out_shape'])} | {row.get('parallelism', '-')} | {row.get('weight_bits', '-')} | "
+                     f"{row.get('mem_bits', '-')} | {row['memory_bits']} |")
+    lines += ["", "## Memories", "", "| layer | memory | kind | words | bits/word | total bits | style | file |",
+              "|---|---|---|---|---|---|---|---|"]
+    for m in manifest["memories"]:
+        lines.append(f"| {m['layer']} | {m['name']} | {m['kind']} | {m['depth']} | {m['width']} | "
+                     f"{m['depth'] * m['width']} | {m['style']} | {m.get('file', '')} |")
+    lines += ["", f"Total memory: {manifest['memory_bits']} bits.", "", "## Cycle model", ""]
+    cm = manifest.get("cycle_model")
+    if cm:
+        lines += [cm["formula"], "", f"Estimated from the golden model on {cm['images']} test image(s), "
+                  f"{cm['timesteps']} steps:", "", "| layer | engine | cycles/event | sweep cycles | busy cycles/image |",
+                  "|---|---|---|---|---|"]
+        for r in cm["layers"]:
+            lines.append(f"| {r['name']} | {r['engine']} | {r['cycles_per_event']} | {r['sweep_cycles']} | "
+                         f"{r['busy_cycles']:.0f} |")
+        lines += ["", f"- throughput bound: ~{cm['throughput_cycles_per_image']:.0f} cycles/image "
+                  f"(bottleneck: {cm['bottleneck']})",
+                  f"- latency estimate: ~{cm['latency_cycles_estimate']:.0f} cycles/image",
+                  f"- synaptic operations per image (golden): {cm['synops_per_image']:.0f}; "
+                  f"lower bound SynOps/P = {cm['synops_bound_cycles']:.0f} cycles"]
+    lines += ["", "Measured cycles: `make sim` prints them (and writes sim/results.json).", ""]
+    return "\n".join(lines)
+
+
+MAKEFILE = """\
+# Generated by snnhw {version}; do not edit.
+# `make sim` verifies the RTL bit-exactly against the golden vectors
+# (cocotb + Verilator); needs the Python environment where snnhw is installed.
+PYTHON ?= python3
+IMAGES ?=
+
+.PHONY: sim sim-taps lint clean
+
+sim:
+\t$(PYTHON) -m snnhw.sim . $(if $(IMAGES),--images $(IMAGES),)
+
+sim-taps:
+\t$(PYTHON) -m snnhw.sim . --taps $(if $(IMAGES),--images $(IMAGES),)
+
+lint:
+\t$(PYTHON) -m snnhw.sim . --lint
+
+clean:
+\trm -rf sim_build sim
+"""
+
+
+def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps: int = 16, test_images=None,
+                    test_labels=None, taps: bool = False, source_note: str = "") -> dict:
+    """Write the accelerator for ``qnet`` into ``out_dir``; return the manifest.
+
+    ``test_images`` (uint8, (N, C, H, W)) become the simulation vectors
+    together with the golden model's outputs for ``timesteps`` steps; without
+    them four seeded random images are used. Raises FitError/OptionError
+    before writing anything when the network cannot be mapped.
+    """
+    from snnhw.frontend.golden import run_golden  # lazy: needs the conv kernel
+
+    source_note = source_note or qnet.source or "(unnamed model)"
+    plan = plan_design(qnet, parallelism=parallelism, timesteps=timesteps, source_note=source_note)
+    if test_images is None:
+        rng = np.random.default_rng(0)
+        test_images = rng.integers(0, 256, (4, *qnet.input_shape), dtype=np.uint8)
+        random_images = True
+    else:
+        random_images = False
+        test_images = np.asarray(test_images)
+        if test_images.dtype != np.uint8 or test_images.shape[1:] != tuple(qnet.input_shape):
+            raise DataError(f"test_images must be uint8 with shape (N, {', '.join(map(str, qnet.input_shape))}), "
+                            f"got {test_images.dtype} {test_images.shape}")
+        if test_images.shape[0] < 1:
+            raise DataError("test_images is empty")
+    if test_labels is not None:
+        test_labels = np.asarray(test_labels).astype(np.int64).reshape(-1)
+        if test_labels.shape[0] != test_images.shape[0]:
+            raise DataError("test_labels and test_images differ in length")
+
+    golden = run_golden(qnet, test_images, plan.timesteps, record_spikes=True)
+    cm = cycle_model(plan, qnet, golden.spikes, test_images, plan.timesteps)
+    synops = float(golden.synops.sum()) / test_images.shape[0]
+    cm["synops_per_image"] = synops
+    cm["synops_bound_cycles"] = synops / plan.parallelism
+
+    env = _env()
+    options = _options(qnet, plan.parallelism)
+    top = _top_context(plan, qnet, source_note)
+
+    def header(module):
+        return dict(module=module, version=snnhw.__version__, source_note=source_note.replace("\n", " "),
+                    options=options)
+
+    rtl = {}
+    for name, tpl in GENERIC_MODULES:
+        rtl[f"{name}.v"] = env.get_template(tpl).render(**header(name))
+    for blk in plan.blocks:
+        rtl[f"{blk.ctx['mod']}.v"] = env.get_template(blk.template).render(L=blk.ctx, **header(blk.ctx["mod"]))
+    rtl["snn_output_stream.v"] = env.get_template("snn_output_stream.v.j2").render(
+        L=plan.out_block.ctx, **header("snn_output_stream"))
+    rtl["snn_top.v"] = env.get_template("snn_top.v.j2").render(T=top, **header("snn_top"))
+    sim_rtl = {"snn_tb_top.v": env.get_template("snn_tb_top.v.j2").render(T=top, **header("snn_tb_top"))}
+
+    memories, layer_rows = [], []
+    for blk in plan.blocks:
+        c = blk.ctx
+        for m in blk.memories:
+            memories.append(dict(m, layer=c["name"]))
+        row = dict(index=c["index"], name=c["name"], engine=blk.kind if blk.kind != "neuron" else c["kind"],
+                   kind=c["kind"], module=c["mod"], in_shape=list(c["in_shape"]), out_shape=list(c["out_shape"]),
+                   memory_bits=int(sum(m["depth"] * m["width"] for m in blk.memories)))
+        if blk.kind in ("analog", "neuron", "output"):
+            layer = qnet.layers[c["index"]]
+            row.update(parallelism=c["P"], channel_groups=c["G"], weight_bits=c["WB"], bias_bits=c["BB"],
+                       mem_bits=c["MB"], role=layer.role, analog_input=bool(layer.analog_input),
+                       kernel=list(layer.kernel), stride=list(layer.stride), pads=list(layer.pads))
+            if layer.role != ROLE_OUTPUT:
+                row.update(threshold_bits=c["TB"], vmin=c["VMIN"], vmax=c["VMAX"],
+                           threshold_min=int(layer.threshold.min()), threshold_max=int(layer.threshold.max()))
+            if layer.analog_input:
+                row.update(current_bits=c["IB"])
+        if blk.kind == "maxpool":
+            row.update(counter_bits=c["CNTW"], kernel=[c["KH"], c["KW"]], stride=[c["SH"], c["SW"]],
+                       pads=list(qnet.layers[c["index"]].pads))
+        layer_rows.append(row)
+    K = plan.out_block.ctx["K"]
+    manifest = dict(
+        format=MANIFEST_FORMAT, version=MANIFEST_VERSION, snnhw_version=snnhw.__version__, source=source_note,
+        top="snn_top", sim_top="snn_tb_top",
+        rtl=sorted(rtl), sim_rtl=sorted(sim_rtl),
+        interface=dict(
+            clock="clk", reset="rst (synchronous, active high)", pixels_per_image=int(np.prod(qnet.input_shape)),
+            input_shape=list(qnet.input_shape), s_axis=dict(tdata_bits=8, order="C-H-W", tlast="last pixel"),
+            m_axis=dict(tdata_bits=plan.OW, tuser_bits=1,
+                        framing=("per image: T beats tuser=0 (class after each step, unsigned), then K beats tuser=1 "
+                                 "(final output potentials, signed two's complement), tlast on the last beat")),
+            classes=K, potential_bits=plan.out_block.ctx["MB"], cfg_timesteps_bits=plan.STW,
+            max_timesteps=plan.T_MAX, init_cycles_after_reset=top["init_cycles"],
+            taps=[dict(layer=t["layer"], name=t["name"], addr_bits=t["AW"]) for t in top["taps"]]),
+        numeric=dict(bits=qnet.bits, reset=qnet.reset, v_init=qnet.v_init, input_scale=qnet.input_scale,
+                     max_timesteps=qnet.max_timesteps),
+        parallelism=plan.parallelism, layers=layer_rows, memories=memories,
+        memory_bits=int(sum(m["depth"] * m["width"] for m in memories)),
+        cycle_model=cm,
+        vectors=dict(file="vectors/test_vectors.npz", spikes="vectors/spikes.npz", images=int(test_images.shape[0]),
+                     timesteps=plan.timesteps, random_images=random_images, labels=test_labels is not None),
+        taps_default=bool(taps),
+    )
+
+    out_dir = Path(out_dir)
+    parent = out_dir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not (out_dir / "manifest.json").exists() and any(out_dir.iterdir()):
+        raise OptionError(f"{out_dir}: exists and is not an snnhw build directory; refusing to overwrite it")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=parent))
+    try:
+        (tmp / "rtl").mkdir()
+        (tmp / "sim_rtl").mkdir()
+        (tmp / "mem").mkdir()
+        (tmp / "vectors").mkdir()
+        for name, text in rtl.items():
+            (tmp / "rtl" / name).write_text(text)
+        for name, text in sim_rtl.items():
+            (tmp / "sim_rtl" / name).write_text(text)
+        for blk in plan.blocks:
+            for fname, (words, lane_bits) in blk.hex_files.items():
+                (tmp / fname).write_text("\n".join(hex_lines(words, lane_bits)) + "\n")
+        np.savez_compressed(tmp / "vectors" / "test_vectors.npz", images=test_images,
+                            labels=test_labels if test_labels is not None else np.full(test_images.shape[0], -1),
+                            timesteps=np.int64(plan.timesteps), potentials=golden.potentials,
+                            classes=golden.classes.astype(np.int64))
+        np.savez_compressed(tmp / "vectors" / "spikes.npz",
+                            **{f"L{i}": golden.spikes[i] for i in (t["layer"] for t in top["taps"])})
+        with open(tmp / "vectors" / "images.hex", "w") as fh:  # for non-Python testbenches
+            for img in test_images:
+                fh.write(" ".join(f"{v:02x}" for v in img.reshape(-1).tolist()) + "\n")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        (tmp / "report.md").write_text(_report(qnet, plan, manifest, source_note))
+        (tmp / "Makefile").write_text(MAKEFILE.format(version=snnhw.__version__))
+        if out_dir.exists():
+            old = parent / f".{out_dir.name}.old-{os.getpid()}"
+            os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest

@@ -1,0 +1,369 @@
+"""Hardware layout of a QNetwork: which engine each layer becomes, every
+width, memory shape and the template context of every block.
+
+Nothing here writes files; :func:`plan_design` either returns a complete
+:class:`DesignPlan` or raises :class:`~snnhw.errors.FitError` /
+:class:`~snnhw.errors.OptionError`, so a network that cannot be mapped is
+refused before anything is written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from snnhw.errors import FitError, OptionError
+from snnhw.ir import ROLE_OUTPUT, ROLE_SPIKING, QLayer, QNetwork
+
+MAX_PARALLELISM = 64
+MAX_ADDR_BITS = 24  # deepest memory: 16 Mi words
+MAX_WORD_BITS = 4096  # widest memory word (P lanes)
+MAX_TOTAL_MEMORY_BITS = 256 * 1024 * 1024
+FIFO_DEPTH = 32  # AER token FIFO between engines
+
+
+def ubits(n: int) -> int:
+    """Bits of an unsigned register holding 0..n (at least 1)."""
+    return max(1, int(n).bit_length())
+
+
+def signed_bits(lo: int, hi: int) -> int:
+    return max(int(hi).bit_length(), int(-lo - 1).bit_length() if lo < 0 else 0) + 1
+
+
+def slit(width: int, value: int) -> str:
+    """A signed Verilog literal of ``width`` bits."""
+    return f"{width}'sd{value}" if value >= 0 else f"-{width}'sd{-value}"
+
+
+@dataclass
+class Stream:
+    """Token stream layout: 3D {c, y, x} or 1D {index}, plus {eos, last}."""
+
+    shape: tuple
+
+    @property
+    def is3d(self) -> bool:
+        return len(self.shape) == 3
+
+    @property
+    def fields(self) -> tuple:
+        if self.is3d:
+            c, h, w = self.shape
+            return ubits(c - 1), ubits(h - 1), ubits(w - 1)
+        return (ubits(int(np.prod(self.shape)) - 1),)
+
+    @property
+    def width(self) -> int:
+        return 2 + sum(self.fields)
+
+
+@dataclass
+class Block:
+    """One hardware block (engine) and its template context."""
+
+    kind: str  # 'analog' | 'neuron' | 'maxpool' | 'flatten' | 'output'
+    template: str
+    layer_index: int
+    ctx: dict
+    memories: list = field(default_factory=list)  # dicts: name, kind, depth, width, file, style
+    hex_files: dict = field(default_factory=dict)  # file name -> (array of words, lane bits, lanes)
+
+
+@dataclass
+class DesignPlan:
+    blocks: list
+    top: dict
+    parallelism: int
+    timesteps: int
+    T_MAX: int
+    STW: int
+    OW: int
+    out_block: Block
+
+
+def _pow2_ceil(n: int) -> int:
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def _lanes(layer: QLayer, P: int) -> int:
+    return max(1, min(P, int(layer.out_shape[0])))
+
+
+def _geometry(layer: QLayer) -> dict:
+    """Input/output geometry of a neuron or gate layer as 3D (dense: 1x1 maps)."""
+    if layer.kind == "dense":
+        n_in = int(np.prod(layer.in_shape))
+        n_out = int(np.prod(layer.out_shape))
+        return dict(C_IN=n_in, H_IN=1, W_IN=1, C_OUT=n_out, H_OUT=1, W_OUT=1, KH=1, KW=1, SH=1, SW=1, PT=0, PL=0)
+    c, h, w = layer.in_shape
+    o, ho, wo = layer.out_shape
+    kh, kw = layer.kernel
+    sh, sw = layer.stride
+    pt, pl = layer.pads[0], layer.pads[1]
+    return dict(C_IN=c, H_IN=h, W_IN=w, C_OUT=o, H_OUT=ho, W_OUT=wo, KH=kh, KW=kw, SH=sh, SW=sw, PT=pt, PL=pl)
+
+
+def _scatter_widths(g: dict) -> dict:
+    mh = -(-g["KH"] // g["SH"])
+    mw = -(-g["KW"] // g["SW"])
+    qmax = max((g["H_IN"] - 1 + g["PT"]) // g["SH"], (g["W_IN"] - 1 + g["PL"]) // g["SW"], 0)
+    return dict(MH=mh, MW=mw, QW=ubits(qmax), KYW=ubits(max(g["SH"], g["SW"]) - 1), MYW=ubits(mh - 1),
+                MXW=ubits(mw - 1))
+
+
+def _check_geometry(layer: QLayer, g: dict) -> None:
+    if layer.kind == "dense":
+        return
+    for name in ("KH", "KW", "SH", "SW"):
+        if g[name] < 1:
+            raise FitError(f"layer {layer.name}: {name} = {g[name]} is not mappable")
+    pads = layer.pads
+    if min(pads) < 0:
+        raise FitError(f"layer {layer.name}: negative padding {pads} is not mappable")
+    ho = (g["H_IN"] + pads[0] + pads[2] - g["KH"]) // g["SH"] + 1
+    wo = (g["W_IN"] + pads[1] + pads[3] - g["KW"]) // g["SW"] + 1
+    if (ho, wo) != (g["H_OUT"], g["W_OUT"]):
+        raise FitError(f"layer {layer.name}: output shape {layer.out_shape} does not match kernel/stride/padding "
+                       f"(expected {ho}x{wo})")
+
+
+def _lane_words(values: np.ndarray, groups: int, lanes: int) -> np.ndarray:
+    """(rows, C) -> (rows, groups, lanes) with zero padding of the last group."""
+    rows, c = values.shape
+    out = np.zeros((rows, groups * lanes), dtype=np.int64)
+    out[:, :c] = values
+    return out.reshape(rows, groups, lanes)
+
+
+def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, source_note: str = "") -> DesignPlan:
+    if not isinstance(parallelism, (int, np.integer)) or not 1 <= parallelism <= MAX_PARALLELISM:
+        raise OptionError(f"parallelism must be an integer in 1..{MAX_PARALLELISM}, got {parallelism!r}")
+    P = int(parallelism)
+    T_MAX = int(qnet.max_timesteps)
+    if T_MAX < 1:
+        raise FitError(f"max_timesteps must be at least 1, got {T_MAX}")
+    if not 1 <= int(timesteps) <= T_MAX:
+        raise OptionError(f"timesteps must be in 1..{T_MAX} (the network's max_timesteps), got {timesteps}")
+    layers = qnet.layers
+    if not layers:
+        raise FitError("the network has no layers")
+    if len(qnet.input_shape) != 3:
+        raise FitError(f"input shape {qnet.input_shape} is not (C, H, W)")
+    first = layers[0]
+    if first.kind not in ("conv", "dense") or not first.analog_input:
+        raise FitError(f"layer {first.name}: the first layer must be an analog-input conv or dense layer")
+    if first.role == ROLE_OUTPUT:
+        raise FitError(f"layer {first.name}: a network whose first layer is its output layer is not mappable "
+                       f"(needs at least one spiking layer)")
+    last = layers[-1]
+    if last.kind not in ("conv", "dense") or last.role != ROLE_OUTPUT:
+        raise FitError(f"layer {last.name}: the last layer must be the conv/dense output layer")
+    for layer in layers[1:-1]:
+        if layer.role == ROLE_OUTPUT:
+            raise FitError(f"layer {layer.name}: only the last layer may be an output layer")
+        if layer.kind not in ("conv", "dense", "avgpool", "maxpool", "flatten"):
+            raise FitError(f"layer {layer.name}: kind {layer.kind!r} has no hardware block")
+        if layer.analog_input:
+            raise FitError(f"layer {layer.name}: only the first layer can take analog input")
+
+    STW = ubits(T_MAX)
+    half = qnet.v_init == "half"
+    reset_sub = qnet.reset == "subtract"
+    blocks = []
+    stream = Stream(tuple(qnet.input_shape))  # what the previous block emits
+    prev_shape = tuple(qnet.input_shape)
+    for i, layer in enumerate(layers):
+        if tuple(layer.in_shape) != prev_shape and int(np.prod(layer.in_shape)) != int(np.prod(prev_shape)):
+            raise FitError(f"layer {layer.name}: input shape {layer.in_shape} does not follow {prev_shape}")
+        prev_shape = tuple(layer.out_shape)
+        mod = f"snn_l{i}_{layer.kind}"
+        base = dict(index=i, name=layer.name, mod=mod, kind=layer.kind, in_shape=tuple(layer.in_shape),
+                    out_shape=tuple(layer.out_shape), STW=STW, T_MAX=T_MAX)
+        if layer.kind == "flatten":
+            if not stream.is3d:
+                continue  # already flat: nothing to do
+            blocks.append(_flatten_block(i, layer.name, stream, mod, base))
+            stream = Stream((int(np.prod(stream.shape)),))
+            continue
+        if layer.kind in ("conv", "avgpool", "maxpool") and not stream.is3d:
+            raise FitError(f"layer {layer.name}: a {layer.kind} layer needs a (C, H, W) input, got {layer.in_shape}")
+        if layer.kind == "dense" and stream.is3d and i > 0:
+            # canonical networks flatten explicitly; map an implicit flatten too
+            blocks.append(_flatten_block(i, layer.name + "_flatten", stream, f"snn_l{i}_flatten", dict(
+                base, name=layer.name + " (implicit flatten)", kind="flatten", out_shape=(int(np.prod(stream.shape)),))))
+            stream = Stream((int(np.prod(stream.shape)),))
+        if layer.kind == "maxpool":
+            blk = _maxpool_block(layer, stream, base)
+        else:
+            blk = _neuron_block(layer, stream, base, P, half, reset_sub, qnet)
+        blocks.append(blk)
+        stream = Stream(tuple(layer.out_shape)) if len(layer.out_shape) == 3 else Stream((layer.n_out,))
+
+    out_block = blocks[-1]
+    oc = out_block.ctx
+    K = int(np.prod(last.out_shape))
+    IW = ubits(K - 1)
+    OW = max(8, -(-max(oc["MB"], IW) // 8) * 8)
+    out_block.ctx.update(K=K, IW=IW, OW=OW, HW=oc["H_OUT"] * oc["W_OUT"], PSW=oc["PSW"])
+
+    total_bits = sum(m["depth"] * m["width"] for b in blocks for m in b.memories)
+    if total_bits > MAX_TOTAL_MEMORY_BITS:
+        raise FitError(f"the design needs {total_bits} memory bits (> {MAX_TOTAL_MEMORY_BITS})")
+    for b in blocks:
+        for m in b.memories:
+            if m["depth"] > (1 << MAX_ADDR_BITS):
+                raise FitError(f"layer {b.ctx['name']}: memory {m['name']} needs {m['depth']} words "
+                               f"(> 2^{MAX_ADDR_BITS})")
+            if m["width"] > MAX_WORD_BITS:
+                raise FitError(f"layer {b.ctx['name']}: memory {m['name']} words are {m['width']} bits wide "
+                               f"(> {MAX_WORD_BITS}); use a smaller parallelism")
+    return DesignPlan(blocks=blocks, top={}, parallelism=P, timesteps=int(timesteps), T_MAX=T_MAX, STW=STW, OW=OW,
+                      out_block=out_block)
+
+
+def _stream_ctx(prefix: str, s: Stream) -> dict:
+    if s.is3d:
+        cw, yw, xw = s.fields
+        return {f"{prefix}CW": cw, f"{prefix}YW": yw, f"{prefix}XW": xw}
+    return {f"{prefix}CW": s.fields[0], f"{prefix}YW": 1, f"{prefix}XW": 1}
+
+
+def _flatten_block(i, name, stream: Stream, mod: str, base: dict) -> Block:
+    c, h, w = stream.shape
+    out = Stream((c * h * w,))
+    ctx = dict(base, mod=mod, name=name, H_IN=h, W_IN=w, TIN=stream.width, TOUT=out.width, ONW=out.fields[0],
+               **_stream_ctx("I", stream))
+    return Block("flatten", "snn_flatten.v.j2", i, ctx)
+
+
+def _maxpool_block(layer: QLayer, stream: Stream, base: dict) -> Block:
+    g = _geometry(layer)
+    _check_geometry(layer, g)
+    out = Stream(tuple(layer.out_shape))
+    n_in = g["C_IN"] * g["H_IN"] * g["W_IN"]
+    n_win = g["C_OUT"] * g["H_OUT"] * g["W_OUT"]
+    cntw = ubits(base["T_MAX"])
+    ctx = dict(base, **g, **_scatter_widths(g), N_IN=n_in, N_WIN=n_win, N_CLR=max(n_in, n_win), CNTW=cntw,
+               KHW=ubits(g["KH"] - 1), KWW=ubits(g["KW"] - 1), LNW=ubits(n_win), NAW=ubits(n_in - 1),
+               WAW=ubits(n_win - 1), CLW=ubits(max(n_in, n_win) - 1), TIN=stream.width, TOUT=out.width,
+               **_stream_ctx("I", stream), **{k.replace("I", "O", 1): v for k, v in _stream_ctx("I", out).items()})
+    ctx.update(OCW=out.fields[0], OYW=out.fields[1], OXW=out.fields[2])
+    mems = [dict(name="counters", kind="ram", depth=n_in, width=cntw + base["STW"], style="block"),
+            dict(name="marks", kind="ram", depth=n_win, width=base["STW"], style="block"),
+            dict(name="list", kind="ram", depth=n_win, width=sum(out.fields), style="block")]
+    return Block("maxpool", "snn_maxpool_gate.v.j2", layer_index=base["index"], ctx=ctx, memories=mems)
+
+
+def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: bool, reset_sub: bool,
+                  qnet: QNetwork) -> Block:
+    g = _geometry(layer)
+    if layer.analog_input and layer.kind == "dense":
+        g.update(C_IN=int(np.prod(qnet.input_shape)))
+    if layer.analog_input and layer.kind == "conv":
+        if tuple(layer.in_shape) != tuple(qnet.input_shape):
+            raise FitError(f"layer {layer.name}: input shape {layer.in_shape} is not the image shape "
+                           f"{qnet.input_shape}")
+    _check_geometry(layer, g)
+    if layer.kind == "avgpool" and g["C_IN"] != g["C_OUT"]:
+        raise FitError(f"layer {layer.name}: average pooling must keep the channel count")
+    P = _lanes(layer, P_req)
+    C_OUT = g["C_OUT"]
+    G = -(-C_OUT // P)
+    HW = g["H_OUT"] * g["W_OUT"]
+    vdepth = G * HW
+    spiking = layer.role == ROLE_SPIKING
+    MB = int(layer.mem_bits)
+    if MB < 2:
+        raise FitError(f"layer {layer.name}: mem_bits = {MB} is not a valid membrane width")
+    bias = np.asarray(layer.bias, dtype=np.int64)
+    BB = max(2, signed_bits(int(bias.min()), int(bias.max())))
+    theta = np.asarray(layer.threshold, dtype=np.int64) if spiking else np.ones(C_OUT, np.int64)
+    if spiking and theta.min() < 1:
+        raise FitError(f"layer {layer.name}: thresholds must be positive")
+    TB = max(2, int(theta.max()).bit_length())
+    if layer.kind == "avgpool":
+        WB = 2
+        weight = None
+    else:
+        weight = np.asarray(layer.weight, dtype=np.int64)
+        WB = max(2, int(layer.weight_bits) or signed_bits(int(weight.min()), int(weight.max())))
+        if weight.min() < -(1 << (WB - 1)) or weight.max() >= (1 << (WB - 1)):
+            raise FitError(f"layer {layer.name}: weights do not fit {WB} signed bits")
+    IB = 0
+    if layer.analog_input:
+        w2 = weight.reshape(weight.shape[0], -1)
+        pos = np.clip(w2, 0, None).sum(axis=1) * 255
+        neg = np.clip(-w2, 0, None).sum(axis=1) * 255
+        IB = signed_bits(min(0, int((bias - neg).min())), max(0, int((bias + pos).max())))
+    AB = IB if layer.analog_input else MB
+    XB = max(MB, BB, IB, TB + 1) + 2
+    if spiking:
+        if not (layer.vmin < 0 < layer.vmax) or signed_bits(layer.vmin, layer.vmax) > MB:
+            raise FitError(f"layer {layer.name}: clamp range [{layer.vmin}, {layer.vmax}] does not fit {MB} bits")
+        if half and int((theta >> 1).max()).bit_length() + 1 > MB:
+            raise FitError(f"layer {layer.name}: θ/2 does not fit the membrane")
+    if MB > 64 or IB > 64:
+        raise FitError(f"layer {layer.name}: membrane of {max(MB, IB)} bits is too wide (max 64)")
+
+    out = Stream(tuple(layer.out_shape)) if len(layer.out_shape) == 3 else Stream((layer.n_out,))
+    in_ctx = _stream_ctx("I", stream)
+    if layer.analog_input:
+        if layer.kind == "dense":
+            in_ctx = dict(ICW=ubits(g["C_IN"] - 1), IYW=1, IXW=1)
+        else:
+            in_ctx = dict(ICW=ubits(g["C_IN"] - 1), IYW=ubits(g["H_IN"] - 1), IXW=ubits(g["W_IN"] - 1))
+    out_ctx = _stream_ctx("O", out)
+    if not out.is3d:
+        out_ctx.update(OYW=1, OXW=1)
+    i = base["index"]
+    files = dict(weight_file=f"mem/l{i}_weight.hex", bias_file=f"mem/l{i}_bias.hex", theta_file=f"mem/l{i}_theta.hex")
+    WDEPTH = 0
+    if weight is not None:
+        if layer.kind == "conv":
+            # address ((ci*KH + ky)*KW + kx)*G + og ; lane p = output channel og*P + p
+            wt = weight.transpose(1, 2, 3, 0).reshape(-1, C_OUT)  # (ci, ky, kx) rows, O columns
+        else:
+            wt = weight.T  # (I, O)
+        words = _lane_words(wt, G, P).reshape(-1, P)
+        WDEPTH = words.shape[0]
+    else:
+        words = None
+    ctx = dict(base, **g, **_scatter_widths(g), **in_ctx, **out_ctx, role=layer.role, analog=layer.analog_input,
+               in3d=stream.is3d and not layer.analog_input, out3d=out.is3d, P=P, G=G, VDEPTH=vdepth,
+               VAW=ubits(vdepth - 1), WDEPTH=max(WDEPTH, 1), WAW=ubits(max(WDEPTH, 1) - 1), GW=ubits(G - 1),
+               LW=ubits(P - 1), PSW=ubits(HW - 1), WB=WB, MB=MB, BB=BB, TB=TB, IB=IB, AB=AB, XB=XB,
+               VMIN=int(layer.vmin), VMAX=int(layer.vmax), VMIN_LIT=slit(XB, int(layer.vmin)),
+               VMAX_LIT=slit(XB, int(layer.vmax)), half=half and spiking, reset_sub=reset_sub,
+               TIN=stream.width if not layer.analog_input else 10, TOUT=out.width, **files)
+    hexes = {}
+    mems = [dict(name="membrane", kind="ram", depth=vdepth, width=P * MB, style="block")]
+    if layer.analog_input:
+        mems.append(dict(name="current", kind="ram", depth=vdepth, width=P * IB, style="block"))
+    if words is not None:
+        hexes[files["weight_file"]] = (words, WB)
+        mems.append(dict(name="weights", kind="rom", depth=WDEPTH, width=P * WB, file=files["weight_file"],
+                         style="block" if WDEPTH * P * WB >= 2048 else "distributed"))
+    hexes[files["bias_file"]] = (_lane_words(bias[None, :], G, P).reshape(-1, P), BB)
+    mems.append(dict(name="bias", kind="rom", depth=G, width=P * BB, file=files["bias_file"],
+                     style="block" if G * P * BB >= 2048 else "distributed"))
+    if spiking:
+        hexes[files["theta_file"]] = (_lane_words(theta[None, :], G, P).reshape(-1, P), TB)
+        mems.append(dict(name="theta", kind="rom", depth=G, width=P * TB, file=files["theta_file"],
+                         style="block" if G * P * TB >= 2048 else "distributed"))
+    kind = "analog" if layer.analog_input else ("neuron" if spiking else "output")
+    return Block(kind, "snn_neuron_layer.v.j2", layer_index=i, ctx=ctx, memories=mems, hex_files=hexes)
+
+
+def hex_lines(words: np.ndarray, lane_bits: int) -> list:
+    """$readmemh lines: lane p of a word occupies bits [p*lane_bits +: lane_bits] (two's complement)."""
+    lanes = words.shape[1]
+    digits = -(-lanes * lane_bits // 4)
+    mask = (1 << lane_bits) - 1
+    lines = []
+    for row in words.tolist():
+        v = 0
+        for p, x in enumerate(row):
+            v |= (int(x) & mask) << (p * lane_bits)
+        lines.append(f"{v:0{digits}x}")
+    return lines

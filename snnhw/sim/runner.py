@@ -1,0 +1,140 @@
+"""run_sim: build a generated design with Verilator (cached) and run the cocotb bench."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from snnhw.errors import SnnhwError
+from snnhw.sim.tools import ToolError, apply_verilator_env
+
+TOP = "snn_tb_top"
+
+
+@dataclass
+class SimResult:
+    passed: bool
+    images: int
+    timesteps: int
+    cycles_per_image: float | None  # back-to-back throughput (total cycles / images)
+    latency_cycles: float | None  # first image: first pixel offered -> last output beat
+    interval_cycles: float | None  # steady state: between consecutive images' last beats
+    mismatches: list = field(default_factory=list)
+    first_tap_mismatch: dict | None = None
+    passes: dict = field(default_factory=dict)
+    results_file: str = ""
+    log_file: str = ""
+
+    def summary(self) -> str:
+        status = "PASS" if self.passed else "FAIL"
+        s = (f"{status}: {self.images} image(s) x {self.timesteps} steps, every class and final potential "
+             f"{'==' if self.passed else '!='} golden")
+        if self.cycles_per_image is not None:
+            s += f"; {self.cycles_per_image:.0f} cycles/image back-to-back"
+        if self.latency_cycles is not None:
+            s += f", first-image latency {self.latency_cycles:.0f} cycles"
+        for m in self.mismatches[:10]:
+            s += "\n  " + m
+        return s
+
+
+def _sources(build_dir: Path) -> list:
+    manifest = json.loads((build_dir / "manifest.json").read_text())
+    return [build_dir / "rtl" / f for f in manifest["rtl"]] + [build_dir / "sim_rtl" / f for f in manifest["sim_rtl"]]
+
+
+def _stamp(sources, defines) -> str:
+    h = hashlib.sha256()
+    for p in sources:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    h.update(json.dumps(sorted(defines.items())).encode())
+    return h.hexdigest()
+
+
+def build(build_dir, taps: bool = False, verbose: bool = False) -> Path:
+    """Verilate the design (once per build dir and variant); returns the simulator build dir."""
+    from cocotb_tools.runner import get_runner
+
+    build_dir = Path(build_dir).resolve()
+    apply_verilator_env()
+    variant = "taps" if taps else "plain"
+    sim_build = build_dir / "sim_build" / variant
+    sources = _sources(build_dir)
+    defines = {"SNNHW_TAPS": 1} if taps else {}
+    stamp = _stamp(sources, defines)
+    stamp_file = sim_build / "snnhw.stamp"
+    if stamp_file.exists() and stamp_file.read_text() == stamp and (sim_build / TOP).exists():
+        return sim_build
+    runner = get_runner("verilator")
+    log = build_dir / "sim" / f"build_{variant}.log"
+    log.parent.mkdir(exist_ok=True)
+    try:
+        runner.build(sources=[str(s) for s in sources], hdl_toplevel=TOP, build_dir=str(sim_build), defines=defines,
+                     build_args=["-O2", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal"],
+                     timescale=("1ns", "1ps"), always=True, verbose=verbose, log_file=str(log))
+    except SystemExit as exc:  # the runner exits on tool errors
+        raise ToolError(f"Verilator build failed (see {log}): {exc}") from None
+    except Exception as exc:
+        raise ToolError(f"Verilator build failed (see {log}): {exc}") from exc
+    stamp_file.write_text(stamp)
+    return sim_build
+
+
+def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = False, stalls: bool = True,
+            extra: bool = True, verbose: bool = False) -> SimResult:
+    """Simulate a generated design against its golden vectors.
+
+    Runs the cocotb bench (``snnhw.sim.tb_snn``) on Verilator: the test images
+    with random valid/ready stalls on both AXI streams (``stalls``), then (with
+    ``extra``) back to back without pauses and with a reset in the middle of
+    an image. With ``taps`` the design is built with SNNHW_TAPS and every
+    layer's spikes are compared too. Returns a :class:`SimResult`.
+    """
+    from cocotb_tools.runner import get_runner
+
+    build_dir = Path(build_dir).resolve()
+    if not (build_dir / "manifest.json").exists():
+        raise SnnhwError(f"{build_dir}: not an snnhw build directory (no manifest.json)")
+    if not (build_dir / "vectors" / "test_vectors.npz").exists():
+        raise SnnhwError(f"{build_dir}: no test vectors (vectors/test_vectors.npz)")
+    sim_build = build(build_dir, taps=taps, verbose=verbose)
+    out = build_dir / "sim"
+    out.mkdir(exist_ok=True)
+    tag = f"{'taps' if taps else 'plain'}_{os.getpid()}"
+    results = out / f"results_{tag}.json"
+    taps_file = out / f"taps_{tag}.log"
+    log = out / f"sim_{tag}.log"
+    for p in (results, taps_file):
+        if p.exists():
+            p.unlink()
+    env = {
+        "SNNHW_BUILD_DIR": str(build_dir), "SNNHW_RESULTS": str(results), "SNNHW_SEED": str(seed),
+        "SNNHW_STALLS": "1" if stalls else "0", "SNNHW_EXTRA": "1" if extra else "0",
+        "SNNHW_IMAGES": "" if n_images is None else str(int(n_images)),
+        "SNNHW_TAPS_FILE": str(taps_file) if taps else "",
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2])] + sys.path),
+    }
+    runner = get_runner("verilator")
+    try:
+        runner.test(test_module="snnhw.sim.tb_snn", hdl_toplevel=TOP, build_dir=str(sim_build),
+                    test_dir=str(build_dir), extra_env=env, results_xml=str(out / f"results_{tag}.xml"),
+                    plusargs=[f"+taps_file={taps_file}"] if taps else [], seed=seed, log_file=str(log),
+                    verbose=verbose)
+    except SystemExit as exc:
+        raise ToolError(f"simulation failed to run (see {log}): {exc}") from None
+    if not results.exists():
+        raise ToolError(f"simulation produced no results (see {log})")
+    r = json.loads(results.read_text())
+    os.replace(results, out / "results.json")
+    passes = r.get("passes", {})
+    b2b = passes.get("back-to-back") or passes.get("stalls") or {}
+    res = SimResult(passed=bool(r["passed"]), images=r["images"], timesteps=r["timesteps"],
+                    cycles_per_image=b2b.get("cycles_per_image"), latency_cycles=b2b.get("latency_first_image"),
+                    interval_cycles=b2b.get("interval_cycles"), mismatches=r.get("mismatches", []),
+                    first_tap_mismatch=r.get("first_tap_mismatch"), passes=passes,
+                    results_file=str(out / "results.json"), log_file=str(log))
+    return res

@@ -1,0 +1,256 @@
+"""cocotb testbench of a generated snnhw design (run by :func:`snnhw.sim.run_sim`).
+
+Configuration comes from environment variables set by the runner:
+SNNHW_BUILD_DIR, SNNHW_RESULTS (JSON written at the end), SNNHW_IMAGES,
+SNNHW_SEED, SNNHW_STALLS (0/1), SNNHW_TAPS_FILE (set when the design was
+built with SNNHW_TAPS), SNNHW_EXTRA (0/1: back-to-back and reset-mid-image
+passes).
+
+Every class of every step and the final output potentials are compared with
+``==`` against the golden vectors; with taps every layer's spike set of
+every step is compared and the first mismatch is named by layer, image,
+step and neuron.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
+from cocotb.utils import get_sim_time, get_time_from_sim_steps
+from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+
+CLK_NS = 10
+
+
+def _env_int(name, default):
+    v = os.environ.get(name, "")
+    return int(v) if v.strip() else default
+
+
+class Bench:
+    def __init__(self, dut):
+        self.dut = dut
+        self.build = Path(os.environ["SNNHW_BUILD_DIR"])
+        self.manifest = json.loads((self.build / "manifest.json").read_text())
+        vec = np.load(self.build / "vectors" / "test_vectors.npz")
+        self.images = vec["images"]
+        self.T = int(vec["timesteps"])
+        self.potentials = vec["potentials"]  # (T, N, K)
+        self.classes = vec["classes"]  # (T, N)
+        n = _env_int("SNNHW_IMAGES", self.images.shape[0])
+        self.n = max(1, min(n, self.images.shape[0]))
+        self.K = int(self.manifest["interface"]["classes"])
+        self.OW = int(self.manifest["interface"]["m_axis"]["tdata_bits"])
+        self.seed = _env_int("SNNHW_SEED", 0)
+        self.rng = random.Random(self.seed)
+        self.stalls = bool(_env_int("SNNHW_STALLS", 1))
+        self.taps_file = os.environ.get("SNNHW_TAPS_FILE") or None
+        self.extra = bool(_env_int("SNNHW_EXTRA", 1))
+        self.results = dict(passed=False, images=self.n, timesteps=self.T, seed=self.seed, stalls=self.stalls,
+                            mismatches=[], passes={})
+        self.init_cycles = int(self.manifest["interface"]["init_cycles_after_reset"])
+
+    # --------------------------------------------------------------
+    def pauses(self, prob):
+        rng = random.Random(self.rng.random())
+
+        def gen():
+            while True:
+                # bursts of stalls as well as single-cycle ones
+                if rng.random() < prob:
+                    for _ in range(rng.choice((1, 1, 2, 5))):
+                        yield True
+                else:
+                    yield False
+
+        return gen()
+
+    async def start(self):
+        dut = self.dut
+        Clock(dut.clk, CLK_NS, unit="ns").start()
+        dut.rst.value = 1
+        dut.s_axis_tvalid.value = 0
+        dut.m_axis_tready.value = 0
+        dut.cfg_timesteps.value = self.T
+        self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst,
+                                      reset_active_level=True)
+        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst,
+                                  reset_active_level=True, byte_lanes=1)
+        self.source.log.setLevel("WARNING")
+        self.sink.log.setLevel("WARNING")
+        await ClockCycles(dut.clk, 4)
+        dut.rst.value = 0
+        await RisingEdge(dut.clk)
+
+    def set_stalls(self, on):
+        if on:
+            self.source.set_pause_generator(self.pauses(0.25))
+            self.sink.set_pause_generator(self.pauses(0.3))
+        else:
+            self.source.clear_pause_generator()
+            self.sink.clear_pause_generator()
+
+    def cycles(self):
+        return get_sim_time("ns") / CLK_NS
+
+    def decode(self, frame):
+        data = list(frame.tdata)
+        user = frame.tuser
+        if user is None:
+            user = [0] * len(data)
+        elif isinstance(user, int):
+            user = [user] * len(data)
+        half = 1 << (self.OW - 1)
+        return data, list(user), [v - (1 << self.OW) if v >= half else v for v in data]
+
+    def check_frame(self, frame, n, label):
+        data, user, sdata = self.decode(frame)
+        errs = []
+        if len(data) != self.T + self.K or user != [0] * self.T + [1] * self.K:
+            errs.append(f"{label}: image {n}: frame has {len(data)} beats with tuser {user[:8]}..., expected "
+                        f"{self.T} class beats then {self.K} potential beats")
+            return errs
+        for t in range(self.T):
+            if data[t] != int(self.classes[t, n]):
+                errs.append(f"{label}: image {n} step {t + 1}: class {data[t]} != golden {int(self.classes[t, n])}")
+                break
+        pot = sdata[self.T:]
+        gold = [int(v) for v in self.potentials[self.T - 1, n]]
+        if pot != gold:
+            k = next(i for i in range(self.K) if pot[i] != gold[i])
+            errs.append(f"{label}: image {n}: final potential[{k}] = {pot[k]} != golden {gold[k]}")
+        return errs
+
+    async def run_images(self, label, stalls, timeout_cycles):
+        self.set_stalls(stalls)
+        t0 = self.cycles()
+        for n in range(self.n):
+            await self.source.send(AxiStreamFrame(bytes(self.images[n].reshape(-1).tolist())))
+        ends, errs = [], []
+        for n in range(self.n):
+            frame = await with_timeout(self.sink.recv(), timeout_cycles * CLK_NS, "ns")
+            ends.append(get_time_from_sim_steps(frame.sim_time_end, "ns") / CLK_NS if frame.sim_time_end
+                        else self.cycles())
+            errs += self.check_frame(frame, n, label)
+        total = ends[-1] - t0
+        info = dict(cycles_total=total, cycles_per_image=total / self.n, latency_first_image=ends[0] - t0,
+                    interval_cycles=(ends[-1] - ends[0]) / (self.n - 1) if self.n > 1 else None, errors=len(errs),
+                    framing_error=int(self.dut.status_framing_error.value))
+        if int(self.dut.status_framing_error.value):
+            errs.append(f"{label}: status_framing_error is set")
+        self.results["passes"][label] = info
+        self.results["mismatches"] += errs
+        return info
+
+    async def reset_mid_image(self, timeout_cycles, at_cycles):
+        """Assert reset in the middle of an image, then check that the next image is still exact."""
+        self.set_stalls(False)
+        await self.source.send(AxiStreamFrame(bytes(self.images[0].reshape(-1).tolist())))
+        await ClockCycles(self.dut.clk, max(1, at_cycles))
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, 3)
+        self.source.clear()
+        self.sink.clear()
+        self.dut.rst.value = 0
+        await RisingEdge(self.dut.clk)
+        n = 1 if self.n > 1 else 0
+        await self.source.send(AxiStreamFrame(bytes(self.images[n].reshape(-1).tolist())))
+        frame = await with_timeout(self.sink.recv(), timeout_cycles * CLK_NS, "ns")
+        errs = self.check_frame(frame, n, "reset-mid-image")
+        await ClockCycles(self.dut.clk, 20)
+        if not self.sink.empty():
+            errs.append("reset-mid-image: unexpected extra output after the image")
+        self.results["passes"]["reset-mid-image"] = dict(reset_after_cycles=at_cycles, errors=len(errs))
+        self.results["mismatches"] += errs
+
+    def compare_taps(self):
+        spikes = np.load(self.build / "vectors" / "spikes.npz")
+        taps = {t["layer"]: t for t in self.manifest["interface"]["taps"]}
+        got = {layer: [] for layer in taps}  # layer -> list over (image, step) of lists of neurons
+        cur = {layer: [] for layer in taps}
+        for line in Path(self.taps_file).read_text().splitlines():
+            parts = line.split()
+            if len(parts) != 3:
+                continue
+            layer = int(parts[0])
+            if parts[2] == "E":
+                got[layer].append(cur[layer])
+                cur[layer] = []
+            else:
+                cur[layer].append(int(parts[2]))
+        names = {r["index"]: r["name"] for r in self.manifest["layers"]}
+        first = None
+        for n in range(self.n):
+            for t in range(self.T):
+                for layer in sorted(taps):
+                    gold = spikes[f"L{layer}"][t, n].reshape(-1)
+                    shape = spikes[f"L{layer}"].shape[2:]
+                    idx = n * self.T + t
+                    seq = got[layer][idx] if idx < len(got[layer]) else None
+                    if seq is None:
+                        first = dict(layer=layer, name=names.get(layer), image=n, step=t + 1, neuron=None,
+                                     message="no end-of-step token")
+                        break
+                    sim = np.zeros(gold.shape[0], np.int64)
+                    for a in seq:
+                        if a < sim.shape[0]:
+                            sim[a] += 1
+                        else:
+                            sim = None
+                            break
+                    if sim is None or (sim != gold).any():
+                        if sim is None:
+                            k, sv = -1, "out-of-range address"
+                        else:
+                            k = int(np.flatnonzero(sim != gold)[0])
+                            sv = int(sim[k])
+                        pos = tuple(int(v) for v in np.unravel_index(k, shape)) if k >= 0 else None
+                        first = dict(layer=layer, name=names.get(layer), image=n, step=t + 1, neuron=k,
+                                     position=pos, golden=int(gold[k]) if k >= 0 else None, rtl=sv)
+                        break
+                if first:
+                    break
+            if first:
+                break
+        self.results["first_tap_mismatch"] = first
+        if first:
+            self.results["mismatches"].append(
+                f"taps: first mismatch at layer {first['layer']} ({first['name']}), image {first['image']}, "
+                f"step {first['step']}, neuron {first.get('neuron')} {first.get('position')}: "
+                f"golden spike {first.get('golden')}, RTL {first.get('rtl')}")
+
+    def write(self):
+        r = self.results
+        r["passed"] = not r["mismatches"]
+        b2b = r["passes"].get("back-to-back") or r["passes"].get("stalls")
+        if b2b:
+            r["cycles_per_image"] = b2b["cycles_per_image"]
+        Path(os.environ["SNNHW_RESULTS"]).write_text(json.dumps(r, indent=2))
+
+
+@cocotb.test()
+async def test_design(dut):
+    """All vectors with random stalls (+ back-to-back and reset-mid-image passes)."""
+    bench = Bench(dut)
+    await bench.start()
+    est = bench.manifest["cycle_model"]["latency_cycles_estimate"]
+    timeout = int(50 * est + 20 * bench.init_cycles + 20000) * max(1, bench.n)
+    try:
+        # the first pass must start right after reset: the taps log counts images from there
+        await bench.run_images("stalls" if bench.stalls else "back-to-back", bench.stalls, timeout)
+        if bench.taps_file:
+            bench.compare_taps()
+        if bench.extra:
+            if bench.stalls:
+                await bench.run_images("back-to-back", False, timeout)
+            per = bench.results["passes"]["back-to-back"]["cycles_per_image"]
+            await bench.reset_mid_image(timeout, int(per * 0.5) + bench.init_cycles)
+    finally:
+        bench.write()
+    assert not bench.results["mismatches"], "\n".join(bench.results["mismatches"][:10])

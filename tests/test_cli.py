@@ -1,0 +1,98 @@
+"""The snnhw command line: happy paths on the bundled example, and one-line errors."""
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from click.testing import CliRunner
+from onnx import TensorProto, helper, numpy_helper
+
+from snnhw.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = str(ROOT / "examples" / "mnist_small.onnx")
+DATA = str(ROOT / "examples" / "mnist_sample.npz")
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def assert_one_line_error(result, *needles):
+    assert result.exit_code == 2, result.output
+    lines = [l for l in result.output.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("snnhw: error:"), result.output
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def test_inspect_lists_layers_and_macs():
+    r = run("inspect", MODEL)
+    assert r.exit_code == 0, r.output
+    assert "Conv+ReLU" in r.output and "MaxPool" in r.output and "290,080" in r.output
+
+
+def test_convert_writes_a_loadable_network(tmp_path):
+    out = tmp_path / "net.snn.npz"
+    r = run("convert", MODEL, "--calib", DATA, "--bits", 6, "-o", out)
+    assert r.exit_code == 0, r.output
+    from snnhw.frontend.qformat import load_qnet
+
+    q = load_qnet(out)
+    assert q.bits == 6 and [l.kind for l in q.layers] == ["conv", "maxpool", "conv", "maxpool", "flatten", "dense"]
+
+
+def test_evaluate_writes_table_json_and_plot(tmp_path):
+    js, png = tmp_path / "e.json", tmp_path / "e.png"
+    r = run("evaluate", MODEL, "--data", DATA, "-T", 20, "--limit", 40, "--json", js, "--plot", png)
+    assert r.exit_code == 0, r.output
+    res = json.loads(js.read_text())
+    assert res["images"] == 40 and len(res["float_snn"]) == 20 and len(res["fixed_snn"]) == 20
+    assert 0.9 <= res["ann_accuracy"] <= 1.0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "float SNN" in r.output
+
+
+def sigmoid_model(path):
+    w = numpy_helper.from_array(np.ones((2, 4), np.float32), "w")
+    g = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "w"], ["h"], name="fc", transB=1),
+         helper.make_node("Sigmoid", ["h"], ["y"], name="squash")],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2])], [w])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+    return path
+
+
+def test_bad_inputs_give_one_line_errors(tmp_path):
+    trunc = tmp_path / "trunc.onnx"
+    trunc.write_bytes(Path(MODEL).read_bytes()[:777])
+    assert_one_line_error(run("inspect", trunc), "trunc.onnx")
+    assert_one_line_error(run("inspect", tmp_path / "missing.onnx"), "missing.onnx")
+    assert_one_line_error(run("inspect", sigmoid_model(tmp_path / "sig.onnx")), "squash", "Sigmoid")
+    assert_one_line_error(run("convert", MODEL, "--bits", 17, "-o", tmp_path / "a.npz"), "--bits")
+    assert_one_line_error(run("convert", MODEL, "--bits", 1, "-o", tmp_path / "a.npz"), "--bits")
+    assert_one_line_error(run("evaluate", MODEL, "--data", DATA, "--percentile", 0), "--percentile")
+    wrong = tmp_path / "rgb.npz"
+    np.savez(wrong, x_train=np.zeros((4, 32, 32, 3), np.uint8), x_test=np.zeros((4, 32, 32, 3), np.uint8),
+             y_test=np.zeros(4, np.uint8))
+    out = tmp_path / "never.snn.npz"
+    assert_one_line_error(run("convert", MODEL, "--calib", wrong, "-o", out), "rgb.npz", "(32, 32, 3)")
+    empty = tmp_path / "empty.npz"
+    np.savez(empty, x_train=np.zeros((0, 28, 28), np.uint8), x_test=np.zeros((0, 28, 28), np.uint8),
+             y_test=np.zeros(0, np.uint8))
+    assert_one_line_error(run("convert", MODEL, "--calib", empty, "-o", out), "empty.npz", "empty")
+    assert_one_line_error(run("evaluate", MODEL, "--data", empty), "empty.npz", "empty")
+    assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_nan_weights_are_refused(tmp_path):
+    m = onnx.load(MODEL)
+    init = m.graph.initializer[0]
+    arr = numpy_helper.to_array(init).copy()
+    arr.flat[0] = np.nan
+    init.CopyFrom(numpy_helper.from_array(arr, init.name))
+    bad = tmp_path / "nan.onnx"
+    onnx.save(m, bad)
+    assert_one_line_error(run("convert", bad, "-o", tmp_path / "n.npz"), "nan.onnx")

@@ -1,0 +1,73 @@
+"""Quantization: ranges, widths, options, and the .snn.npz round trip."""
+import numpy as np
+import pytest
+
+from netgen import random_images, random_network
+from snnhw.errors import ModelLoadError, OptionError
+from snnhw.frontend.golden import run_golden
+from snnhw.frontend.normalize import normalize
+from snnhw.frontend.qformat import load_qnet, save_qnet
+from snnhw.frontend.quantize import quantize, signed_bits, weight_error
+from snnhw.ir import Conv, Dense
+
+
+def normalized(seed):
+    net = random_network(seed)
+    return normalize(net, {i: 1.0 for i, l in enumerate(net.layers) if isinstance(l, (Conv, Dense))})
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8, 12, 16])
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_weights_fill_the_symmetric_range(bits, per_channel):
+    q = quantize(normalized(1), bits, per_channel=per_channel)
+    qmax = 2 ** (bits - 1) - 1
+    for layer in q.layers:
+        if layer.weight is None:
+            continue
+        mags = np.abs(layer.weight).reshape(layer.weight.shape[0], -1).max(axis=1)
+        assert mags.max() <= qmax
+        if per_channel:
+            assert (mags[mags > 0] == qmax).all()  # every channel uses its full range
+        else:
+            assert mags.max() == qmax
+        assert (layer.threshold >= 1).all()
+
+
+def test_weight_error_shrinks_with_bits():
+    net = normalized(2)
+    errors = [np.mean([r["weight_rel_rms"] for r in weight_error(net, quantize(net, b))]) for b in (3, 6, 10, 14)]
+    assert errors == sorted(errors, reverse=True)
+    assert errors[-1] < 1e-3
+
+
+@pytest.mark.parametrize("bits", [0, 1, 17, 32])
+def test_bits_out_of_range_is_an_option_error(bits):
+    with pytest.raises(OptionError, match="--bits"):
+        quantize(normalized(0), bits)
+
+
+def test_signed_bits():
+    assert signed_bits(-1, 0) == 1
+    assert signed_bits(-128, 127) == 8
+    assert signed_bits(-129, 127) == 9
+    assert signed_bits(0, 128) == 9
+
+
+def test_qnet_file_round_trip(tmp_path):
+    q = quantize(normalized(3), 6, per_channel=True, reset="zero", v_init="half", max_timesteps=100)
+    path = save_qnet(q, tmp_path / "net.snn.npz")
+    assert not list(tmp_path.glob("*.partial"))
+    r = load_qnet(path)
+    assert (r.bits, r.reset, r.v_init, r.max_timesteps, r.input_shape) == (6, "zero", "half", 100, q.input_shape)
+    for a, b in zip(q.layers, r.layers):
+        assert (a.kind, a.name, a.in_shape, a.out_shape, a.mem_bits, a.kernel, a.pads) == \
+            (b.kind, b.name, b.in_shape, b.out_shape, b.mem_bits, b.kernel, b.pads)
+    x = random_images(3, 2, q.input_shape)
+    assert np.array_equal(run_golden(q, x, 10).potentials, run_golden(r, x, 10).potentials)
+
+
+def test_loading_a_non_qnet_file_names_it(tmp_path):
+    bad = tmp_path / "junk.snn.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(ModelLoadError, match="junk.snn.npz"):
+        load_qnet(bad)
