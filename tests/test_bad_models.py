@@ -1,0 +1,313 @@
+"""Models snnhw must refuse, each with a clear one-line error naming the file and node."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from snnhw.errors import ModelLoadError, SnnhwError, UnsupportedModelError
+from snnhw.frontend.onnx_import import load_onnx
+from snnhw.frontend.passes import canonicalize
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+RNG = np.random.default_rng(99)
+
+
+def tensor(name, array):
+    array = np.asarray(array)
+    return numpy_helper.from_array(array.astype(np.float32) if array.dtype == np.float64 else array, name)
+
+
+def make_model(nodes, initializers, inputs=None, outputs=("y",), opset=13, in_shape=("N", 2, 8, 8)):
+    if inputs is None:
+        inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(in_shape))]
+    graph = helper.make_graph(
+        nodes, "bad", inputs, [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
+        initializers,
+    )
+    opsets = [helper.make_opsetid("", opset)]
+    model = helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = helper.find_min_ir_version_for(opsets)
+    return model
+
+
+def conv_node(name="conv", inp="x", out="c", c_out=3, **attrs):
+    return helper.make_node("Conv", [inp, f"{name}.w", f"{name}.b"], [out], name=name,
+                            kernel_shape=[3, 3], pads=[1, 1, 1, 1], **attrs)
+
+
+def conv_weights(name="conv", c_in=2, c_out=3):
+    return [tensor(f"{name}.w", RNG.standard_normal((c_out, c_in, 3, 3))), tensor(f"{name}.b", RNG.standard_normal(c_out))]
+
+
+def good_model():
+    nodes = [conv_node(), helper.make_node("Relu", ["c"], ["r"], name="relu"),
+             helper.make_node("Flatten", ["r"], ["f"], name="flatten"),
+             helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["y"], name="fc", transB=1)]
+    inits = conv_weights() + [tensor("fc.w", RNG.standard_normal((4, 192))), tensor("fc.b", np.zeros(4))]
+    return make_model(nodes, inits)
+
+
+def save(model, tmp_path, name="model.onnx") -> Path:
+    path = tmp_path / name
+    onnx.save(model, str(path))
+    return path
+
+
+def refuse(tmp_path, model, error=UnsupportedModelError, canonical=False) -> str:
+    path = save(model, tmp_path)
+    with pytest.raises(error) as info:
+        net = load_onnx(path)
+        if canonical:
+            canonicalize(net)
+    message = str(info.value)
+    assert message.startswith(str(path)), message
+    assert "\n" not in message
+    return message
+
+
+def test_good_model_loads(tmp_path):
+    assert len(canonicalize(load_onnx(save(good_model(), tmp_path))).layers) == 3
+
+
+# --------------------------------------------------------------------------
+# Not a model at all
+# --------------------------------------------------------------------------
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope.onnx"
+    with pytest.raises(ModelLoadError, match=re.escape(f"{path}: no such file")):
+        load_onnx(path)
+
+
+def test_directory(tmp_path):
+    with pytest.raises(ModelLoadError, match="not a file"):
+        load_onnx(tmp_path)
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"hello, this is not a model\n", bytes(RNG.integers(0, 256, 4096, dtype=np.uint8)),
+    b"PK\x03\x04" + bytes(200), b"\x08\x07\x12\x07pytorch",  # a few leading ModelProto fields, no graph
+], ids=["empty", "text", "random", "zip", "header-only"])
+def test_not_an_onnx_file(tmp_path, content):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(content)
+    with pytest.raises(ModelLoadError, match=re.escape(str(path))):
+        load_onnx(path)
+
+
+@pytest.mark.parametrize("fraction", [0.02, 0.1, 0.3, 0.5, 0.7, 0.9, 0.98, 0.995])
+def test_truncated_file(tmp_path, fraction):
+    data = good_model().SerializeToString()
+    path = tmp_path / "model.onnx"
+    path.write_bytes(data[: int(len(data) * fraction)])
+    with pytest.raises(ModelLoadError, match=re.escape(str(path))):
+        load_onnx(path)
+
+
+@pytest.mark.shared
+def test_truncated_real_model(tmp_path):
+    source = SHARED / "models" / "mnist_paper.onnx"
+    if not source.exists():
+        pytest.skip(f"{source} not found (the shared models directory is absent)")
+    data = source.read_bytes()
+    for fraction in (0.25, 0.75, 0.999):
+        path = tmp_path / f"cut{fraction}.onnx"
+        path.write_bytes(data[: int(len(data) * fraction)])
+        with pytest.raises(ModelLoadError, match=re.escape(str(path))):
+            load_onnx(path)
+
+
+def test_missing_external_data(tmp_path):
+    path = tmp_path / "model.onnx"
+    onnx.save(good_model(), str(path), save_as_external_data=True, location="model.onnx.data", size_threshold=0)
+    (tmp_path / "model.onnx.data").unlink()
+    with pytest.raises(ModelLoadError, match="model.onnx.data"):
+        load_onnx(path)
+
+
+def test_dangling_tensor_reference(tmp_path):
+    model = good_model()
+    model.graph.node[1].input[0] = "nowhere"
+    message = refuse(tmp_path, model, ModelLoadError)
+    assert "node 'relu' (Relu): reads tensor 'nowhere'" in message
+
+
+# --------------------------------------------------------------------------
+# Unsupported ops and structures
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("op", ["Sigmoid", "Tanh", "LeakyRelu", "FooBar"])
+def test_unsupported_activation_op(tmp_path, op):
+    model = good_model()
+    model.graph.node[1].op_type = op
+    if op == "FooBar":
+        model.graph.node[1].name = "mystery"
+    message = refuse(tmp_path, model)
+    name = "mystery" if op == "FooBar" else "relu"
+    assert f"node '{name}' ({op}): op type {op} is not supported (supported: " in message
+    assert "Conv" in message and "Gemm" in message
+
+
+def test_custom_domain_op(tmp_path):
+    model = good_model()
+    model.graph.node[1].domain = "com.example"
+    model.opset_import.append(helper.make_opsetid("com.example", 1))
+    assert "op type com.example.Relu (custom domain) is not supported" in refuse(tmp_path, model)
+
+
+def test_residual_add(tmp_path):
+    nodes = [conv_node("c1", out="a", c_out=2), helper.make_node("Relu", ["a"], ["ar"], name="/layer1/relu"),
+             conv_node("c2", inp="ar", out="b", c_out=2),
+             helper.make_node("Add", ["b", "x"], ["s"], name="/layer1/Add"),
+             helper.make_node("Relu", ["s"], ["y"], name="/layer1/relu2")]
+    message = refuse(tmp_path, make_model(nodes, conv_weights("c1", 2, 2) + conv_weights("c2", 2, 2)))
+    assert message.endswith(
+        "node '/layer1/Add' (Add): adding two activations (residual connection) is not supported; "
+        "snnhw maps feed-forward chains"
+    )
+
+
+def test_residual_add_with_downsample_branch(tmp_path):
+    # The shortcut conv reads the block input too; still reported as the residual Add.
+    nodes = [conv_node("c1", out="a"), conv_node("down", out="d"), helper.make_node("Add", ["a", "d"], ["y"], name="add")]
+    message = refuse(tmp_path, make_model(nodes, conv_weights("c1") + conv_weights("down")))
+    assert "node 'add' (Add): adding two activations (residual connection)" in message
+
+
+def test_concat_of_activations(tmp_path):
+    nodes = [conv_node("c1", out="a"), conv_node("c2", out="b"),
+             helper.make_node("Concat", ["a", "b"], ["y"], name="cat", axis=1)]
+    message = refuse(tmp_path, make_model(nodes, conv_weights("c1") + conv_weights("c2")))
+    assert "node 'cat' (Concat): concatenating activations" in message
+
+
+def test_branch_without_merge(tmp_path):
+    nodes = [conv_node(), helper.make_node("Relu", ["c"], ["y"], name="relu"),
+             helper.make_node("Flatten", ["c"], ["side"], name="side")]
+    message = refuse(tmp_path, make_model(nodes, conv_weights()))
+    assert "node 'side' (Flatten): reads tensor 'c', which node 'relu' also reads: the graph branches" in message
+
+
+def test_two_outputs(tmp_path):
+    nodes = [conv_node(), helper.make_node("Relu", ["c"], ["y"], name="relu")]
+    assert "2 outputs" in refuse(tmp_path, make_model(nodes, conv_weights(), outputs=("y", "c")))
+
+
+@pytest.mark.parametrize("inputs, expected", [
+    ([helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 8, 8]),
+      helper.make_tensor_value_info("x2", TensorProto.FLOAT, ["N", 2, 8, 8])], "2 inputs"),
+    ([helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8, 8])], "has shape [?, 8, 8]"),
+    ([helper.make_tensor_value_info("x", TensorProto.FLOAT, [8, 2, 8, 8])], "fixed batch size 8"),
+    ([helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, "H", 8])], "every dimension but the batch"),
+    ([helper.make_tensor_value_info("x", TensorProto.UINT8, ["N", 2, 8, 8])], "not a float tensor"),
+])
+def test_bad_graph_input(tmp_path, inputs, expected):
+    nodes = [conv_node(), helper.make_node("Relu", ["c"], ["y"], name="relu")]
+    assert expected in refuse(tmp_path, make_model(nodes, conv_weights(), inputs=inputs))
+
+
+# --------------------------------------------------------------------------
+# Corrupt weights
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_conv_weight(tmp_path, bad):
+    model = good_model()
+    w = numpy_helper.to_array(model.graph.initializer[0]).copy()
+    w[1, 0, 2, 2] = bad
+    model.graph.initializer[0].CopyFrom(tensor("conv.w", w))
+    message = refuse(tmp_path, model, ModelLoadError)
+    kind = "NaN" if np.isnan(bad) else "Inf"
+    assert f"node 'conv' (Conv): weight tensor 'conv.w' contains 1 {kind} value(s)" in message
+
+
+def test_non_finite_dense_bias(tmp_path):
+    model = good_model()
+    model.graph.initializer[3].CopyFrom(tensor("fc.b", np.array([0, np.nan, np.inf, 0], np.float32)))
+    assert "node 'fc' (Gemm): bias tensor 'fc.b' contains 2 NaN and Inf value(s)" in refuse(tmp_path, model, ModelLoadError)
+
+
+def test_non_finite_batchnorm_variance(tmp_path):
+    nodes = [conv_node(), helper.make_node("BatchNormalization", ["c", "g", "b", "m", "v"], ["y"], name="bn")]
+    inits = conv_weights() + [tensor("g", np.ones(3)), tensor("b", np.zeros(3)), tensor("m", np.zeros(3)),
+                              tensor("v", np.array([1, np.nan, 1], np.float32))]
+    assert "node 'bn' (BatchNormalization): var tensor 'v' contains 1 NaN" in refuse(tmp_path, make_model(nodes, inits), ModelLoadError)
+
+
+# --------------------------------------------------------------------------
+# Supported ops used in ways snnhw cannot map
+# --------------------------------------------------------------------------
+def _single(node, inits=(), **kw):
+    return make_model([node], list(inits), **kw)
+
+
+@pytest.mark.parametrize("model, expected", [
+    (_single(helper.make_node("Conv", ["x", "w"], ["y"], name="n", group=2, kernel_shape=[3, 3]),
+             [tensor("w", np.ones((2, 1, 3, 3)))]), "group=2"),
+    (_single(helper.make_node("Conv", ["x", "w"], ["y"], name="n", dilations=[2, 2], kernel_shape=[3, 3]),
+             [tensor("w", np.ones((2, 2, 3, 3)))]), "dilations [2, 2]"),
+    (_single(helper.make_node("MaxPool", ["x"], ["y"], name="n", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)),
+     "ceil_mode=1 gives 4x4 outputs instead of 3x3"),
+    (_single(helper.make_node("MaxPool", ["x"], ["y"], name="n", kernel_shape=[2, 2], dilations=[2, 2])), "dilations"),
+    (_single(helper.make_node("AveragePool", ["x"], ["y"], name="n", kernel_shape=[3, 3], pads=[1, 1, 1, 1])),
+     "count_include_pad=0"),
+    (_single(helper.make_node("Flatten", ["x"], ["y"], name="n", axis=2)), "merge features into the batch"),
+    (_single(helper.make_node("Flatten", ["x"], ["y"], name="n", axis=0)), "merge features into the batch"),
+    (_single(helper.make_node("Reshape", ["x", "s"], ["y"], name="n"), [tensor("s", np.array([0, 16, 8], np.int64))]),
+     "reshaping (2, 8, 8) to (16, 8) is not supported"),
+    (_single(helper.make_node("Reshape", ["x", "s"], ["y"], name="n"), [tensor("s", np.array([-1], np.int64))]),
+     "does not keep the batch"),
+    (_single(helper.make_node("Reshape", ["x", "s"], ["y"], name="n"), [tensor("s", np.array([2, -1], np.int64))]),
+     "does not keep the batch"),
+    (_single(helper.make_node("Unsqueeze", ["x", "a"], ["y"], name="n"), [tensor("a", np.array([4], np.int64))]),
+     "reshaping (2, 8, 8) to (2, 8, 8, 1)"),
+    (_single(helper.make_node("Softmax", ["x"], ["y"], name="n", axis=1)), "softmax over all features only"),
+    (_single(helper.make_node("Softmax", ["x"], ["y"], name="n", axis=0)), "batch axis"),
+    (_single(helper.make_node("Gemm", ["x", "w"], ["y"], name="n", transA=1), [tensor("w", np.ones((3, 4)))],
+             in_shape=("N", 3)), "transA=1"),
+    (_single(helper.make_node("Gemm", ["w", "x"], ["y"], name="n"), [tensor("w", np.ones((3, 4)))],
+             in_shape=("N", 4)), "input A must be the activation"),
+    (_single(helper.make_node("Gemm", ["x", "w"], ["y"], name="n"), [tensor("w", np.ones((3, 4)))]),
+     "expects a flat (features,) input"),
+    (_single(helper.make_node("Add", ["x", "b"], ["y"], name="n"), [tensor("b", np.ones(1))]),
+     "only supported as the bias"),
+    (_single(helper.make_node("Mul", ["x", "b"], ["y"], name="n"), [tensor("b", np.ones(1))]),
+     "op type Mul is not supported"),
+    (_single(helper.make_node("BatchNormalization", ["x", "s", "s", "s", "s"], ["y"], name="n", training_mode=1),
+             [tensor("s", np.ones(2))], opset=15), "training_mode=1"),
+])
+def test_supported_op_used_unsupported_way(tmp_path, model, expected):
+    message = refuse(tmp_path, model)
+    assert "node 'n' (" in message and expected in message, message
+
+
+def test_conv_bias_add_varying_within_channel(tmp_path):
+    nodes = [conv_node(), helper.make_node("Add", ["c", "bias"], ["y"], name="add")]
+    inits = conv_weights() + [tensor("bias", RNG.standard_normal((3, 8, 8)))]
+    assert "varies within a channel" in refuse(tmp_path, make_model(nodes, inits))
+
+
+def test_errors_are_snnhw_errors():
+    assert issubclass(ModelLoadError, SnnhwError) and issubclass(UnsupportedModelError, SnnhwError)
+
+
+# --------------------------------------------------------------------------
+# Imports fine, but not canonical
+# --------------------------------------------------------------------------
+def test_hidden_linear_layer_without_relu(tmp_path):
+    nodes = [conv_node(), helper.make_node("Flatten", ["c"], ["f"], name="flatten"),
+             helper.make_node("Gemm", ["f", "fc.w"], ["y"], name="fc", transB=1)]
+    inits = conv_weights() + [tensor("fc.w", np.ones((4, 192)))]
+    message = refuse(tmp_path, make_model(nodes, inits), canonical=True)
+    assert "layer 'conv' (Conv): hidden layer without ReLU" in message
+
+
+def test_batchnorm_after_pool(tmp_path):
+    nodes = [conv_node(), helper.make_node("Relu", ["c"], ["r"], name="relu"),
+             helper.make_node("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("BatchNormalization", ["p", "s", "z", "z", "s"], ["y"], name="bn")]
+    inits = conv_weights() + [tensor("s", np.ones(3)), tensor("z", np.zeros(3))]
+    message = refuse(tmp_path, make_model(nodes, inits), canonical=True)
+    assert "layer 'bn' (BatchNorm): a BatchNorm after 'pool' (MaxPool) cannot be folded" in message
