@@ -72,7 +72,13 @@ def run_model(args, model: str) -> dict:
     return out
 
 
-def plot(results: list, path: Path) -> None:
+def plot(out_dir: Path, path: Path) -> None:
+    """Bar chart of every ablation_<model>.json in ``out_dir``."""
+    import json
+
+    results = [json.loads(f.read_text()) for f in sorted(out_dir.glob("ablation_*.json"))]
+    if not results:
+        return
     p = plt()
     fig, axes = p.subplots(1, len(results), figsize=(6.0 * len(results), 4.2), dpi=110, squeeze=False)
     colors = ["tab:blue", "tab:red", "tab:orange", "tab:green", "tab:purple", "tab:gray"]
@@ -101,14 +107,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
     out_dir = setup(args)
     if args.quick:
-        args.images = args.images or 24
-        args.timesteps = args.timesteps or 20
-        args.calib_size = min(args.calib_size, 200)
+        args.images = args.images or 10
+        args.timesteps = args.timesteps or 8
+        args.calib_size = min(args.calib_size, 100)
     args.timesteps = args.timesteps or 300
     if not args.no_accel:
         accel.enable()
     results = [run_model(args, m) for m in args.models]
-    plot(results, out_dir / "ablation.png")
+    plot(out_dir, out_dir / "ablation.png")
     for res in results:
         print(f"\n{res['model']} ({res['images']} images, T = {res['timesteps']}): ANN {100 * res['ann_accuracy']:.2f}%")
         for r in res["rows"]:

@@ -267,10 +267,13 @@ class Converter:
         return normalize(self.ann, self.lambdas(percentile, per_channel))
 
     def qnet(self, percentile: float, bits: int = 8, per_channel: bool = False, reset: str = "subtract",
-             v_init: str = "zero", max_timesteps: int = 1024):
+             v_init: str = "zero", max_timesteps: int = 1024, per_channel_scales: bool | None = None):
+        """Fixed-point network; ``per_channel`` is the normalization, ``per_channel_scales`` the
+        quantization scales (default: the same as ``per_channel``, as ``compile_model`` does)."""
         from snnhw.frontend.quantize import quantize
 
-        return quantize(self.normalized(percentile, per_channel), bits, per_channel=per_channel, reset=reset,
+        pcs = per_channel if per_channel_scales is None else per_channel_scales
+        return quantize(self.normalized(percentile, per_channel), bits, per_channel=pcs, reset=reset,
                         v_init=v_init, max_timesteps=max_timesteps)
 
 

@@ -104,8 +104,8 @@ def run_model(args, model: str) -> dict:
 
 def plot(out_dir: Path, models) -> None:
     p = plt()
-    results = [json.loads((out_dir / f"spikingjelly_{m}.json").read_text()) for m in models
-               if (out_dir / f"spikingjelly_{m}.json").exists()]
+    results = [json.loads(f.read_text()) for f in sorted(out_dir.glob("spikingjelly_*.json"))]
+    results = [r for r in results if r.get("curves")]
     if not results:
         return
     fig, axes = p.subplots(1, len(results), figsize=(6.2 * len(results), 4.2), dpi=110, squeeze=False)

@@ -187,5 +187,72 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
         click.echo(f"wrote {plot}")
 
 
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--calib", type=click.Path(dir_okay=False),
+              help=".npz with x_train calibration images (without it: data-free normalization).")
+@_common_compile_options
+@click.option("--timesteps", "-T", type=int, default=300, show_default=True, callback=_check_positive,
+              help="Largest number of time steps the hardware runs per image (settable at run time up to this).")
+@click.option("--test-data", type=click.Path(dir_okay=False),
+              help=".npz whose x_test/y_test become the simulation vectors (default: --calib's, else random).")
+@click.option("--test-images", type=int, default=20, show_default=True, callback=_check_positive)
+@click.option("--test-steps", type=int, default=None, callback=_check_positive,
+              help="Time steps simulated per test image [default: min(T, 32)].")
+@click.option("--parallelism", "-P", type=int, default=1, show_default=True, callback=_check_positive,
+              help="Output channels updated per cycle in every neuron engine.")
+@click.option("-o", "--output", type=click.Path(file_okay=False), default=None,
+              help="Build directory [default: build/<model name>].")
+def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_channel, timesteps, test_data,
+             test_images, test_steps, parallelism, output):
+    """Generate the Verilog accelerator for MODEL (.onnx, or a .snn.npz from `convert`)."""
+    from snnhw.codegen import generate_design
+    from snnhw.data import load_split, to_nchw
+    from snnhw.frontend.qformat import load_qnet
+    from snnhw.pipeline import compile_model
+
+    if model.endswith(".npz"):
+        qnet = load_qnet(model)
+    else:
+        calib_x = _calibration(calib, calib_size)
+        c = compile_model(model, calib_x, bits=bits, percentile=percentile, per_channel=per_channel, reset=reset,
+                          v_init=v_init, max_timesteps=timesteps, calib_where=str(calib))
+        qnet = c.qnet
+        click.echo(f"normalization: {c.norm_method}")
+        if calib is None:
+            click.echo("note: no --calib data: using the data-free model-based bound (Diehl et al. 2015); "
+                       "percentile normalization on calibration data is usually much faster to converge")
+        _print_layers(c)
+    images = labels = None
+    vectors = test_data or calib
+    if vectors is not None:
+        x, labels = load_split(vectors, "test", test_images)
+        images = to_nchw(x, qnet.input_shape, str(vectors))
+    out = Path(output or Path("build") / Path(model).name.split(".")[0])
+    steps = test_steps or min(qnet.max_timesteps, 32)
+    manifest = generate_design(qnet, out, parallelism=parallelism, timesteps=steps, test_images=images,
+                               test_labels=labels, source_note=str(model))
+    click.echo((out / "report.md").read_text() if (out / "report.md").exists() else "")
+    click.echo(f"wrote {out}/ ({len(manifest.get('files', {}).get('rtl', [])) or 'all'} files); "
+               f"verify with: snnhw sim {out}")
+
+
+@main.command()
+@click.argument("build_dir", type=click.Path(file_okay=False))
+@click.option("--images", type=int, default=None, callback=_check_positive, help="Simulate the first N test images.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random stalls.")
+@click.option("--taps", is_flag=True, help="Also compare every layer's spikes (names layer, step, neuron).")
+@click.option("--no-stalls", is_flag=True, help="No random valid/ready pauses on the AXI streams.")
+@click.option("--no-extra", is_flag=True, help="Skip the back-to-back and reset-in-the-middle passes.")
+def sim(build_dir, images, seed, taps, no_stalls, no_extra):
+    """Simulate BUILD_DIR in Verilator (cocotb) and compare every step with the golden model."""
+    from snnhw.sim import run_sim
+
+    res = run_sim(build_dir, n_images=images, seed=seed, taps=taps, stalls=not no_stalls, extra=not no_extra)
+    click.echo(res.summary())
+    if not res.passed:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

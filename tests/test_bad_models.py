@@ -129,6 +129,30 @@ def test_missing_external_data(tmp_path):
         load_onnx(path)
 
 
+def test_truncated_external_data(tmp_path):
+    path = tmp_path / "model.onnx"
+    onnx.save(good_model(), str(path), save_as_external_data=True, location="model.onnx.data", size_threshold=0)
+    data = tmp_path / "model.onnx.data"
+    data.write_bytes(data.read_bytes()[:500])
+    with pytest.raises(ModelLoadError, match=re.escape(str(path))):
+        load_onnx(path)
+
+
+def test_no_opset_import(tmp_path):
+    # What a file cut right after its graph looks like (opset_import comes next).
+    model = good_model()
+    del model.opset_import[:]
+    assert "declares no ONNX opset" in refuse(tmp_path, model, ModelLoadError)
+
+
+def test_declared_shape_disagreeing_with_ours(tmp_path):
+    model = good_model()
+    model.graph.value_info.append(helper.make_tensor_value_info("c", TensorProto.FLOAT, ["N", 3, 7, 8]))
+    message = refuse(tmp_path, model, ModelLoadError)
+    assert "tensor 'c' (from node 'conv'): snnhw computes the shape (N, 3, 8, 8)" in message
+    assert "(N, 3, 7, 8)" in message
+
+
 def test_dangling_tensor_reference(tmp_path):
     model = good_model()
     model.graph.node[1].input[0] = "nowhere"
@@ -277,6 +301,11 @@ def _single(node, inits=(), **kw):
      "op type Mul is not supported"),
     (_single(helper.make_node("BatchNormalization", ["x", "s", "s", "s", "s"], ["y"], name="n", training_mode=1),
              [tensor("s", np.ones(2))], opset=15), "training_mode=1"),
+    (_single(helper.make_node("Dropout", ["x", "r", "t"], ["y"], name="n"),
+             [tensor("r", np.array(0.5, np.float32)), tensor("t", np.array(True))]), "training_mode is true"),
+    (_single(helper.make_node("Cast", ["x"], ["y"], name="n", to=TensorProto.INT32)), "cast of an activation"),
+    (_single(helper.make_node("Squeeze", ["x"], ["y"], name="n")), "no axes given"),
+    (_single(helper.make_node("Squeeze", ["x"], ["y"], name="n", axes=[2]), opset=11), "not all have size 1"),
 ])
 def test_supported_op_used_unsupported_way(tmp_path, model, expected):
     message = refuse(tmp_path, model)

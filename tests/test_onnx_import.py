@@ -360,10 +360,11 @@ def test_mlp_with_flat_input(tmp_path):
     assert net.input_shape == (10,) and len(net.layers) == 2
 
 
-def test_identity_flatten_flatten_and_fixed_batch(tmp_path):
+def test_identity_cast_flatten_flatten_and_fixed_batch(tmp_path):
     nodes, inits = conv_block("c", 1, 2)
     nodes += [
-        helper.make_node("Identity", ["c.relu"], ["i1"], name="id"),
+        helper.make_node("Cast", ["c.relu"], ["c1"], name="cast", to=TensorProto.FLOAT),
+        helper.make_node("Identity", ["c1"], ["i1"], name="id"),
         helper.make_node("Flatten", ["i1"], ["f1"], name="flatten1"),
         helper.make_node("Flatten", ["f1"], ["f2"], name="flatten2"),
     ]
@@ -569,3 +570,53 @@ def test_real_mnist_accuracy():
     x = data["x_test"][:1000, None].astype(np.float32) / 255
     accuracy = (run_ann(net, x).argmax(axis=1) == data["y_test"][:1000]).mean()
     assert accuracy >= 0.98
+
+
+# --------------------------------------------------------------------------
+# The constant folder against onnxruntime, op by op
+# --------------------------------------------------------------------------
+I64 = lambda *v: np.array(v, np.int64)  # noqa: E731
+
+FOLD_CASES = [
+    ("Gather", {"axis": 0}, [I64(5, 6, 7, 8), I64(-1, 0)], 13),
+    ("Concat", {"axis": 0}, [I64(1), I64(2, 3)], 13),
+    ("Unsqueeze", {}, [I64(4, 5), I64(0)], 13),
+    ("Unsqueeze", {"axes": [1]}, [I64(4, 5)], 11),
+    ("Squeeze", {}, [I64(4, 5).reshape(1, 2), I64(0)], 13),
+    ("Slice", {}, [I64(1, 2, 3, 4, 5), I64(-4), I64(2**62), I64(0), I64(2)], 13),
+    ("Slice", {}, [I64(1, 2, 3, 4, 5), I64(-1), I64(-2**62), I64(0), I64(-2)], 13),
+    ("Cast", {"to": TensorProto.FLOAT}, [I64(3, -2)], 13),
+    ("Div", {}, [I64(7, -7, 2**31 - 1), I64(2, 2, 3)], 13),
+    ("Div", {}, [np.array([1.0, -3.0], np.float32), np.array([4.0, 2.0], np.float32)], 13),
+    ("Mul", {}, [I64(3, 4), I64(5)], 13),
+    ("Sub", {}, [I64(3, 4), I64(5)], 13),
+    ("Equal", {}, [I64(3, 4), I64(4)], 13),
+    ("Where", {}, [np.array([True, False]), I64(1, 2), I64(3, 4)], 13),
+    ("Expand", {}, [I64(7), I64(2, 3)], 13),
+    ("Range", {}, [I64(2), I64(11), I64(3)], 13),
+    ("ConstantOfShape", {"value": tensor("v", np.array([5], np.int64))}, [I64(2, 2)], 13),
+    ("ReduceProd", {"keepdims": 0}, [I64(2, 3, 4)], 13),
+    ("Transpose", {"perm": [1, 0]}, [I64(1, 2, 3, 4, 5, 6).reshape(2, 3)], 13),
+    ("Reshape", {}, [I64(1, 2, 3, 4, 5, 6), I64(0, -1) + I64(2, 0)], 13),
+    ("Shape", {"start": 1, "end": -1}, [np.zeros((2, 3, 4, 5), np.float32)], 15),
+]
+
+
+@pytest.mark.parametrize("op, attrs, inputs, opset", FOLD_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(FOLD_CASES)])
+def test_constant_folder_matches_onnxruntime(op, attrs, inputs, opset):
+    from snnhw.frontend.converters.constant_folding import fold
+
+    names = [f"in{i}" for i in range(len(inputs))]
+    node = helper.make_node(op, names, ["out"], **attrs)
+    graph = helper.make_graph(
+        [node], "fold",
+        [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), list(a.shape)) for n, a in zip(names, inputs)],
+        [onnx.ValueInfoProto(name="out")],  # type left to onnxruntime
+    )
+    opsets = [helper.make_opsetid("", opset)]
+    model = helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = helper.find_min_ir_version_for(opsets)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    expected = session.run(None, dict(zip(names, inputs)))[0]
+    (got,) = fold(op, attrs, inputs, opset)
+    assert got.dtype == expected.dtype and got.shape == expected.shape and np.array_equal(got, expected)

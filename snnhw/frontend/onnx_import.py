@@ -346,7 +346,8 @@ class _GraphImporter:
                 t is not None and t != o for t, o in zip(theirs[1:], ours.shape)
             )
             if mismatch:
+                shown = ", ".join("?" if d is None else str(d) for d in theirs[1:])
                 raise ModelLoadError(
                     f"{self.source}: tensor '{info.name}' (from node '{ours.producer}'): snnhw computes the "
-                    f"shape (N, {', '.join(map(str, ours.shape))}) but ONNX shape inference gives {theirs}"
+                    f"shape (N, {', '.join(map(str, ours.shape))}) but the model declares or infers (N, {shown})"
                 )

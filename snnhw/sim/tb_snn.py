@@ -227,7 +227,7 @@ class Bench:
 
     def write(self):
         r = self.results
-        r["passed"] = not r["mismatches"]
+        r["passed"] = bool(r.get("completed")) and not r["mismatches"]
         b2b = r["passes"].get("back-to-back") or r["passes"].get("stalls")
         if b2b:
             r["cycles_per_image"] = b2b["cycles_per_image"]
@@ -251,6 +251,10 @@ async def test_design(dut):
                 await bench.run_images("back-to-back", False, timeout)
             per = bench.results["passes"]["back-to-back"]["cycles_per_image"]
             await bench.reset_mid_image(timeout, int(per * 0.5) + bench.init_cycles)
+        bench.results["completed"] = True
+    except BaseException as exc:
+        bench.results["mismatches"].append(f"testbench aborted: {type(exc).__name__}: {exc}")
+        raise
     finally:
         bench.write()
     assert not bench.results["mismatches"], "\n".join(bench.results["mismatches"][:10])

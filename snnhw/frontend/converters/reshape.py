@@ -91,18 +91,10 @@ def convert_reshape(ctx) -> list:
     return reshape_to(ctx, resolve_target(ctx, target, bool(ctx.attr("allowzero", 0))))
 
 
-def _given_axes(ctx) -> list:
-    """Axes from the attribute (before opset 13) or from input 1 (from 13)."""
-    if ctx.opset >= 13:
-        axes = ctx.const(1, "axes").reshape(-1).tolist() if ctx.has_input(1) else None
-    else:
-        axes = ctx.attr("axes")
+def _normalized_axes(ctx, axes, rank: int) -> list:
     if axes is None:
         raise ctx.fail("no axes given; snnhw needs explicit axes to keep the batch dimension")
-    return [int(a) for a in axes]
-
-
-def _normalized_axes(ctx, axes: list, rank: int) -> list:
+    axes = [int(a) for a in axes]
     out = sorted(a + rank if a < 0 else a for a in axes)
     if any(not 0 <= a < rank for a in out) or len(set(out)) != len(out):
         raise ctx.fail(f"axes {axes} are out of range for rank {rank}")
@@ -111,20 +103,42 @@ def _normalized_axes(ctx, axes: list, rank: int) -> list:
     return out
 
 
-@register("Squeeze")
-def convert_squeeze(ctx) -> list:
+def _axes_input(ctx):
+    """From opset 13, Squeeze/Unsqueeze take their axes as (constant) input 1."""
+    return ctx.const(1, "axes").reshape(-1).tolist() if ctx.has_input(1) else None
+
+
+def _squeeze(ctx, axes) -> list:
     full = (None, *ctx.in_shape)  # None: the batch
-    axes = _normalized_axes(ctx, _given_axes(ctx), len(full))
+    axes = _normalized_axes(ctx, axes, len(full))
     if any(full[a] != 1 for a in axes):
         raise ctx.fail(f"cannot squeeze axes {axes} of shape {ctx.in_shape}: not all have size 1")
     return reshape_to(ctx, tuple(d for a, d in enumerate(full) if a not in axes and a != 0))
 
 
-@register("Unsqueeze")
-def convert_unsqueeze(ctx) -> list:
-    axes = _given_axes(ctx)
+def _unsqueeze(ctx, axes) -> list:
     full = [None, *ctx.in_shape]
     # Unsqueeze axes index the output, whose rank grows by len(axes).
-    for a in _normalized_axes(ctx, axes, len(full) + len(axes)):
+    for a in _normalized_axes(ctx, axes, len(full) + len(axes or ())):
         full.insert(a, 1)
     return reshape_to(ctx, tuple(full[1:]))
+
+
+@register("Squeeze", until=13)
+def convert_squeeze_attr(ctx) -> list:
+    return _squeeze(ctx, ctx.attr("axes"))
+
+
+@register("Squeeze", since=13)
+def convert_squeeze(ctx) -> list:
+    return _squeeze(ctx, _axes_input(ctx))
+
+
+@register("Unsqueeze", until=13)
+def convert_unsqueeze_attr(ctx) -> list:
+    return _unsqueeze(ctx, ctx.attr("axes"))
+
+
+@register("Unsqueeze", since=13)
+def convert_unsqueeze(ctx) -> list:
+    return _unsqueeze(ctx, _axes_input(ctx))

@@ -1,0 +1,368 @@
+"""run_synth: Yosys synthesis (and nextpnr place-and-route) of an snnhw build directory.
+
+Everything runs with the build directory as working directory, so the RTL's
+``$readmemh("mem/...")`` paths resolve as they do in simulation. Work files go
+to ``DIR/synth/<target>/`` (Yosys script and log, netlist, ``stat -json``,
+nextpnr log and report); the summary goes to ``DIR/synth_<target>.json``.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import jinja2
+
+import snnhw
+from snnhw.errors import OptionError
+from snnhw.synth import stats as _stats
+from snnhw.synth import timing as _timing
+from snnhw.synth.devices import TARGET_INFO, Device, bram_lower_bound, check_target, get_device
+from snnhw.synth.tools import NEXTPNR_PROGRESS, YOSYS_PROGRESS, SynthToolError, run_tool
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+WRAPPER = "snn_synth_wrapper"
+DEFAULT_FREQ_MHZ = {"ecp5": 100.0, "ice40": 50.0, "xilinx7": 100.0, "generic": 100.0}
+RESULT_FORMAT = "snnhw-synth"
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass
+class SynthResult:
+    target: str
+    device: str | None
+    top: str  # the module Yosys synthesised as top (snn_top or the IO wrapper)
+    design_top: str
+    luts: int
+    ffs: int
+    bram: float  # primitives (RAMB36E1 equivalents on Xilinx 7; abstract memory bits on 'generic')
+    dsp: int
+    bram_name: str
+    dsp_name: str
+    abstract_memories: int  # $mem cells Yosys left unmapped (0 on a proper FPGA mapping)
+    bram_needed: float  # lower bound from the manifest's block memories
+    memory_bits: dict  # layer -> {memory name: bits}
+    memory_bits_total: int
+    block_memory_bits: int
+    cells: dict  # every cell type -> count (Yosys)
+    io_mode: str  # 'direct' | 'wrapper' | 'none'
+    io_bits: int
+    fits: bool | None
+    warnings: list = field(default_factory=list)
+    freq_target_mhz: float | None = None
+    fmax_mhz: float | None = None
+    pnr_status: str = "not run"  # 'ok' | 'not run' | 'skipped: ...' | 'failed: ...'
+    pnr_utilization: dict = field(default_factory=dict)
+    critical_paths: list = field(default_factory=list)
+    yosys_seconds: float = 0.0
+    pnr_seconds: float = 0.0
+    files: dict = field(default_factory=dict)
+    luts_logic: int = 0
+    lutram_luts: int = 0
+    tool_versions: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(format=RESULT_FORMAT, snnhw_version=snnhw.__version__)
+        return d
+
+    def table(self) -> str:
+        """A plain-text summary (what ``snnhw synth`` prints)."""
+        return format_table([self])
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.1f}" if v != int(v) else f"{int(v)}"
+    return str(v)
+
+
+def format_table(results) -> str:
+    rows = [("target", "device", "LUT", "FF", "BRAM", "DSP", "Fmax MHz", "fits")]
+    for r in results:
+        cap = get_device(r.device, r.target) if r.device else None
+
+        def of(v, c):
+            return f"{_fmt(v)}/{c}" if cap is not None else _fmt(v)
+
+        bram = f"{of(r.bram, cap.brams if cap else 0)} {r.bram_name}"
+        rows.append((r.target, r.device or "-", of(r.luts, cap.luts if cap else 0), of(r.ffs, cap.ffs if cap else 0),
+                     bram, of(r.dsp, cap.dsps if cap else 0) + f" {r.dsp_name}",
+                     _fmt(r.fmax_mhz) if r.fmax_mhz else ("-" if r.pnr_status == "not run" else r.pnr_status[:20]),
+                     {True: "yes", False: "NO", None: "-"}[r.fits]))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    out = "\n".join(lines)
+    for r in results:
+        for w in r.warnings:
+            out += f"\nWARNING ({r.target}): {w}"
+    return out
+
+
+# ---------------------------------------------------------------------------
+# build directory
+
+def load_manifest(build_dir: Path) -> dict:
+    p = build_dir / "manifest.json"
+    if not p.exists():
+        raise OptionError(f"{build_dir}: not an snnhw build directory (no manifest.json)")
+    return json.loads(p.read_text())
+
+
+def rtl_files(build_dir: Path, manifest: dict) -> list:
+    names = manifest.get("rtl") or sorted(p.name for p in (build_dir / "rtl").glob("*.v"))
+    files = [f"rtl/{n}" for n in names]
+    missing = [f for f in files if not (build_dir / f).exists()]
+    if missing:
+        raise OptionError(f"{build_dir}: RTL files missing: {', '.join(missing)}")
+    return files
+
+
+def memory_bits_by_layer(manifest: dict) -> dict:
+    out = {}
+    for m in manifest.get("memories", []):
+        out.setdefault(m.get("layer", "?"), {})[m["name"]] = int(m["depth"]) * int(m["width"])
+    return out
+
+
+_PORT = re.compile(r"\b(input|output|inout)\s+(?:wire|reg|logic)?\s*(?:signed\s*)?(?:\[\s*(\d+)\s*:\s*(\d+)\s*\])?\s*"
+                   r"(\w+)")
+
+
+def top_ports(build_dir: Path, manifest: dict) -> list:
+    """Ports of the design top (without optional `ifdef blocks): [(direction, name, width)]."""
+    top = manifest.get("top", "snn_top")
+    text = (build_dir / "rtl" / f"{top}.v").read_text()
+    text = re.sub(r"//[^\n]*", "", text)
+    text = re.sub(r"`ifdef\b.*?`endif", "", text, flags=re.S)
+    m = re.search(rf"module\s+{re.escape(top)}\s*(#\s*\(.*?\)\s*)?\((.*?)\);", text, re.S)
+    if not m:
+        raise OptionError(f"{build_dir}: cannot find the port list of module {top}")
+    ports = []
+    for d, hi, lo, name in _PORT.findall(m.group(2)):
+        width = abs(int(hi) - int(lo)) + 1 if hi else 1
+        ports.append((d, name, width))
+    if not ports:
+        raise OptionError(f"{build_dir}: module {top} has no ports I can read")
+    return ports
+
+
+def render_wrapper(build_dir: Path, manifest: dict, device: Device | None) -> str:
+    ports = top_ports(build_dir, manifest)
+    clock = manifest.get("interface", {}).get("clock", "clk")
+    inputs, outputs, lo_i, lo_o = [], [], 0, 0
+    for d, name, w in ports:
+        if name == clock:
+            continue
+        if d == "input":
+            inputs.append(dict(name=name, width=w, lo=lo_i))
+            lo_i += w
+        else:
+            outputs.append(dict(name=name, width=w, lo=lo_o))
+            lo_o += w
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True)
+    return env.get_template("synth_wrapper.v.j2").render(
+        module=WRAPPER, version=snnhw.__version__, top=manifest.get("top", "snn_top"), clock=clock,
+        inputs=inputs, outputs=outputs, n_in=max(lo_i, 2), n_out=max(lo_o, 2),
+        io_bits=sum(w for _, _, w in ports), device=device.name if device else "-",
+        device_io=device.io if device else 0)
+
+
+# ---------------------------------------------------------------------------
+# Yosys
+
+def yosys_script(target: str, files: list, top: str, work: str, netlist: bool) -> str:
+    t = check_target(target)
+    lines = [f"# generated by snnhw.synth for target {target}; run from the build directory",
+             *[f"read_verilog -defer {f}" for f in files],
+             f"hierarchy -check -top {top}"]
+    if target == "generic":
+        # technology-independent: coarse synthesis, memories kept as $mem_v2 (reported as bits),
+        # logic mapped to 6-input LUTs
+        lines += [f"synth -top {top} -run begin:fine", "opt -fast -full", "memory_map -keepdc" if False else "",
+                  "techmap", "opt -fast", "abc -lut 6", "opt_clean"]
+        lines = [x for x in lines if x]
+    else:
+        cmd = f"{t.yosys_cmd} -top {top}"
+        if netlist:
+            cmd += f" -json {work}/netlist.json"
+        lines.append(cmd)
+    lines += [f"tee -q -o {work}/stat.json stat -json", f"tee -q -o {work}/stat.txt stat"]
+    return "\n".join(lines) + "\n"
+
+
+def _yosys_version(log: str) -> str:
+    m = re.search(r"Yosys (\d+\.\d+\S*)", log)
+    return m.group(1) if m else ""
+
+
+# ---------------------------------------------------------------------------
+# nextpnr
+
+def nextpnr_args(target: str, device: Device, freq_mhz: float, work: str, seed: int = 1) -> tuple:
+    args = [*device.pnr_args, "--package", device.package]
+    if target == "ecp5":
+        args += ["--speed", device.speed or "8", "--lpf-allow-unconstrained"]
+        tool = "nextpnr-ecp5"
+    else:
+        args += ["--pcf-allow-unconstrained"]
+        tool = "nextpnr-ice40"
+    args += ["--json", f"{work}/netlist.json", "--freq", f"{freq_mhz:g}", "--report", f"{work}/pnr_report.json",
+             "--detailed-timing-report", "--timing-allow-fail", "--seed", str(seed)]
+    return tool, args
+
+
+def check_fit(res: SynthResult, device: Device | None) -> list:
+    """Human-readable overflows of ``res`` on ``device`` (empty when it fits)."""
+    if device is None:
+        return []
+    probs = []
+    unit = res.bram_name + (" (RAMB36E1 equivalents)" if res.target == "xilinx7" else "")
+    for what, need, have, name in (("LUT", res.luts, device.luts, "LUTs"), ("FF", res.ffs, device.ffs, "FFs"),
+                                   ("BRAM", res.bram, device.brams, unit), ("DSP", res.dsp, device.dsps,
+                                                                           res.dsp_name)):
+        if need > have:
+            probs.append(f"{what}: needs {_fmt(need)} {name}, {device.name} has {have}")
+    if res.io_mode == "direct" and device.io and res.io_bits > device.io:
+        probs.append(f"IO: needs {res.io_bits} pins, {device.name} {device.package} has {device.io}")
+    return probs
+
+
+def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_mhz: float | None = None,
+              place_route: bool = True, progress=_stderr, io: str = "auto", seed: int = 1,
+              timeout: float | None = None) -> SynthResult:
+    """Synthesise ``build_dir`` for ``target`` with Yosys; place and route on ECP5/iCE40.
+
+    - target: 'ecp5' | 'ice40' | 'xilinx7' | 'generic'
+    - device: a name from :data:`snnhw.synth.devices.DEVICES` (default LFE5U-85F, iCE40-HX8K, xc7a100t)
+    - freq_mhz: nextpnr's --freq target (default 100 MHz on ECP5, 50 MHz on iCE40)
+    - place_route: run nextpnr where there is one (ECP5, iCE40); skipped when the design does not fit
+    - progress: callable(str) for progress lines, or None for silence
+    - io: 'auto' (wrap the top in a serialising wrapper only when its IO bits exceed the
+      package's pins), 'direct' or 'wrapper'
+
+    Writes ``DIR/synth_<target>.json`` and returns a :class:`SynthResult`.
+    """
+    build_dir = Path(build_dir).resolve()
+    t = check_target(target)
+    dev = get_device(device, target)
+    if io not in ("auto", "direct", "wrapper"):
+        raise OptionError(f"io must be auto, direct or wrapper, got {io!r}")
+    manifest = load_manifest(build_dir)
+    files = rtl_files(build_dir, manifest)
+    design_top = manifest.get("top", "snn_top")
+    say = progress or (lambda s: None)
+    freq = float(freq_mhz) if freq_mhz else DEFAULT_FREQ_MHZ[target]
+    if freq <= 0:
+        raise OptionError(f"freq_mhz must be positive, got {freq_mhz}")
+
+    work_rel = f"synth/{target}"
+    work = build_dir / work_rel
+    work.mkdir(parents=True, exist_ok=True)
+    for stale in ("netlist.json", "stat.json", "stat.txt", "pnr_report.json", "nextpnr.log"):
+        (work / stale).unlink(missing_ok=True)
+
+    ports = top_ports(build_dir, manifest)
+    io_bits = sum(w for _, _, w in ports)
+    do_pnr = place_route and t.pnr is not None and dev is not None
+    if not do_pnr and io == "auto":
+        io_mode = "direct" if t.pnr is None else "none"
+    elif io == "auto":
+        io_mode = "wrapper" if io_bits > dev.io else "direct"
+    else:
+        io_mode = io
+    top = design_top
+    if io_mode == "wrapper":
+        (work / f"{WRAPPER}.v").write_text(render_wrapper(build_dir, manifest, dev))
+        files = files + [f"{work_rel}/{WRAPPER}.v"]
+        top = WRAPPER
+    io_mode = "direct" if io_mode == "none" else io_mode
+
+    script = yosys_script(target, files, top, work_rel, netlist=do_pnr)
+    (work / "synth.ys").write_text(script)
+    say(f"[synth] Yosys {t.yosys_cmd} on {build_dir.name} (top {top}, {len(files)} files); log {work_rel}/yosys.log")
+    t0 = time.monotonic()
+    ylog = run_tool("yosys", ["-q", "-l", f"{work_rel}/yosys.log", "-s", f"{work_rel}/synth.ys"] if False else
+                    ["-s", f"{work_rel}/synth.ys"], cwd=build_dir, log_path=work / "yosys.log", progress=say,
+                    progress_filter=YOSYS_PROGRESS, timeout=timeout)
+    ysec = time.monotonic() - t0
+    stat = _stats.load_stat_json((work / "stat.json").read_text())
+    cells = _stats.cell_counts(stat, top)
+    summ = _stats.summarize(cells, target)
+    mem_by_layer = memory_bits_by_layer(manifest)
+    bram = summ["bram"]
+    if target == "generic":
+        bram = _stats.memory_bits_abstract(stat)
+    res = SynthResult(
+        target=target, device=dev.name if dev else None, top=top, design_top=design_top, luts=summ["luts"],
+        ffs=summ["ffs"], bram=bram, dsp=summ["dsp"], bram_name=t.bram_name, dsp_name=t.dsp_name,
+        abstract_memories=summ["abstract_memories"], bram_needed=bram_lower_bound(manifest.get("memories", []),
+                                                                                  target),
+        memory_bits=mem_by_layer, memory_bits_total=int(sum(sum(v.values()) for v in mem_by_layer.values())),
+        block_memory_bits=int(sum(m["depth"] * m["width"] for m in manifest.get("memories", [])
+                                  if m.get("style") == "block")),
+        cells=cells, io_mode=io_mode, io_bits=io_bits, fits=None, freq_target_mhz=freq if do_pnr else None,
+        yosys_seconds=round(ysec, 1), luts_logic=summ["luts_logic"], lutram_luts=summ["lutram_luts"],
+        files={"yosys_script": f"{work_rel}/synth.ys", "yosys_log": f"{work_rel}/yosys.log",
+               "stat": f"{work_rel}/stat.json"},
+        tool_versions={"yosys": _yosys_version(ylog)})
+    if io_mode == "wrapper":
+        res.warnings.append(f"IO: {design_top} has {io_bits} IO bits, more than {dev.name} {dev.package}'s "
+                            f"{dev.io}; synthesised inside the serialising wrapper {WRAPPER} "
+                            f"(adds about {2 * io_bits} FFs)")
+    if summ["abstract_memories"] and target != "generic":
+        res.warnings.append(f"{summ['abstract_memories']} memory cells were left unmapped by Yosys")
+    if dev is not None:
+        over = check_fit(res, dev)
+        res.fits = not over
+        for o in over:
+            res.warnings.append(f"does not fit {dev.name}: {o}")
+    say(f"[synth] Yosys done in {ysec:.0f} s: {res.luts} LUT, {res.ffs} FF, {_fmt(res.bram)} {t.bram_name}, "
+        f"{res.dsp} {t.dsp_name}")
+    for w in res.warnings:
+        say(f"[synth] WARNING: {w}")
+
+    if do_pnr:
+        if res.fits is False:
+            res.pnr_status = "skipped: does not fit " + dev.name
+            say(f"[synth] place-and-route skipped: the design does not fit {dev.name}")
+        else:
+            tool, args = nextpnr_args(target, dev, freq, work_rel, seed)
+            res.files.update(pnr_log=f"{work_rel}/nextpnr.log", pnr_report=f"{work_rel}/pnr_report.json",
+                             netlist=f"{work_rel}/netlist.json")
+            say(f"[synth] {tool} {' '.join(args)}")
+            t0 = time.monotonic()
+            try:
+                plog = run_tool(tool, args, cwd=build_dir, log_path=work / "nextpnr.log", progress=say,
+                                progress_filter=NEXTPNR_PROGRESS, timeout=timeout)
+            except SynthToolError as e:
+                res.pnr_status = "failed: " + str(e).splitlines()[0]
+                res.warnings.append(f"place-and-route failed; see {work_rel}/nextpnr.log")
+                plog = None
+            res.pnr_seconds = round(time.monotonic() - t0, 1)
+            if plog is not None:
+                report = {}
+                rp = work / "pnr_report.json"
+                if rp.exists():
+                    report = json.loads(rp.read_text())
+                res.fmax_mhz = _timing.fmax_from(report, plog)
+                res.pnr_utilization = _timing.utilization_from(report)
+                res.critical_paths = _timing.critical_paths_from(report)
+                res.pnr_status = "ok"
+                if res.fmax_mhz is not None and res.fmax_mhz < freq:
+                    res.warnings.append(f"timing: achieved {res.fmax_mhz:.1f} MHz, below the {freq:g} MHz target")
+                say(f"[synth] place-and-route done in {res.pnr_seconds:.0f} s: Fmax "
+                    f"{_fmt(res.fmax_mhz)} MHz (target {freq:g})")
+
+    (build_dir / f"synth_{target}.json").write_text(json.dumps(res.to_dict(), indent=2, default=str) + "\n")
+    return res
