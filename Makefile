@@ -39,7 +39,7 @@ sim: $(STAMP)
 	$(BIN)/snnhw sim $(OUT)/hw --images $(IMAGES)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --durations=15
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --durations=15
 
 clean:
 	rm -rf build sim_build .pytest_cache .hypothesis

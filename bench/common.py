@@ -55,8 +55,27 @@ TORCH_DEFS = {
 # --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
+_COMMAND = None
+
+
+class _Parser(argparse.ArgumentParser):
+    """Records the command line (script + arguments) for the JSON files, also when called in-process."""
+
+    script = None
+
+    def parse_args(self, args=None, namespace=None):
+        global _COMMAND
+        argv = sys.argv[1:] if args is None else list(args)
+        _COMMAND = " ".join(["python", self.script or sys.argv[0], *argv])
+        return super().parse_args(args, namespace)
+
+
 def parser(description: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=description)
+    import inspect
+
+    p = _Parser(description=description)
+    caller = Path(inspect.stack()[1].filename).resolve()
+    p.script = str(caller.relative_to(REPO)) if caller.is_relative_to(REPO) else str(caller)
     p.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
                    help="directory holding data/ and models/ (default: ../shared beside the checkout)")
     p.add_argument("--quick", action="store_true", help="tiny subsets and few steps (seconds); output to a tmp dir")
@@ -198,7 +217,7 @@ def _jsonable(o):
 
 
 def command_line() -> str:
-    return " ".join([Path(sys.executable).name, *[a if " " not in a else repr(a) for a in sys.argv]])
+    return _COMMAND or " ".join(["python", *sys.argv])
 
 
 def first_reaching(curve, fraction: float = 0.99):

@@ -33,6 +33,7 @@ EXTRAS = {  # key: (label, percentile, per_channel, v_init)
     "p99.9_channel": ("p = 99.9, per-channel normalization", 99.9, True, "zero"),
     "p99.9_channel_half": ("p = 99.9, per-channel norm. + half-threshold init", 99.9, True, "half"),
 }
+DEFAULT_EXTRAS = ["p99.9_half", "p99.9_channel"]
 ABLATION_ROW = {99.9: "p99.9", 100.0: "analog"}
 BATCH = {"mnist_paper": 250, "cifar10_paper": 100}
 MARKS = [1, 2, 5, 10, 20, 50, 100, 200, 300]
@@ -69,7 +70,7 @@ def run_model(args, model: str) -> dict:
     path = args.out / f"latency_{model}.json"
     jobs = [(f"p{p:g}", f"p = {p:g}", p, False, "zero") for p in args.percentiles]
     if not args.no_extras:
-        jobs += [(k, *v) for k, v in EXTRAS.items()]
+        jobs += [(k, *EXTRAS[k]) for k in args.extras]
     for key, label, p, per_channel, v_init in jobs:
         curve = None if (per_channel or v_init != "zero" or args.no_reuse) else reuse(args.out, model, p, len(x), T,
                                                                                          args.calib_size)
@@ -119,6 +120,8 @@ def main(argv=None):
     ap.add_argument("--timesteps", type=int, default=None)
     ap.add_argument("--percentiles", type=float, nargs="+", default=PERCENTILES)
     ap.add_argument("--no-extras", action="store_true", help="skip the beyond-the-paper curves")
+    ap.add_argument("--extras", nargs="+", default=DEFAULT_EXTRAS, choices=list(EXTRAS),
+                    help="beyond-the-paper curves (default: %(default)s)")
     ap.add_argument("--no-reuse", action="store_true")
     args = ap.parse_args(argv)
     out = setup(args)

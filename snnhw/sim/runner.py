@@ -4,7 +4,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +58,53 @@ def _stamp(sources, defines) -> str:
     return h.hexdigest()
 
 
+RUNTIME_OBJECTS = ("verilated", "verilated_dpi", "verilated_vpi", "verilated_threads")
+
+
+def _runtime_cache() -> Path:
+    """Per-user cache of Verilator's design-independent runtime objects (they take most of a build)."""
+    import cocotb
+
+    from snnhw.sim.tools import verilator_root
+
+    root = verilator_root()
+    key = hashlib.sha256(f"{root}|{cocotb.__version__}|{os.environ.get('MAKEFLAGS', '')}".encode()).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "snnhw" / f"verilator-rt-{key}"
+    return base
+
+
+def _seed_runtime(sim_build: Path) -> None:
+    cache = _runtime_cache()
+    if not all((cache / f"{n}.o").exists() for n in RUNTIME_OBJECTS):
+        return
+    sim_build.mkdir(parents=True, exist_ok=True)
+    # verilated.mk makes these objects depend on Vtop.mk, which Verilator
+    # rewrites on every run: date the copies an hour ahead so make keeps them
+    future = time.time() + 3600
+    for n in RUNTIME_OBJECTS:
+        for ext in (".o", ".d"):
+            src = cache / f"{n}{ext}"
+            if src.exists():
+                shutil.copy(src, sim_build / f"{n}{ext}")
+                os.utime(sim_build / f"{n}{ext}", (future, future))
+
+
+def _save_runtime(sim_build: Path) -> None:
+    cache = _runtime_cache()
+    if all((cache / f"{n}.o").exists() for n in RUNTIME_OBJECTS):
+        return
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=cache.name, dir=cache.parent if cache.parent.exists() else None))
+        for n in RUNTIME_OBJECTS:
+            for ext in (".o", ".d"):
+                if (sim_build / f"{n}{ext}").exists():
+                    shutil.copy(sim_build / f"{n}{ext}", tmp / f"{n}{ext}")
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # the cache is an optimisation only
+
+
 def build(build_dir, taps: bool = False, verbose: bool = False) -> Path:
     """Verilate the design (once per build dir and variant); returns the simulator build dir."""
     from cocotb_tools.runner import get_runner
@@ -70,17 +120,21 @@ def build(build_dir, taps: bool = False, verbose: bool = False) -> Path:
     if stamp_file.exists() and stamp_file.read_text() == stamp and (sim_build / TOP).exists():
         return sim_build
     runner = get_runner("verilator")
+    _seed_runtime(sim_build)
     log = build_dir / "sim" / f"build_{variant}.log"
     log.parent.mkdir(exist_ok=True)
-    try:
-        runner.build(sources=[str(s) for s in sources], hdl_toplevel=TOP, build_dir=str(sim_build), defines=defines,
-                     build_args=["-O2", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal"],
-                     timescale=("1ns", "1ps"), always=True, verbose=verbose, log_file=str(log))
-    except SystemExit as exc:  # the runner exits on tool errors
-        raise ToolError(f"Verilator build failed (see {log}): {exc}") from None
-    except Exception as exc:
-        raise ToolError(f"Verilator build failed (see {log}): {exc}") from exc
+    for attempt in range(2):  # a parallel make of Verilator's precompiled header occasionally races
+        try:
+            runner.build(sources=[str(s) for s in sources], hdl_toplevel=TOP, build_dir=str(sim_build),
+                         defines=defines, build_args=["-O2", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal"],
+                         timescale=("1ns", "1ps"), always=True, clean=attempt > 0, verbose=verbose,
+                         log_file=str(log))
+            break
+        except (SystemExit, Exception) as exc:  # the runner exits on tool errors
+            if attempt:
+                raise ToolError(f"Verilator build failed (see {log}): {exc}") from None
     stamp_file.write_text(stamp)
+    _save_runtime(sim_build)
     return sim_build
 
 

@@ -95,6 +95,8 @@ class Bench:
         else:
             self.source.clear_pause_generator()
             self.sink.clear_pause_generator()
+            self.source.pause = False  # clearing the generator keeps its last value
+            self.sink.pause = False
 
     def cycles(self):
         return get_sim_time("ns") / CLK_NS

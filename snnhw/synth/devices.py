@@ -53,7 +53,7 @@ TARGET_INFO = {
     "ice40": Target("ice40", "synth_ice40", {"SB_RAM40_4K": 1, "SB_RAM40_4KNR": 1, "SB_RAM40_4KNW": 1,
                                              "SB_RAM40_4KNRNW": 1}, "SB_RAM40_4K", ("SB_MAC16",), "SB_MAC16",
                     ((2048, 2), (1024, 4), (512, 8), (256, 16)), "iCE40-HX8K", "ice40"),
-    "xilinx7": Target("xilinx7", "synth_xilinx -family xc7", {"RAMB36E1": 1, "RAMB18E1": 0.5}, "RAMB36E1",
+    "xilinx7": Target("xilinx7", "synth_xilinx -family xc7 -flatten", {"RAMB36E1": 1, "RAMB18E1": 0.5}, "RAMB36E1",
                       ("DSP48E1",), "DSP48E1",
                       ((32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18), (1024, 36), (512, 72)),
                       "xc7a100t", None),

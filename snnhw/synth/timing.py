@@ -59,12 +59,18 @@ def critical_paths_from(report: dict, max_paths: int = 4) -> list:
             c = _rtl_name((s.get("from") or {}).get("cell", ""))
             if c and (not cells or cells[-1] != c):
                 cells.append(c)
+        sources = []
+        for s in segs:
+            for src in s.get("sources") or []:
+                src = re.sub(r"\.\d+-\d+\.\d+$", "", src)  # file:line.col-line.col -> file:line
+                if src not in sources and not src.startswith("/share/"):
+                    sources.append(src)
         out.append(dict(from_clock=cp.get("from", ""), to_clock=cp.get("to", ""), delay_ns=round(total, 3),
                         logic_ns=round(logic, 3), routing_ns=round(routing, 3), levels=sum(
                             1 for s in segs if s.get("type") == "logic"),
                         startpoint=_rtl_name(_endpoint((segs[0] if segs else {}).get("from"))),
                         endpoint=_rtl_name(_endpoint((segs[-1] if segs else {}).get("to"))), nets=nets,
-                        cells=cells))
+                        cells=cells, sources=sources))
     return out
 
 
@@ -76,4 +82,6 @@ def format_critical_path(cp: dict, max_nets: int = 40) -> str:
     if len(nets) > max_nets:
         nets = nets[: max_nets // 2] + ["..."] + nets[-max_nets // 2:]
     lines += [f"    via {n}" for n in nets]
+    if cp.get("sources"):
+        lines.append("  RTL: " + ", ".join(cp["sources"]))
     return "\n".join(lines)

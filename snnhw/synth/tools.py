@@ -84,7 +84,7 @@ def run_tool(tool: str, args, cwd, log_path=None, progress=None, progress_filter
     env.pop("YOWASP_MOUNT", None)  # we rely on the default mounts (cwd and absolute paths outside /tmp)
     t0 = time.monotonic()
     lines = []
-    log = open(log_path, "w") if log_path else None
+    log = open(log_path, "w", buffering=1) if log_path else None
     try:
         proc = subprocess.Popen(cmd, cwd=str(cwd), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, errors="replace", bufsize=1)
@@ -117,4 +117,4 @@ def run_tool(tool: str, args, cwd, log_path=None, progress=None, progress_filter
 YOSYS_PROGRESS = re.compile(r"^\d+\. Executing |^End of script|^ERROR")
 NEXTPNR_PROGRESS = re.compile(r"^Info: (Packing|Running |Placed |Routing|Max frequency|Program finished|"
                               r"Device utilisation|\s+Total (LUT4|DFF|DP16KD)|Critical path)|^ERROR|"
-                              r"^Info:\s+[A-Z_0-9]+:\s+\d+/\s*\d+")
+                              r"^Info:\s+[A-Z_0-9]+:\s+[1-9]\d*/\s*\d+")

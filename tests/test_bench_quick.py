@@ -1,0 +1,130 @@
+"""The benchmark scripts' quick variants run and write sane outputs (not fixed numbers).
+
+Each runs in-process on tiny subsets of ../shared (skipped when absent);
+all of them together take well under two minutes.
+"""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from conftest import shared_path  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def shared():
+    shared_path("models", "mnist_paper.onnx")
+    shared_path("data", "mnist.npz")
+    return shared_path()
+
+
+def _run(module, tmp_path, shared, *extra):
+    import importlib
+
+    mod = importlib.import_module(f"bench.{module}")
+    mod.main(["--quick", "--shared", str(shared), "--out", str(tmp_path), *extra])
+    return tmp_path
+
+
+def _curve_ok(curve, steps):
+    c = np.asarray(curve)
+    return len(c) == steps and np.all((c >= 0) & (c <= 1))
+
+
+def test_ablation(tmp_path, shared):
+    _run("ablation", tmp_path, shared, "--models", "mnist_paper")
+    res = json.loads((tmp_path / "ablation_mnist_paper.json").read_text())
+    assert res["complete"] and res["images"] == 10
+    keys = [r["key"] for r in res["rows"]]
+    assert keys == ["default", "maxnorm", "subtract", "analog", "p99.9", "golden8", "rtl"]
+    for r in res["rows"][:-1]:
+        assert _curve_ok(r["curve"], res["timesteps"])
+    assert res["rows"][-1]["accuracy"] is None  # the RTL row is a placeholder, never a number
+    assert res["rows"][-2]["accuracy"] >= 0.5  # the 8-bit golden model classifies MNIST
+    assert (tmp_path / "ablation.png").stat().st_size > 1000
+
+
+def test_latency(tmp_path, shared):
+    _run("latency", tmp_path, shared, "--models", "mnist_paper")
+    res = json.loads((tmp_path / "latency_mnist_paper.json").read_text())
+    assert {"p99", "p99.9", "p99.99", "p100", "p99.9_half", "p99.9_channel"} <= set(res["curves"])
+    for c in res["curves"].values():
+        assert _curve_ok(c["curve"], res["timesteps"])
+        assert c["t99_of_final"] is None or 1 <= c["t99_of_final"] <= res["timesteps"]
+    assert (tmp_path / "latency.png").exists()
+
+
+def test_bits(tmp_path, shared):
+    _run("bits", tmp_path, shared, "--models", "mnist_paper")
+    res = json.loads((tmp_path / "bits_mnist_paper.json").read_text())
+    assert {(r["bits"], r["scales"]) for r in res["rows"]} == {(b, s) for b in (4, 8, 16) for s in ("layer", "channel")}
+    assert all(r["accuracy"] is not None for r in res["rows"] if r["bits"] >= 8)
+    assert (tmp_path / "bits.png").exists()
+
+
+def test_synops(tmp_path, shared):
+    _run("synops", tmp_path, shared, "--models", "mnist_paper")
+    res = json.loads((tmp_path / "synops_mnist_paper.json").read_text())
+    assert res["ann_macs_per_image"] > 5e6  # mnist_paper: 5.7 M MACs
+    cum = np.array(res["snn_ops_cumulative"])
+    assert np.all(np.diff(cum) >= 0) and cum[0] >= res["first_layer_macs"]
+
+
+def test_activations(tmp_path, shared):
+    _run("activations", tmp_path, shared, "--models", "mnist_paper")
+    res = json.loads((tmp_path / "activations.json").read_text())["models"][0]
+    assert 0 < res["p99_9"] <= res["max"] and sum(res["hist_counts"]) == res["nonzero"]
+    assert (tmp_path / "activations.png").exists()
+
+
+def test_spikingjelly_and_speed(tmp_path, shared):
+    pytest.importorskip("spikingjelly", reason="spikingjelly 2.0 not installed (pip install spikingjelly==2.0.0)")
+    _run("spikingjelly_compare", tmp_path, shared, "--models", "mnist_paper")
+    res = json.loads((tmp_path / "spikingjelly_mnist_paper.json").read_text())
+    assert {"sj_99.9", "sj_100", "snnhw_99.9", "snnhw_100", "snnhw_99.9_nogate"} == set(res["curves"])
+    assert res["curves"]["sj_99.9"]["accuracy"] >= 0.5  # SpikingJelly's conversion of the same weights works
+    assert all(v["us_per_image_step"] > 0 for v in res["timing"]["runs"].values())
+    _run("speed", tmp_path, shared)
+    sp = json.loads((tmp_path / "speed_mnist_paper.json").read_text())
+    assert set(sp["ratio_vs_spikingjelly"]) == {"snnhw_float_numpy", "snnhw_golden_numpy", "snnhw_float_accel",
+                                                "snnhw_golden_accel"}
+
+
+def test_make_results(tmp_path, shared):
+    _run("ablation", tmp_path, shared, "--models", "mnist_paper")
+    from bench import make_results
+
+    out = tmp_path / "results.md"
+    make_results.main(["--figures", str(tmp_path), "--output", str(out)])
+    text = out.read_text()
+    assert "Fig. 2a" in text and "bench/ablation.py" in text and "*Not run yet*" in text
+
+
+def test_accel_is_bit_exact(shared):
+    """bench/accel.py's torch convolution leaves the golden model bit-identical (and the float SNN's classes)."""
+    from bench import accel
+    from bench.common import Converter, load_data, to_float
+    from snnhw.frontend.float_snn import SnnConfig, run_float_snn
+    from snnhw.frontend.golden import run_golden
+
+    x, _, calib = load_data(shared, "mnist_paper", 16, 100)
+    conv = Converter(shared, "mnist_paper", calib)
+    qnet = conv.qnet(99.9, bits=8)
+    net = conv.normalized(99.9)
+    accel.disable()
+    ref = run_golden(qnet, x, 12)
+    ref_f = run_float_snn(net, to_float(x), 12, SnnConfig())
+    accel.enable()
+    try:
+        fast = run_golden(qnet, x, 12)
+        fast_f = run_float_snn(net, to_float(x), 12, SnnConfig())
+    finally:
+        accel.disable()
+    assert np.array_equal(ref.potentials, fast.potentials)
+    assert np.array_equal(ref.synops, fast.synops)
+    assert (ref_f == fast_f).mean() >= 0.95  # float32 summation order may flip a rare exact-threshold tie
