@@ -21,7 +21,9 @@ estimated from the golden model's spikes on the test images), or, with
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -34,8 +36,8 @@ sys.path.insert(0, str(REPO))
 
 from snnhw.codegen import generate_design  # noqa: E402
 from snnhw.pipeline import compile_model  # noqa: E402
-from snnhw.synth import format_table, run_synth  # noqa: E402
-from snnhw.synth.devices import get_device  # noqa: E402
+from snnhw.synth import SynthResult, format_table, run_synth  # noqa: E402
+from snnhw.synth.devices import TARGET_INFO, bram_lower_bound, get_device  # noqa: E402
 from snnhw.synth.timing import format_critical_path  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared"
@@ -43,6 +45,10 @@ CALIB_SIZE = 2000
 CALIB_SEED = 0
 TARGETS = ("ecp5", "ice40", "xilinx7")
 PNR_TARGETS = ("ecp5", "ice40")
+# ECP5 timing experiments (flow options, same RTL): what limits Fmax
+VARIANTS = (("-nodsp", "constant-coefficient address products in LUT adders instead of MULT18X18D"),
+            ("-no-rw-check", "no read/write-collision bypass logic around the block RAMs"),
+            ("-nodsp -no-rw-check", "both"))
 
 
 def _nchw(x):
@@ -91,6 +97,9 @@ def main(argv=None):
     p.add_argument("--no-pnr", action="store_true")
     p.add_argument("--sim", action="store_true", help="take cycles/image from the RTL simulation")
     p.add_argument("--targets", nargs="+", default=list(TARGETS), choices=list(TARGETS) + ["generic"])
+    p.add_argument("--no-variants", action="store_true", help="skip the ECP5 timing experiments (Yosys options)")
+    p.add_argument("--from-json", action="store_true",
+                   help="only re-render the markdown from the JSON files of an earlier run (in --out)")
     args = p.parse_args(argv)
     if args.quick:
         args.no_pnr = True
@@ -101,6 +110,10 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
 
+    if args.from_json:
+        doc.write_text(render_doc(rows_from_json(out, work, args.shared), args))
+        print(f"wrote {doc}")
+        return
     rows = []
     for key, label, onnx, calib, test_x, test_y in models(args.shared, args.quick):
         print(f"== {key}: compile and generate ({args.timesteps} steps, P={args.parallelism})", flush=True)
@@ -115,24 +128,72 @@ def main(argv=None):
             measured = sim_cycles(build)
             if measured:
                 cycles, cycles_src = measured, "RTL simulation (back-to-back)"
-        results = {}
+        results, estimates = {}, {}
         for target in args.targets:
+            need = bram_lower_bound(manifest["memories"], target)
+            dev = get_device(None, target)
+            if dev is not None and need > 1.25 * dev.brams:  # Yosys trims a few bits at most (~5%)
+                estimates[target] = (need, dev)
+                print(f"== {key}: {target}: does not fit {dev.name} (block memories need >= {need:g} "
+                      f"{TARGET_INFO[target].bram_name}, it has {dev.brams}); synthesis skipped", flush=True)
+                continue
             print(f"== {key}: {target}", flush=True)
             t0 = time.monotonic()
             r = run_synth(build, target, place_route=not args.no_pnr and target in PNR_TARGETS)
             results[target] = r
             print(r.table(), flush=True)
             print(f"   ({time.monotonic() - t0:.0f} s)", flush=True)
+        variants = {}
+        ecp5 = results.get("ecp5")
+        if ecp5 is not None and ecp5.fmax_mhz and not args.no_variants:
+            for opts, _ in VARIANTS:
+                print(f"== {key}: ecp5 variant synth_ecp5 {opts}", flush=True)
+                vdir = work / f"build_{key}_variant"
+                if vdir.exists():
+                    shutil.rmtree(vdir)
+                shutil.copytree(build, vdir, ignore=shutil.ignore_patterns("synth", "sim", "synth_*.json"))
+                v = run_synth(vdir, "ecp5", synth_options=opts, progress=None)
+                variants[opts] = v
+                print(f"   {opts}: Fmax {v.fmax_mhz} MHz, {v.luts} LUT, {v.dsp} DSP", flush=True)
         rows.append(dict(key=key, label=label, manifest=manifest, cycles=cycles, cycles_src=cycles_src,
-                         results=results, memory_bits=manifest["memory_bits"], timesteps=args.timesteps))
-        raw = dict(model=key, onnx=str(onnx), timesteps=args.timesteps, parallelism=args.parallelism,
+                         results=results, memory_bits=manifest["memory_bits"], timesteps=args.timesteps,
+                         variants=variants, estimates=estimates))
+        raw = dict(model=key, label=label, manifest=manifest, onnx=str(onnx), timesteps=args.timesteps, parallelism=args.parallelism,
                    cycles_per_image=cycles, cycles_source=cycles_src, memory_bits=manifest["memory_bits"],
                    memories=manifest["memories"], cycle_model=cm,
-                   synth={t: r.to_dict() for t, r in results.items()})
+                   synth={t: r.to_dict() for t, r in results.items()},
+                   ecp5_variants={o: v.to_dict() for o, v in variants.items()},
+                   not_synthesised={t: dict(bram_needed_at_least=n, device=d.name, device_brams=d.brams)
+                                    for t, (n, d) in estimates.items()})
         (out / f"synth_{key}.json").write_text(json.dumps(raw, indent=1, default=str) + "\n")
         print(f"wrote {out / f'synth_{key}.json'}")
     doc.write_text(render_doc(rows, args))
     print(f"wrote {doc}")
+
+
+def _result(d: dict) -> SynthResult:
+    names = {f.name for f in dataclasses.fields(SynthResult)}
+    return SynthResult(**{k: v for k, v in d.items() if k in names})
+
+
+def rows_from_json(out: Path, work: Path, shared: Path) -> list:
+    rows = []
+    for key in ("mnist_small", "mnist_paper"):
+        f = out / f"synth_{key}.json"
+        if not f.exists():
+            continue
+        raw = json.loads(f.read_text())
+        manifest = raw.get("manifest")
+        if manifest is None:
+            manifest = json.loads((work / f"build_{key}" / "manifest.json").read_text())
+        estimates = {t: (e["bram_needed_at_least"], get_device(e["device"], t))
+                     for t, e in raw.get("not_synthesised", {}).items()}
+        rows.append(dict(key=key, label=raw.get("label", key), manifest=manifest, cycles=raw["cycles_per_image"],
+                         cycles_src=raw["cycles_source"], results={t: _result(d) for t, d in raw["synth"].items()},
+                         memory_bits=raw["memory_bits"], timesteps=raw["timesteps"],
+                         variants={o: _result(d) for o, d in raw.get("ecp5_variants", {}).items()},
+                         estimates=estimates))
+    return rows
 
 
 def _ips(fmax, cycles):
@@ -171,6 +232,10 @@ def render_doc(rows, args) -> str:
             L.append(f"| {row['key']} | {t} ({r.device}){fit} | {cap(r.luts, dev.luts if dev else 0)} | "
                      f"{cap(r.ffs, dev.ffs if dev else 0)} | {bram} | {cap(r.dsp, dev.dsps if dev else 0)} "
                      f"{r.dsp_name} | {fmax} | {_n(row['cycles'])} | {_n(ips, 1) if ips else '-'} |")
+        for t, (need, dev) in row.get("estimates", {}).items():
+            L.append(f"| {row['key']} | {t} ({dev.name}) **does not fit** | not synthesised | | "
+                     f"needs >= {need:g} {TARGET_INFO[t].bram_name}, has {dev.brams} | | does not fit | "
+                     f"{_n(row['cycles'])} | - |")
     L += [""]
     for row in rows:
         m = row["manifest"]
@@ -190,11 +255,49 @@ def render_doc(rows, args) -> str:
         for cp in r.critical_paths[:2]:
             L.append(format_critical_path(cp, max_nets=24))
         L += ["```", ""]
+    vrows = [row for row in rows if row.get("variants")]
+    if vrows:
+        L += ["## What limits Fmax on ECP5: Yosys options on the same RTL", "",
+              "Same RTL, same nextpnr seed; only the `synth_ecp5` options differ.", "",
+              "| model | synth_ecp5 options | what changes | LUT | DSP | Fmax (MHz) | images/s |", "|---|---|---|---|---|---|---|"]
+        for row in vrows:
+            base = row["results"]["ecp5"]
+            L.append(f"| {row['key']} | (default) | | {_n(base.luts)} | {base.dsp} | {base.fmax_mhz:.1f} | "
+                     f"{_n(_ips(base.fmax_mhz, row['cycles']), 1)} |")
+            for opts, what in VARIANTS:
+                v = row["variants"].get(opts)
+                if v is None:
+                    continue
+                L.append(f"| {row['key']} | `{opts}` | {what} | {_n(v.luts)} | {v.dsp} | "
+                         f"{_n(v.fmax_mhz)} | {_n(_ips(v.fmax_mhz, row['cycles']), 1)} |")
+            for opts, v in row["variants"].items():
+                for cp in v.critical_paths[:1]:
+                    L += ["", f"Critical path with `{opts}`:", "", "```", format_critical_path(cp, max_nets=12), "```"]
+        L += [""]
     L += [FLOW_TEXT]
     return "\n".join(L) + "\n"
 
 
 FLOW_TEXT = """\
+### Reading the critical paths
+
+nextpnr names cells and nets after the Yosys netlist: `u_l1.list_rdata[8]` is the signal `list_rdata` of
+instance `u_l1` (layer 1's engine, `rtl/snn_l1_maxpool.v`); a `..._MULT18X18D_...` net is a multiplier
+Yosys inferred; `u_l0.u_membrane.mem.0.6_DIA0_TRELLIS_FF_Q` is a flip-flop Yosys added next to a block
+RAM. `RTL:` lists the source lines nextpnr attributes to the path. Three things limit the generated
+engines (see the table of Yosys options above, which removes two of them without touching the RTL):
+
+- **Address arithmetic with constant products.** Scatter/gather addresses such as
+  `pos_addr = (c*H + iy)*W + ix` and `it_vaddr = (og*H_OUT + oy)*W_OUT + ox` are computed
+  combinationally in the cycle after a block-RAM read; Yosys maps the constant products to unregistered
+  MULT18X18D blocks (about 3 ns each plus routing to the DSP column). `-nodsp` turns them into LUT adders.
+- **Collision bypass around `snn_ram`.** The RAM model is read-before-write; Yosys keeps that semantics
+  for a same-address read and write with a write-data register and a bypass multiplexer on the read data,
+  i.e. on the path into the engine's arithmetic. The engines never rely on the colliding word (they
+  forward it themselves), so `-no-rw-check` (or the `(* no_rw_check *)` attribute on the memory) is safe.
+- **The fire sweep's read-modify-write.** `v1 = V + I`, `v1 >= theta`, `v1 - theta`, the clamp and the
+  write-back mux are one chain of carry chains between the membrane read and its write.
+
 ## The flow
 
 `snnhw.synth.run_synth(DIR, target, device=None, freq_mhz=None, place_route=True)` runs on a build

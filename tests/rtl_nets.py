@@ -80,7 +80,7 @@ def design_conv_maxpool(seed=1):
 
 def design_dense(seed=2):
     """analog dense first layer -> dense spiking -> dense output."""
-    b = NetBuilder((2, 4, 3), seed).flatten().dense(10).dense(7).dense(5, relu=False)
+    b = NetBuilder((2, 4, 3), seed).dense(10).dense(7).dense(5, relu=False)  # dense on the (C, H, W) image
     return b
 
 

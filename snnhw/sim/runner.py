@@ -178,8 +178,9 @@ def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = 
                     test_dir=str(build_dir), extra_env=env, results_xml=str(out / f"results_{tag}.xml"),
                     plusargs=[f"+taps_file={taps_file}"] if taps else [], seed=seed, log_file=str(log),
                     verbose=verbose)
-    except SystemExit as exc:
-        raise ToolError(f"simulation failed to run (see {log}): {exc}") from None
+    except (SystemExit, Exception) as exc:  # a failing cocotb test also lands here; results tell
+        if not results.exists():
+            raise ToolError(f"simulation failed to run (see {log}): {exc}") from None
     if not results.exists():
         raise ToolError(f"simulation produced no results (see {log})")
     r = json.loads(results.read_text())

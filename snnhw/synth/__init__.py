@@ -10,9 +10,9 @@ Public API:
 """
 from snnhw.synth.checks import check_bram_mapping
 from snnhw.synth.devices import DEVICES, TARGETS, Device, get_device
-from snnhw.synth.flow import SynthResult, format_table, run_synth
+from snnhw.synth.flow import SynthResult, format_table, run_synth, synth_main
 from snnhw.synth.fusesoc import write_core_file
 from snnhw.synth.tools import SynthToolError
 
-__all__ = ["run_synth", "SynthResult", "format_table", "write_core_file", "check_bram_mapping", "DEVICES",
+__all__ = ["run_synth", "synth_main", "SynthResult", "format_table", "write_core_file", "check_bram_mapping", "DEVICES",
            "TARGETS", "Device", "get_device", "SynthToolError"]

@@ -67,7 +67,8 @@ def check_bram_mapping(result, manifest: dict, ff_fraction: float = 0.1) -> list
         probs.append(f"{r['abstract_memories']} $mem cells left unmapped")
     if block_bits and not r["bram"]:
         probs.append(f"no {r['bram_name']} at all for {block_bits} block-memory bits")
-    probs += unmapped_block_memories(r.get("memory_mapping") or {}, manifest, r.get("design_top", "snn_top"))
+    probs += unmapped_block_memories(r.get("memory_mapping") or {}, manifest,
+                                     r.get("memory_prefix") or r.get("design_top", "snn_top"))
     if block_bits and r["ffs"] > ff_fraction * block_bits:
         probs.append(f"{r['ffs']} flip-flops for {block_bits} block-memory bits: some memory was flattened "
                      f"to registers")

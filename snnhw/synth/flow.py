@@ -65,6 +65,7 @@ class SynthResult:
     pnr_seconds: float = 0.0
     files: dict = field(default_factory=dict)
     memory_mapping: dict = field(default_factory=dict)  # memory path -> 'bram' | 'lutram' | 'ff' (Yosys log)
+    memory_prefix: str = "snn_top"  # instance path of the design top in memory_mapping
     luts_logic: int = 0
     lutram_luts: int = 0
     tool_versions: dict = field(default_factory=dict)
@@ -197,8 +198,8 @@ def yosys_script(target: str, files: list, top: str, work: str, netlist: bool, s
     if target == "generic":
         # technology-independent: coarse synthesis, memories kept as $mem_v2 (reported as bits),
         # logic mapped to 6-input LUTs
-        lines += [f"synth -top {top} -run begin:fine", "opt -fast -full", "techmap", "opt -fast", "abc -lut 6",
-                  "opt_clean"]
+        lines += [f"synth -flatten -top {top} -run begin:fine", "opt -fast -full", "techmap", "opt -fast",
+                  "abc -lut 6", "opt_clean", f"tee -q -o {work}/memories.il dump t:$mem_v2"]
     else:
         cmd = f"{t.yosys_cmd} -top {top}" + (f" {synth_options}" if synth_options else "")
         if netlist:
@@ -229,8 +230,12 @@ def nextpnr_args(target: str, device: Device, freq_mhz: float, work: str, seed: 
     return tool, args
 
 
-def check_fit(res: SynthResult, device: Device | None) -> list:
-    """Human-readable overflows of ``res`` on ``device`` (empty when it fits)."""
+def check_fit(res: SynthResult, device: Device | None, count_io: bool = True) -> list:
+    """Human-readable overflows of ``res`` on ``device`` (empty when it fits).
+
+    IO pins count only with ``count_io`` (an explicit io='direct'): otherwise
+    place-and-route would use the serialising wrapper.
+    """
     if device is None:
         return []
     probs = []
@@ -240,7 +245,7 @@ def check_fit(res: SynthResult, device: Device | None) -> list:
                                                                            res.dsp_name)):
         if need > have:
             probs.append(f"{what}: needs {_fmt(need)} {name}, {device.name} has {have}")
-    if res.io_mode == "direct" and device.io and res.io_bits > device.io:
+    if count_io and res.io_mode == "direct" and device.io and res.io_bits > device.io:
         probs.append(f"IO: needs {res.io_bits} pins, {device.name} {device.package} has {device.io}")
     return probs
 
@@ -277,16 +282,14 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     work_rel = f"synth/{target}"
     work = build_dir / work_rel
     work.mkdir(parents=True, exist_ok=True)
-    for stale in ("netlist.json", "stat.json", "stat.txt", "pnr_report.json", "nextpnr.log"):
+    for stale in ("netlist.json", "stat.json", "stat.txt", "pnr_report.json", "nextpnr.log", "memories.il"):
         (work / stale).unlink(missing_ok=True)
 
     ports = top_ports(build_dir, manifest)
     io_bits = sum(w for _, _, w in ports)
     do_pnr = place_route and t.pnr is not None and dev is not None
-    if not do_pnr and io == "auto":
-        io_mode = "direct" if t.pnr is None else "none"
-    elif io == "auto":
-        io_mode = "wrapper" if io_bits > dev.io else "direct"
+    if io == "auto":  # the wrapper only where nextpnr must place more IO bits than the package has pins
+        io_mode = "wrapper" if do_pnr and io_bits > dev.io else "direct"
     else:
         io_mode = io
     top = design_top
@@ -294,7 +297,6 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
         (work / f"{WRAPPER}.v").write_text(render_wrapper(build_dir, manifest, dev))
         files = files + [f"{work_rel}/{WRAPPER}.v"]
         top = WRAPPER
-    io_mode = "direct" if io_mode == "none" else io_mode
 
     script = yosys_script(target, files, top, work_rel, netlist=do_pnr, synth_options=synth_options)
     (work / "synth.ys").write_text(script)
@@ -309,7 +311,7 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     mem_by_layer = memory_bits_by_layer(manifest)
     bram = summ["bram"]
     if target == "generic":
-        bram = _stats.memory_bits_abstract(stat)
+        bram = _stats.mem_v2_bits((work / "memories.il").read_text()) if (work / "memories.il").exists() else 0
     res = SynthResult(
         target=target, device=dev.name if dev else None, top=top, design_top=design_top, luts=summ["luts"],
         ffs=summ["ffs"], bram=bram, dsp=summ["dsp"], bram_name=t.bram_name, dsp_name=t.dsp_name,
@@ -322,18 +324,23 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
         yosys_seconds=round(ysec, 1), luts_logic=summ["luts_logic"], lutram_luts=summ["lutram_luts"],
         files={"yosys_script": f"{work_rel}/synth.ys", "yosys_log": f"{work_rel}/yosys.log",
                "stat": f"{work_rel}/stat.json"},
-        tool_versions={"yosys": _yosys_version(ylog)}, memory_mapping=memory_mapping(ylog))
+        tool_versions={"yosys": _yosys_version(ylog)}, memory_mapping=memory_mapping(ylog),
+        memory_prefix=f"{WRAPPER}.u_top" if io_mode == "wrapper" else design_top)
     if io_mode == "wrapper":
-        res.warnings.append(f"IO: {design_top} has {io_bits} IO bits, more than {dev.name} {dev.package}'s "
-                            f"{dev.io}; synthesised inside the serialising wrapper {WRAPPER} "
-                            f"(adds about {2 * io_bits} FFs)")
+        why = (f"more than {dev.name} {dev.package}'s {dev.io} pins" if dev is not None and io_bits > dev.io
+               else "wrapper requested")
+        res.warnings.append(f"IO: {design_top} has {io_bits} IO bits ({why}); synthesised inside the serialising "
+                            f"wrapper {WRAPPER} (adds about {2 * io_bits} FFs)")
     if target != "generic":
-        for u in unmapped_block_memories(res.memory_mapping, manifest, design_top):
+        for u in unmapped_block_memories(res.memory_mapping, manifest, res.memory_prefix):
             res.warnings.append(f"block memory not in block RAM: {u}")
     if summ["abstract_memories"] and target != "generic":
         res.warnings.append(f"{summ['abstract_memories']} memory cells were left unmapped by Yosys")
     if dev is not None:
-        over = check_fit(res, dev)
+        over = check_fit(res, dev, count_io=io == "direct")
+        if io == "auto" and not do_pnr and dev.io and io_bits > dev.io:
+            res.warnings.append(f"IO: {design_top} has {io_bits} IO bits, {dev.name} {dev.package} has {dev.io} "
+                                f"pins: place-and-route would use the serialising wrapper {WRAPPER}")
         res.fits = not over
         for o in over:
             res.warnings.append(f"does not fit {dev.name}: {o}")
@@ -376,3 +383,33 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
 
     (build_dir / f"synth_{target}.json").write_text(json.dumps(res.to_dict(), indent=2, default=str) + "\n")
     return res
+
+
+def synth_main(build_dir, targets=("ecp5",), device: str | None = None, freq_mhz: float | None = None,
+               place_route: bool = True, core: bool = False, echo=print, progress=_stderr) -> list:
+    """What ``snnhw synth DIR --target T [--target T2] --device D --freq F [--no-pnr] [--core]`` does.
+
+    Runs :func:`run_synth` for each target, echoes the table, warnings and
+    the worst critical path, optionally writes the FuseSoC core file, and
+    returns the results. Errors are SnnhwError subclasses (OptionError for a
+    bad target/device, SynthToolError when a tool is missing or fails).
+    """
+    from snnhw.synth.fusesoc import write_core_file
+    from snnhw.synth.timing import format_critical_path
+
+    if isinstance(targets, str):
+        targets = (targets,)
+    if device is not None and len(targets) > 1:
+        raise OptionError("--device names one part: give a single --target with it")
+    results = []
+    for t in targets:
+        results.append(run_synth(build_dir, t, device=device, freq_mhz=freq_mhz, place_route=place_route,
+                                 progress=progress))
+    echo(format_table(results))
+    for r in results:
+        for cp in r.critical_paths[:1]:
+            echo(f"\ncritical path ({r.target}, {r.device}):\n" + format_critical_path(cp, max_nets=12))
+        echo(f"wrote {Path(build_dir) / f'synth_{r.target}.json'}")
+    if core:
+        echo(f"wrote {write_core_file(build_dir)}")
+    return results

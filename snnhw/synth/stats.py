@@ -56,14 +56,14 @@ def cell_counts(stat: dict, top: str | None = None) -> dict:
     return {_clean(k): int(v) for k, v in cells.items()}
 
 
-def memory_bits_abstract(stat: dict) -> int:
-    design = stat.get("design") or {}
-    for key in ("num_memory_bits", "memory_bits"):
-        if key in design:
-            return int(design[key])
+def mem_v2_bits(rtlil: str) -> int:
+    """Total bits of the ``$mem_v2`` cells in an RTLIL dump (``dump t:$mem_v2``)."""
     total = 0
-    for m in stat.get("modules", {}).values():
-        total += int(m.get("num_memory_bits", 0))
+    for cell in rtlil.split("cell $mem_v2")[1:]:
+        size = re.search(r"parameter \\SIZE (\d+)", cell)
+        width = re.search(r"parameter \\WIDTH (\d+)", cell)
+        if size and width:
+            total += int(size.group(1)) * int(width.group(1))
     return total
 
 
@@ -95,4 +95,5 @@ def summarize(cells: dict, target: str) -> dict:
     mem_left = sum(v for k, v in cells.items() if k in _MEM_CELLS)
     return dict(luts=int(luts + lutram), luts_logic=int(luts), lutram_luts=int(lutram), ffs=int(ffs),
                 bram=bram if isinstance(bram, int) or bram != int(bram) else int(bram), dsp=int(dsp),
-                abstract_memories=int(mem_left), cells=int(sum(cells.values())))
+                abstract_memories=int(mem_left),
+                cells=int(sum(v for k, v in cells.items() if k != "$scopeinfo")))

@@ -1,0 +1,34 @@
+"""verilator --lint-only -Wall on generated designs: no warnings, no waivers."""
+from __future__ import annotations
+
+import pytest
+
+import rtl_nets as R
+from example_model import example_qnet
+from snnhw.codegen import generate_design
+from snnhw.sim.tools import lint
+
+CASES = {
+    "conv_maxpool_p1": (R.design_conv_maxpool, dict(bits=8), 1),
+    "dense_p3_zero": (R.design_dense, dict(bits=4, reset="zero"), 3),
+    "avgpool_convout_half": (R.design_avgpool_convout, dict(bits=12, v_init="half"), 2),
+    "overlap_p4": (R.design_overlap, dict(bits=6, reset="zero", v_init="half"), 4),
+    "conv_maxpool_p8": (R.design_conv_maxpool, dict(bits=5), 8),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_lint_clean(tmp_path, name):
+    make, qargs, P = CASES[name]
+    q = R.qnet_of(make(), **qargs)
+    generate_design(q, tmp_path / name, parallelism=P, timesteps=4, test_images=R.images(q.input_shape, 1))
+    lint(tmp_path / name)
+    lint(tmp_path / name, defines=("SNNHW_TAPS",))
+
+
+@pytest.mark.parametrize("P", [1, 16])
+def test_lint_clean_example(tmp_path, P):
+    q, x, _ = example_qnet()
+    generate_design(q, tmp_path / "ex", parallelism=P, timesteps=4, test_images=x[:1])
+    lint(tmp_path / "ex")
+    lint(tmp_path / "ex", defines=("SNNHW_TAPS",))
