@@ -9,6 +9,7 @@ MODEL  := examples/mnist_small.onnx
 DATA   := examples/mnist_sample.npz
 BITS   ?= 8
 STEPS  ?= 32
+PAR    ?= 16
 IMAGES ?= 20
 
 .PHONY: setup example test test-fast sim lint clean
@@ -28,7 +29,7 @@ example: $(STAMP)
 	$(BIN)/snnhw inspect $(MODEL)
 	$(BIN)/snnhw evaluate $(MODEL) --data $(DATA) --timesteps 100 --bits $(BITS) \
 	    --json $(OUT)/evaluate.json --plot $(OUT)/accuracy.png
-	$(BIN)/snnhw generate $(MODEL) --bits $(BITS) --calib $(DATA) --timesteps $(STEPS) \
+	$(BIN)/snnhw generate $(MODEL) --bits $(BITS) --calib $(DATA) --timesteps 300 --test-steps $(STEPS) -P $(PAR) \
 	    --test-data $(DATA) -o $(OUT)/hw
 	$(BIN)/snnhw sim $(OUT)/hw --images $(IMAGES)
 

@@ -199,7 +199,7 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
 @click.option("--test-images", type=int, default=20, show_default=True, callback=_check_positive)
 @click.option("--test-steps", type=int, default=None, callback=_check_positive,
               help="Time steps simulated per test image [default: min(T, 32)].")
-@click.option("--parallelism", "-P", type=int, default=1, show_default=True, callback=_check_positive,
+@click.option("--parallelism", "-P", type=int, default=8, show_default=True, callback=_check_positive,
               help="Output channels updated per cycle in every neuron engine.")
 @click.option("-o", "--output", type=click.Path(file_okay=False), default=None,
               help="Build directory [default: build/<model name>].")

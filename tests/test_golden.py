@@ -79,3 +79,23 @@ def test_golden_rejects_float_images():
     qnet = random_qnet(0)
     with pytest.raises(TypeError):
         run_golden(qnet, np.zeros((1, *qnet.input_shape), np.float32), 2)
+
+
+def test_mlp_with_flattened_input_is_an_analog_dense_layer():
+    # an exported MLP starts with Flatten; canonical form drops it so the first
+    # Dense is the analog-input layer reading pixels in C-H-W order
+    from snnhw.frontend.passes import canonicalize
+    from snnhw.ir import Flatten, Network
+    rng = np.random.default_rng(5)
+    net = canonicalize(Network([
+        Flatten("flat", (1, 4, 4), (16,)),
+        Dense("fc1", rng.normal(0, 0.3, (6, 16)).astype(np.float32), np.full(6, 0.1, np.float32), True, (16,), (6,)),
+        Dense("fc2", rng.normal(0, 0.3, (3, 6)).astype(np.float32), np.zeros(3, np.float32), False, (6,), (3,)),
+    ], input_shape=(1, 4, 4)))
+    assert [type(l).__name__ for l in net.layers] == ["Dense", "Dense"] and net.layers[0].in_shape == (1, 4, 4)
+    qnet = quantize(normalize(net, {0: 0.5, 1: 1.0}), 8, max_timesteps=32)
+    assert qnet.layers[0].analog_input
+    images = random_images(5, 2, (1, 4, 4))
+    golden = run_golden(qnet, images, 10)
+    for n in range(2):
+        assert np.array_equal(golden.potentials[:, n], run_reference(qnet, images[n], 10))

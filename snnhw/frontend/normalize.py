@@ -72,6 +72,9 @@ def _input_scale_vector(layer, prev: np.ndarray) -> np.ndarray:
     """λ^{l−1} broadcast against the layer's weight (per input channel/feature)."""
     if isinstance(layer, Conv):
         return prev[None, :, None, None]
+    fan_in = layer.weight.shape[1]
+    if len(prev) != fan_in:  # a Dense reading a (C, H, W) map directly: λ per channel, repeated per pixel
+        prev = np.repeat(prev, fan_in // len(prev))
     return prev[None, :]
 
 

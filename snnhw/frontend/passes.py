@@ -113,8 +113,13 @@ def _absorb_relu(layers: list) -> bool:
 
 
 def canonical_flatten(net: ir.Network) -> ir.Network:
-    """Remove Flattens of values that are already flat (1-D)."""
+    """Remove Flattens of values that are already flat (1-D), and a Flatten of
+    the network input: a first Dense reads the image in C-H-W order anyway, and
+    this keeps the first neuron layer first (it is the analog-input layer)."""
     layers = [l for l in _copied_layers(net) if not (isinstance(l, ir.Flatten) and len(l.in_shape) == 1)]
+    if len(layers) > 1 and isinstance(layers[0], ir.Flatten) and isinstance(layers[1], ir.Dense):
+        layers[1].in_shape = layers[0].in_shape
+        layers = layers[1:]
     return _with_layers(net, layers)
 
 
