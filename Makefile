@@ -12,6 +12,9 @@ STEPS  ?= 32
 PAR    ?= 16
 IMAGES ?= 20
 
+GENERATE = $(BIN)/snnhw generate $(MODEL) --bits $(BITS) --calib $(DATA) --timesteps 300 \
+	--test-steps $(STEPS) -P $(PAR) --test-data $(DATA) -o $(OUT)/hw
+
 .PHONY: setup example test test-fast sim lint clean
 
 setup: $(STAMP)
@@ -29,14 +32,12 @@ example: $(STAMP)
 	$(BIN)/snnhw inspect $(MODEL)
 	$(BIN)/snnhw evaluate $(MODEL) --data $(DATA) --timesteps 100 --bits $(BITS) \
 	    --json $(OUT)/evaluate.json --plot $(OUT)/accuracy.png
-	$(BIN)/snnhw generate $(MODEL) --bits $(BITS) --calib $(DATA) --timesteps 300 --test-steps $(STEPS) -P $(PAR) \
-	    --test-data $(DATA) -o $(OUT)/hw
+	$(GENERATE)
 	$(BIN)/snnhw sim $(OUT)/hw --images $(IMAGES)
 
 # RTL verification of a generated build directory (default: the example's).
 sim: $(STAMP)
-	@test -d $(OUT)/hw || $(BIN)/snnhw generate $(MODEL) --bits $(BITS) --calib $(DATA) \
-	    --timesteps $(STEPS) --test-data $(DATA) -o $(OUT)/hw
+	@test -d $(OUT)/hw || $(GENERATE)
 	$(BIN)/snnhw sim $(OUT)/hw --images $(IMAGES)
 
 test: $(STAMP)
