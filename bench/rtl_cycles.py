@@ -1,0 +1,106 @@
+"""RTL == golden on many images, and cycles per image against the SynOps bound.
+
+For the bundled example and ../shared/models/mnist_paper.onnx (8 bits):
+generate the design, simulate N test images in cocotb + Verilator (every
+class and final potential compared with ``==``), and relate the measured
+cycles per image to the golden model's synaptic operations per image:
+
+* bound (all lanes)   = SynOps / Σ lanes          (every update unit busy every cycle)
+* bound (busiest)     = max over engines of SynOps_l / lanes_l   (pipelined engines overlap)
+
+    python bench/rtl_cycles.py --images 200 --steps 32      # the documented 200-image run
+    python bench/rtl_cycles.py --quick                      # 4 images, CI-sized
+
+Writes docs/figures/rtl_cycles.json (or --out).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def models(shared: Path):
+    yield dict(name="mnist_small (bundled example)", onnx=ROOT / "examples/mnist_small.onnx",
+               calib=ROOT / "examples/mnist_sample.npz", test=ROOT / "examples/mnist_sample.npz", parallelism=16)
+    mp = shared / "models/mnist_paper.onnx"
+    if mp.exists():
+        yield dict(name="mnist_paper", onnx=mp, calib=shared / "data/mnist.npz", test=shared / "data/mnist.npz",
+                   parallelism=32)
+    else:
+        print(f"skipping mnist_paper: {mp} not found", file=sys.stderr)
+
+
+def measure(spec: dict, images: int, steps: int, workdir: Path, bits: int = 8) -> dict:
+    from snnhw.codegen import generate_design
+    from snnhw.data import load_split, to_nchw
+    from snnhw.frontend.golden import run_golden
+    from snnhw.pipeline import compile_model
+    from snnhw.sim import run_sim
+
+    calib, _ = load_split(spec["calib"], "train", 2000)
+    c = compile_model(spec["onnx"], calib, bits=bits, max_timesteps=300)
+    x, y = load_split(spec["test"], "test", images)
+    x = to_nchw(x, c.qnet.input_shape)
+    out = workdir / Path(spec["onnx"]).stem
+    manifest = generate_design(c.qnet, out, parallelism=spec["parallelism"], timesteps=steps, test_images=x,
+                               test_labels=y, source_note=Path(spec["onnx"]).name)
+    golden = run_golden(c.qnet, x, steps)
+    synops_layer = golden.synops.sum(axis=0) / len(x)
+    lanes = {row["index"]: row["parallelism"] for row in manifest["layers"] if "parallelism" in row}
+    event_layers = [i for i, l in enumerate(c.qnet.layers) if l.is_neuron_layer and not l.analog_input]
+    synops = float(synops_layer.sum())
+    bound_all = synops / sum(lanes[i] for i in event_layers)
+    bound_busiest = max(synops_layer[i] / lanes[i] for i in event_layers)
+    t0 = time.time()
+    res = run_sim(out, n_images=len(x), extra=False)
+    return dict(
+        model=spec["name"], bits=bits, parallelism=spec["parallelism"], images=int(len(x)), timesteps=steps,
+        rtl_equals_golden=bool(res.passed), mismatches=res.mismatches[:5],
+        cycles_per_image=res.cycles_per_image, latency_cycles=res.latency_cycles,
+        synops_per_image=synops, synops_per_layer={c.qnet.layers[i].name: float(synops_layer[i])
+                                                   for i in event_layers},
+        lanes={c.qnet.layers[i].name: lanes[i] for i in event_layers},
+        bound_all_lanes=bound_all, bound_busiest_engine=bound_busiest,
+        ratio_to_bound_all_lanes=res.cycles_per_image / bound_all if res.cycles_per_image else None,
+        ratio_to_bound_busiest=res.cycles_per_image / bound_busiest if res.cycles_per_image else None,
+        model_estimate_cycles=manifest.get("cycle_model", {}).get("throughput_cycles_per_image"),
+        memory_bits=manifest.get("memory_bits"), sim_seconds=time.time() - t0,
+    )
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--images", type=int, default=200)
+    ap.add_argument("--steps", type=int, default=32)
+    ap.add_argument("--quick", action="store_true", help="4 images, 8 steps, bundled example only")
+    ap.add_argument("--shared", type=Path, default=SHARED)
+    ap.add_argument("--work", type=Path, default=ROOT / "build/bench_rtl")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs/figures/rtl_cycles.json")
+    args = ap.parse_args(argv)
+    images, steps = (4, 8) if args.quick else (args.images, args.steps)
+    specs = list(models(args.shared))[: 1 if args.quick else None]
+    rows = []
+    for spec in specs:
+        print(f"{spec['name']}: {images} images x {steps} steps, P={spec['parallelism']} ...", flush=True)
+        row = measure(spec, images, steps, args.work)
+        print(f"  RTL == golden: {row['rtl_equals_golden']}; {row['cycles_per_image']:.0f} cycles/image; "
+              f"SynOps/image {row['synops_per_image']:.0f}; ratio to bound {row['ratio_to_bound_all_lanes']:.2f} "
+              f"(all lanes), {row['ratio_to_bound_busiest']:.2f} (busiest engine)", flush=True)
+        rows.append(row)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(dict(command="python bench/rtl_cycles.py " + " ".join(argv or sys.argv[1:]),
+                                        rows=rows), indent=1))
+    print(f"wrote {args.out}")
+    return 0 if all(r["rtl_equals_golden"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
