@@ -284,19 +284,23 @@ FLOW_TEXT = """\
 nextpnr names cells and nets after the Yosys netlist: `u_l1.list_rdata[8]` is the signal `list_rdata` of
 instance `u_l1` (layer 1's engine, `rtl/snn_l1_maxpool.v`); a `..._MULT18X18D_...` net is a multiplier
 Yosys inferred; `u_l0.u_membrane.mem.0.6_DIA0_TRELLIS_FF_Q` is a flip-flop Yosys added next to a block
-RAM. `RTL:` lists the source lines nextpnr attributes to the path. Three things limit the generated
-engines (see the table of Yosys options above, which removes two of them without touching the RTL):
+RAM. `RTL:` lists the source lines nextpnr attributes to the path. What limits the generated engines
+(measured with the Yosys options in the table above, on the same RTL):
 
-- **Address arithmetic with constant products.** Scatter/gather addresses such as
-  `pos_addr = (c*H + iy)*W + ix` and `it_vaddr = (og*H_OUT + oy)*W_OUT + ox` are computed
-  combinationally in the cycle after a block-RAM read; Yosys maps the constant products to unregistered
-  MULT18X18D blocks (about 3 ns each plus routing to the DSP column). `-nodsp` turns them into LUT adders.
-- **Collision bypass around `snn_ram`.** The RAM model is read-before-write; Yosys keeps that semantics
-  for a same-address read and write with a write-data register and a bypass multiplexer on the read data,
-  i.e. on the path into the engine's arithmetic. The engines never rely on the colliding word (they
-  forward it themselves), so `-no-rw-check` (or the `(* no_rw_check *)` attribute on the memory) is safe.
-- **The fire sweep's read-modify-write.** `v1 = V + I`, `v1 >= theta`, `v1 - theta`, the clamp and the
-  write-back mux are one chain of carry chains between the membrane read and its write.
+- **Address arithmetic with constant products** (the first limiter). Addresses such as the max-pool
+  gate's `pos_addr = (c*H + iy)*W + ix` (computed from the list RAM's output in the same cycle that
+  drives the counter RAM's read address) and the scatter's `it_vaddr = (og*H_OUT + oy)*W_OUT + ox` are
+  combinational; Yosys maps the constant products to unregistered MULT18X18D blocks. `-nodsp` makes
+  them LUT adders and is the single biggest gain.
+- **The fire sweep's read-modify-write** and **the scatter accumulate**: `V + I`, `>= theta`,
+  `- theta`, the clamp and the write-back mux (or `acc_old + w*x` with the forwarding mux) form one
+  chain of carry chains between a block-RAM read (deep memories are several DP16KD with an output
+  multiplexer) and the write/forwarding register. Once the address products are gone these paths are
+  within a few percent of the max-pool gate's address path.
+- **Not a limiter: read/write-collision logic.** The RAM model is read-before-write, so Yosys adds a
+  write-data register and a bypass multiplexer for same-address collisions; `-no-rw-check` removes
+  them (the engines forward colliding words themselves, so it is safe) and saves LUTs, but does not move
+  Fmax.
 
 ## The flow
 
