@@ -279,6 +279,19 @@ def render_doc(rows, args) -> str:
 
 
 FLOW_TEXT = """\
+### Notes (measured by hand, 2026-11-27; not re-run by this script)
+
+- **mnist_paper on ECP5.** With the default `max_timesteps=1024` the max-pool gates store an 11-bit spike
+  count and an 11-bit step stamp per input neuron: 22-bit words, just over DP16KD's 18-bit width, so the
+  counter memories take 50 of the 222 DP16KD. Compiled with `max_timesteps=511`
+  (`compile_model(..., max_timesteps=511)`, 9 + 9 bits) the same model needs 201 DP16KD, fits the
+  LFE5U-85F, and places and routes at 40.1 MHz (6,222 LUT, 1,578 FF, 27 MULT18X18D; 5.2 images/s at
+  7,711,408 cycles/image, T = 32); its critical path is again the max-pool gate's `pos_addr`.
+- **iCE40.** The bundled example's ~600 kbit of memories are about five times an HX8K's or UP5K's block
+  RAM. The iCE40 place-and-route path was checked on the 12x12 test network of `tests/test_synth.py`
+  (22 SB_RAM40_4K): 48.3 MHz on HX8K ct256 (direct IO), 21.1 MHz on UP5K sg48 (through the serialising
+  wrapper, 4 IO pins).
+
 ### Reading the critical paths
 
 nextpnr names cells and nets after the Yosys netlist: `u_l1.list_rdata[8]` is the signal `list_rdata` of

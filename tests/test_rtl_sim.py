@@ -82,3 +82,22 @@ def test_example_mnist_bit_exact(tmp_path):
     print(res.summary())
     assert res.passed, res.summary()
     assert res.images == 20
+
+
+@pytest.mark.shared
+def test_mnist_paper_bit_exact(tmp_path):
+    """../shared/models/mnist_paper.onnx at 8 bits: 20 MNIST test images, every step, RTL == golden."""
+    from conftest import shared_path
+    from snnhw.data import load_split, to_nchw
+    from snnhw.pipeline import compile_model
+
+    model, data = shared_path("models", "mnist_paper.onnx"), shared_path("data", "mnist.npz")
+    calib, _ = load_split(data, "train", 1000)
+    q = compile_model(model, calib, bits=8, max_timesteps=300).qnet
+    x, y = load_split(data, "test", 20)
+    generate_design(q, tmp_path / "hw", parallelism=32, timesteps=8, test_images=to_nchw(x, q.input_shape),
+                    test_labels=y, source_note="mnist_paper.onnx")
+    res = run_sim(tmp_path / "hw", n_images=20, stalls=True, extra=False, seed=5)
+    print(res.summary())
+    assert res.passed, res.summary()
+    assert res.images == 20
