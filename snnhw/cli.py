@@ -232,7 +232,11 @@ def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_chan
     steps = test_steps or min(qnet.max_timesteps, 32)
     manifest = generate_design(qnet, out, parallelism=parallelism, timesteps=steps, test_images=images,
                                test_labels=labels, source_note=str(model))
+    from snnhw.synth import write_core_file
+
+    core = write_core_file(out)
     click.echo((out / "report.md").read_text() if (out / "report.md").exists() else "")
+    click.echo(f"FuseSoC core: {core}")
     click.echo(f"wrote {out}/ ({len(manifest.get('files', {}).get('rtl', [])) or 'all'} files); "
                f"verify with: snnhw sim {out}")
 
@@ -252,6 +256,21 @@ def sim(build_dir, images, seed, taps, no_stalls, no_extra):
     click.echo(res.summary())
     if not res.passed:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("build_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--target", "targets", multiple=True, default=("ecp5",), show_default=True,
+              type=click.Choice(["ecp5", "ice40", "xilinx7", "generic"]), help="Repeat for several targets.")
+@click.option("--device", default=None, help="Part to check the fit against (e.g. LFE5U-85F, HX8K, xc7a35t).")
+@click.option("--freq", "freq_mhz", type=float, default=None, help="Clock target in MHz for place and route.")
+@click.option("--no-pnr", is_flag=True, help="Synthesis only: no nextpnr placement and routing (no Fmax).")
+def synth(build_dir, targets, device, freq_mhz, no_pnr):
+    """Synthesize BUILD_DIR with Yosys (and nextpnr where open): resources, fit, Fmax."""
+    from snnhw.synth import synth_main
+
+    synth_main(build_dir, targets=targets, device=device, freq_mhz=freq_mhz, place_route=not no_pnr,
+               echo=click.echo, progress=lambda msg: click.echo(msg, err=True))
 
 
 if __name__ == "__main__":
