@@ -12,8 +12,15 @@ scripts use); SpikingJelly on torch, CPU, the same thread count.
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+# Timing threads (before numpy/torch load their thread pools): 1 by default, because on a shared
+# 2-core machine multi-threaded timings swung by 5x between repeats (thread oversubscription).
+THREADS = os.environ.get("BENCH_THREADS", "1")
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, THREADS)
 
 import numpy as np
 
@@ -41,30 +48,46 @@ def measure(shared, model: str, images: int, steps: int, repeats: int, calib_siz
     runs = {}
     reason = sj.available()
     snn = sj.convert(shared, model, calib, f"{percentile:g}%" if percentile < 100 else "Max")[0] if reason is None else None
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", THREADS)))
 
-    def record(key, label, fn):
-        med, samples = median_time(fn, repeats=repeats, warmup=1)
-        runs[key] = dict(label=label, median_s=med, samples_s=samples, image_steps=images * steps,
+    def with_accel(on, fn):
+        def run():
+            (accel.enable if on else accel.disable)()
+            try:
+                return fn()
+            finally:
+                accel.disable()
+        return run
+
+    sims = [("snnhw_float_numpy", "snnhw float SNN (numpy, as shipped)",
+             with_accel(False, lambda: run_float_snn(normalized, xf, steps, cfg)))]
+    if golden:
+        sims.append(("snnhw_golden_numpy", "snnhw 8-bit golden model (numpy, as shipped)",
+                     with_accel(False, lambda: run_golden(qnet, x, steps))))
+    sims.append(("snnhw_float_accel", "snnhw float SNN (bench/accel.py torch conv)",
+                 with_accel(True, lambda: run_float_snn(normalized, xf, steps, cfg))))
+    if golden:
+        sims.append(("snnhw_golden_accel", "snnhw 8-bit golden model (bench/accel.py torch conv)",
+                     with_accel(True, lambda: run_golden(qnet, x, steps))))
+    if snn is not None:
+        sims.append(("spikingjelly", f"SpikingJelly {sj.version()} converted model (torch)", lambda: sj.run(snn, x, steps)))
+    samples = {key: [] for key, _, _ in sims}
+    for _, _, fn in sims:  # warm-up
+        fn()
+    for _ in range(repeats):  # interleaved rounds
+        for key, _, fn in sims:
+            samples[key].append(median_time(fn, repeats=1, warmup=0)[0])
+    for key, label, _ in sims:
+        med = float(np.median(samples[key]))
+        runs[key] = dict(label=label, median_s=med, samples_s=samples[key], image_steps=images * steps,
                          us_per_image_step=1e6 * med / (images * steps), image_steps_per_s=images * steps / med)
         log(f"  {label}: {runs[key]['image_steps_per_s']:.0f} image-steps/s")
-
-    accel.disable()
-    record("snnhw_float_numpy", "snnhw float SNN (numpy, as shipped)", lambda: run_float_snn(normalized, xf, steps, cfg))
-    if golden:
-        record("snnhw_golden_numpy", "snnhw 8-bit golden model (numpy, as shipped)", lambda: run_golden(qnet, x, steps))
-    accel.enable()
-    record("snnhw_float_accel", "snnhw float SNN (bench/accel.py torch conv)", lambda: run_float_snn(normalized, xf, steps, cfg))
-    if golden:
-        record("snnhw_golden_accel", "snnhw 8-bit golden model (bench/accel.py torch conv)",
-               lambda: run_golden(qnet, x, steps))
-    accel.disable()
-    if snn is not None:
-        record("spikingjelly", f"SpikingJelly {sj.version()} converted model (torch)", lambda: sj.run(snn, x, steps))
     ratios = {}
     if "spikingjelly" in runs:
         base = runs["spikingjelly"]["image_steps_per_s"]
         ratios = {k: r["image_steps_per_s"] / base for k, r in runs.items() if k != "spikingjelly"}
     return dict(model=model, images=images, steps=steps, repeats=repeats, torch_threads=torch.get_num_threads(),
+                blas_threads=os.environ.get("OPENBLAS_NUM_THREADS"), interleaved=True,
                 runs=runs, ratio_vs_spikingjelly=ratios, spikingjelly_missing=reason)
 
 

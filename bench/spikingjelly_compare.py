@@ -16,8 +16,12 @@ measured in this run (medians over repeats, see bench/speed.py).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # see bench/speed.py
+    os.environ.setdefault(_v, os.environ.get("BENCH_THREADS", "1"))
 
 import numpy as np
 
@@ -51,6 +55,14 @@ def run_model(args, model: str) -> dict:
     from snnhw.frontend.float_snn import SnnConfig
 
     T = args.timesteps
+    path = args.out / f"spikingjelly_{model}.json"
+    if args.timing_only:  # re-measure the wall times, keep the accuracy curves
+        out = json.loads(path.read_text())
+        out["timing"] = measure(args.shared, model, args.timing_images, args.timing_steps, args.repeats,
+                                args.calib_size, golden=False)
+        out["timing_command"] = command_line()
+        write_json(path, out)
+        return out
     x, y, calib = load_data(args.shared, model, args.images, args.calib_size)
     batch = args.batch_size or BATCH[model]
     conv = Converter(args.shared, model, calib)
@@ -59,7 +71,6 @@ def run_model(args, model: str) -> dict:
                command=command_line(), environment=environment(), curves={}, complete=False,
                ann_reference_accuracy=ann_reference_accuracy(args.shared, model))
     out["ann_accuracy"] = ann_accuracy(conv.ann, x, y)
-    path = args.out / f"spikingjelly_{model}.json"
 
     # speed first, on an idle simulator state: same images, both tools, this run
     out["timing"] = measure(args.shared, model, args.timing_images, args.timing_steps, args.repeats, args.calib_size,
@@ -136,6 +147,7 @@ def main(argv=None):
     ap.add_argument("--timing-steps", type=int, default=None)
     ap.add_argument("--repeats", type=int, default=None)
     ap.add_argument("--no-reuse", action="store_true", help="recompute snnhw's curves even if ablation.py has them")
+    ap.add_argument("--timing-only", action="store_true", help="re-measure only the wall times of an existing JSON")
     args = ap.parse_args(argv)
     out = setup(args)
     reason = sj.available()

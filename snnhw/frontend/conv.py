@@ -9,6 +9,8 @@ The float ANN executor, the float SNN and the integer golden model all use
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 
@@ -123,12 +125,55 @@ def im2col(x: np.ndarray, kernel, stride, pads=(0, 0, 0, 0)) -> np.ndarray:
     return cols.reshape(c * kh * kw, n * ho * wo)
 
 
+def _torch_conv():
+    """PyTorch's CPU convolution when torch is installed and not disabled, else None.
+
+    It is several times faster than im2col + BLAS. For the golden model it is
+    still exact: its inputs are integers held in a float type whose every
+    partial sum ``spike_ops.exact_dtype`` proved exact, and oneDNN's direct and
+    GEMM algorithms only multiply and add them (no Winograd/FFT transforms),
+    so any summation order gives the same integers
+    (tests/test_conv_backend.py checks it against the NumPy path).
+    ``SNNHW_CONV=numpy`` forces the NumPy path.
+    """
+    if os.environ.get("SNNHW_CONV", "auto") == "numpy":
+        return None
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None
+
+    def conv(x, w, stride, pads):
+        top, left, bottom, right = pads
+        xt = torch.from_numpy(np.ascontiguousarray(x))
+        if (top, left) != (bottom, right):
+            xt, padding = F.pad(xt, (left, right, top, bottom)), (0, 0)
+        else:
+            padding = (top, left)
+        with torch.no_grad():
+            return F.conv2d(xt, torch.from_numpy(np.ascontiguousarray(w)), stride=tuple(stride),
+                            padding=padding).numpy()
+
+    return conv
+
+
+_BACKEND = {}
+
+
+def conv_backend():
+    if "torch" not in _BACKEND:
+        _BACKEND["torch"] = _torch_conv()
+    return _BACKEND["torch"]
+
+
 def conv2d(x: np.ndarray, w: np.ndarray, stride=(1, 1), pads=(0, 0, 0, 0)) -> np.ndarray:
     """Cross-correlation of ``x`` (N, C, H, W) with ``w`` (O, C, kh, kw), no bias.
 
-    Returns (N, O, Ho, Wo), computed by im2col and one matrix product in the
-    dtype of ``x`` (the weights are cast to it: integer inputs give exact
-    integer sums). A boolean ``x`` (spikes) is computed in the weights' dtype.
+    Returns (N, O, Ho, Wo) in the dtype of ``x`` (the weights are cast to it:
+    integer inputs give exact integer sums). A boolean ``x`` (spikes) is
+    computed in the weights' dtype. Float inputs go to PyTorch when it is
+    installed (:func:`_torch_conv`), otherwise to im2col and one matrix product.
     """
     if x.dtype == np.bool_:
         x = x.astype(w.dtype)
@@ -136,6 +181,9 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride=(1, 1), pads=(0, 0, 0, 0)) -> np
     o, wc, kh, kw = w.shape
     if wc != c:
         raise ValueError(f"conv2d: input has {c} channels, weights expect {wc}")
+    fast = conv_backend()
+    if fast is not None and x.dtype in (np.float32, np.float64):
+        return fast(x, w.astype(x.dtype, copy=False), stride, pads)
     ho, wo = output_hw(x.shape[2:], (kh, kw), stride, pads)
     out = w.reshape(o, c * kh * kw).astype(x.dtype, copy=False) @ im2col(x, (kh, kw), stride, pads)
     return np.ascontiguousarray(out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))

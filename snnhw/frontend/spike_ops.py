@@ -65,12 +65,12 @@ def window_sum(x: np.ndarray, kernel, stride, pads, dtype) -> np.ndarray:
 def gate(rate: np.ndarray, s: np.ndarray, kernel, stride, pads) -> np.ndarray:
     """Spiking max-pool: per window, the spike of the input with the highest rate estimate.
 
-    Padded positions get rate -inf so they are never chosen; ties go to the
-    first position in row-major window order (strict ``>`` keeps the first).
+    Rates are never negative, so padded positions get rate -1 and are never
+    chosen; ties go to the first position in row-major window order (strict
+    ``>`` keeps the first).
     """
     best = out = None
-    for r, spk in zip(_offset_slices(rate.astype(np.float64, copy=False), kernel, stride, pads, -np.inf),
-                      _offset_slices(s, kernel, stride, pads, 0)):
+    for r, spk in zip(_offset_slices(rate, kernel, stride, pads, -1), _offset_slices(s, kernel, stride, pads, 0)):
         if best is None:
             best, out = r.copy(), spk.copy()
             continue
