@@ -103,7 +103,7 @@ def plot(out_dir: Path, path: Path) -> None:
 def main(argv=None):
     ap = parser(__doc__.splitlines()[0])
     ap.add_argument("--timesteps", type=int, default=None, help="T (default 300; 20 with --quick)")
-    ap.add_argument("--no-accel", action="store_true", help="use snnhw's numpy conv/gate (slower, same results)")
+    ap.add_argument("--no-accel", action="store_true", help="force snnhw's NumPy conv path (slower, same results)")
     args = ap.parse_args(argv)
     out_dir = setup(args)
     if args.quick:
@@ -111,8 +111,8 @@ def main(argv=None):
         args.timesteps = args.timesteps or 8
         args.calib_size = min(args.calib_size, 100)
     args.timesteps = args.timesteps or 300
-    if not args.no_accel:
-        accel.enable()
+    if args.no_accel:
+        accel.disable()
     results = [run_model(args, m) for m in args.models]
     plot(out_dir, out_dir / "ablation.png")
     for res in results:

@@ -3,9 +3,7 @@ against SpikingJelly 2.0's converted model, measured in the same run on the same
 
 Each simulator runs the same batch of test images for a fixed number of
 steps; the median wall time over ``--repeats`` runs (after a warm-up run)
-gives image-steps/s. snnhw is timed on its own numpy code path (as shipped)
-and with bench/accel.py's run-time torch convolution (what the accuracy
-scripts use); SpikingJelly on torch, CPU, the same thread count.
+gives image-steps/s. SpikingJelly runs on torch, CPU, the same thread count.
 
     python bench/speed.py            # mnist_paper, 100 images x 30 steps, 5 repeats
     python bench/speed.py --quick
@@ -56,18 +54,18 @@ def measure(shared, model: str, images: int, steps: int, repeats: int, calib_siz
             try:
                 return fn()
             finally:
-                accel.disable()
+                accel.enable()
         return run
 
-    sims = [("snnhw_float_numpy", "snnhw float SNN (numpy, as shipped)",
+    sims = [("snnhw_float_numpy", "snnhw float SNN (NumPy im2col path)",
              with_accel(False, lambda: run_float_snn(normalized, xf, steps, cfg)))]
     if golden:
-        sims.append(("snnhw_golden_numpy", "snnhw 8-bit golden model (numpy, as shipped)",
+        sims.append(("snnhw_golden_numpy", "snnhw 8-bit golden model (NumPy im2col path)",
                      with_accel(False, lambda: run_golden(qnet, x, steps))))
-    sims.append(("snnhw_float_accel", "snnhw float SNN (bench/accel.py torch conv)",
+    sims.append(("snnhw_float_accel", "snnhw float SNN (as shipped: torch conv backend)",
                  with_accel(True, lambda: run_float_snn(normalized, xf, steps, cfg))))
     if golden:
-        sims.append(("snnhw_golden_accel", "snnhw 8-bit golden model (bench/accel.py torch conv)",
+        sims.append(("snnhw_golden_accel", "snnhw 8-bit golden model (as shipped: torch conv backend)",
                      with_accel(True, lambda: run_golden(qnet, x, steps))))
     if snn is not None:
         sims.append(("spikingjelly", f"SpikingJelly {sj.version()} converted model (torch)", lambda: sj.run(snn, x, steps)))

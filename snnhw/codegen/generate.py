@@ -27,9 +27,48 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "rtl_templates"
 GENERIC_MODULES = (("snn_fifo", "snn_fifo.v.j2"), ("snn_ram", "snn_ram.v.j2"), ("snn_rom", "snn_rom.v.j2"))
 
 
+def _csd(k: int) -> list:
+    """Canonical signed-digit form of k >= 0: [(sign, shift)], fewest non-zero digits."""
+    out, shift = [], 0
+    while k:
+        if k & 1:
+            d = 2 - (k & 3)  # +1 or -1
+            out.append((d, shift))
+            k -= d
+        k >>= 1
+        shift += 1
+    return out
+
+
+def cmul(expr: str, k: int) -> str:
+    """Verilog for ``expr * k`` (expr a 32-bit unsigned expression, k a constant >= 0) as shifts and adds.
+
+    Constant products written with ``*`` become multiplier blocks (MULT18X18D on ECP5) that sit
+    unregistered on address paths; shifted adds stay in the fabric's carry chains.
+    """
+    k = int(k)
+    if k < 0:
+        raise ValueError("cmul: negative constant")
+    if k == 0:
+        return "32'd0"
+    terms = [(d, f"({expr})" if s == 0 else f"(({expr}) << {s})") for d, s in reversed(_csd(k))]
+    text = terms[0][1] if terms[0][0] > 0 else f"(32'd0 - {terms[0][1]})"
+    for d, t in terms[1:]:
+        text += (" + " if d > 0 else " - ") + t
+    return f"({text})"
+
+
+def addk(sig: str, k: int, width: int) -> str:
+    """Verilog for ``sig + k`` modulo 2**width (sig a ``width``-bit signal, k any integer constant)."""
+    k = int(k) % (1 << int(width))
+    return sig if k == 0 else f"{sig} + {width}'d{k}"
+
+
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True, trim_blocks=False, lstrip_blocks=False)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, trim_blocks=False, lstrip_blocks=False)
+    env.globals.update(cmul=cmul, addk=addk)
+    return env
 
 
 def _options(qnet: QNetwork, P: int) -> str:
