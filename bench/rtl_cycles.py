@@ -9,6 +9,7 @@ cycles per image to the golden model's synaptic operations per image:
 * bound (busiest)     = max over engines of SynOps_l / lanes_l   (pipelined engines overlap)
 
     python bench/rtl_cycles.py --images 200 --steps 32      # the documented 200-image run
+    python bench/rtl_cycles.py --models example --images 200 --out docs/figures/rtl_cycles_example.json
     python bench/rtl_cycles.py --quick                      # 4 images, CI-sized
 
 Writes docs/figures/rtl_cycles.json (or --out).
@@ -28,11 +29,11 @@ SHARED = ROOT.parent / "shared"
 
 
 def models(shared: Path):
-    yield dict(name="mnist_small (bundled example)", onnx=ROOT / "examples/mnist_small.onnx",
+    yield dict(key="example", name="mnist_small (bundled example)", onnx=ROOT / "examples/mnist_small.onnx",
                calib=ROOT / "examples/mnist_sample.npz", test=ROOT / "examples/mnist_sample.npz", parallelism=16)
     mp = shared / "models/mnist_paper.onnx"
     if mp.exists():
-        yield dict(name="mnist_paper", onnx=mp, calib=shared / "data/mnist.npz", test=shared / "data/mnist.npz",
+        yield dict(key="mnist_paper", name="mnist_paper", onnx=mp, calib=shared / "data/mnist.npz", test=shared / "data/mnist.npz",
                    parallelism=32)
     else:
         print(f"skipping mnist_paper: {mp} not found", file=sys.stderr)
@@ -81,12 +82,14 @@ def main(argv=None) -> int:
     ap.add_argument("--images", type=int, default=200)
     ap.add_argument("--steps", type=int, default=32)
     ap.add_argument("--quick", action="store_true", help="4 images, 8 steps, bundled example only")
+    ap.add_argument("--models", nargs="+", choices=["example", "mnist_paper"], default=["example", "mnist_paper"])
     ap.add_argument("--shared", type=Path, default=SHARED)
     ap.add_argument("--work", type=Path, default=ROOT / "build/bench_rtl")
     ap.add_argument("--out", type=Path, default=ROOT / "docs/figures/rtl_cycles.json")
     args = ap.parse_args(argv)
     images, steps = (4, 8) if args.quick else (args.images, args.steps)
-    specs = list(models(args.shared))[: 1 if args.quick else None]
+    wanted = ["example"] if args.quick else args.models
+    specs = [m for m in models(args.shared) if m["key"] in wanted]
     rows = []
     for spec in specs:
         print(f"{spec['name']}: {images} images x {steps} steps, P={spec['parallelism']} ...", flush=True)

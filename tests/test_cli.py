@@ -96,3 +96,35 @@ def test_nan_weights_are_refused(tmp_path):
     bad = tmp_path / "nan.onnx"
     onnx.save(m, bad)
     assert_one_line_error(run("convert", bad, "-o", tmp_path / "n.npz"), "nan.onnx")
+
+
+def test_generate_writes_a_complete_build_directory(tmp_path):
+    out = tmp_path / "hw"
+    r = run("generate", MODEL, "--bits", 6, "--calib", DATA, "-T", 50, "--test-images", 2, "--test-steps", 3,
+            "-P", 4, "-o", out)
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parallelism"] == 4
+    assert (out / "report.md").exists() and list((out / "rtl").glob("*.v")) and list((out / "mem").glob("*.hex"))
+    assert list(out.glob("*.core")), "every build directory carries a FuseSoC core file"
+    header = (out / "rtl" / "snn_top.v").read_text().splitlines()[:6]
+    assert any("snnhw" in line for line in header) and any("mnist_small.onnx" in line for line in header)
+
+
+def test_generate_without_calibration_says_data_is_better(tmp_path):
+    r = run("generate", MODEL, "--test-images", 1, "--test-steps", 2, "-o", tmp_path / "hw")
+    assert r.exit_code == 0, r.output
+    assert "model-based" in r.output and "percentile normalization" in r.output
+
+
+def test_unmappable_network_writes_nothing(tmp_path):
+    w = numpy_helper.from_array(np.ones((3, 4), np.float32), "w")
+    g = helper.make_graph([helper.make_node("Gemm", ["x", "w"], ["y"], name="only", transB=1)], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], [w])
+    model = tmp_path / "single.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), model)
+    out = tmp_path / "hw"
+    r = run("generate", model, "-o", out)
+    assert r.exit_code == 2 and "snnhw: error:" in r.output, r.output
+    assert not out.exists()
