@@ -142,10 +142,12 @@ def _print_layers(c):
 @click.option("--limit", type=int, default=None, callback=_check_positive, help="Evaluate the first N test images.")
 @click.option("--batch-size", type=int, default=250, show_default=True, callback=_check_positive)
 @click.option("--no-fixed", is_flag=True, help="Skip the fixed-point golden model.")
+@click.option("--within", type=float, default=0.5, show_default=True,
+              help="Report the first step whose accuracy is within this many points of the ANN.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write results as JSON.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write accuracy-vs-step PNG.")
 def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset, v_init, per_channel,
-             input_mode, norm, gate, output_mode, limit, batch_size, no_fixed, json_out, plot):
+             input_mode, norm, gate, output_mode, limit, batch_size, no_fixed, within, json_out, plot):
     """Accuracy of ANN, float SNN and fixed-point SNN on DATA against time step."""
     from snnhw.data import load_split, to_nchw
     from snnhw.evaluate import evaluate as run_eval
@@ -178,7 +180,10 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
     for name, curve in (("float SNN", res.float_snn), ("fixed SNN", res.fixed_snn)):
         if curve:
             gap = 100 * (res.ann_accuracy - curve[-1])
-            click.echo(f"{name}: {100 * curve[-1]:.2f}% at T={timesteps} ({gap:+.2f} points below the ANN)")
+            reached = res.first_step_within(curve, within)
+            click.echo(f"{name}: {100 * curve[-1]:.2f}% at T={timesteps} ({gap:.2f} points below the ANN); "
+                       + (f"first within {within:g} points at T={reached}" if reached else
+                          f"never within {within:g} points"))
     if json_out:
         write_json(res, json_out, dict(model=str(model), data=str(data)))
         click.echo(f"wrote {json_out}")

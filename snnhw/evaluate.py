@@ -29,7 +29,7 @@ class EvalResult:
     def first_step_within(self, curve: list, points: float) -> Optional[int]:
         """Smallest T (1-based) whose accuracy is within ``points`` % of the ANN, None if never."""
         for t, acc in enumerate(curve, 1):
-            if acc >= self.ann_accuracy - points / 100:
+            if round(100 * (self.ann_accuracy - acc), 9) <= points:  # rounding: 0.15 must equal 0.15
                 return t
         return None
 
