@@ -88,8 +88,8 @@ def plot(out_dir: Path, path: Path) -> None:
         ax.bar(range(len(rows)), vals, color=colors[:len(rows)],
                yerr=[100 * r["se"] for r in rows], capsize=3)
         ax.axhline(100 * res["ann_accuracy"], color="k", ls="--", lw=1, label=f"ANN {100 * res['ann_accuracy']:.2f}%")
-        for i, v in enumerate(vals):
-            ax.text(i, v + 1, f"{v:.2f}", ha="center", fontsize=8)
+        for i, (v, r) in enumerate(zip(vals, rows)):
+            ax.text(i + 0.12, v + 100 * r["se"] + 1, f"{v:.2f}", ha="left", fontsize=7.5)
         ax.set_xticks(range(len(rows)))
         ax.set_xticklabels([r["key"] for r in rows], rotation=20, fontsize=8)
         ax.set_ylim(0, 105)

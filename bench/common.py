@@ -265,10 +265,19 @@ class Converter:
         self.calib = calib_u8
         self._lambdas = {}
 
-    def lambdas(self, percentile: float | None, per_channel: bool = False) -> dict:
-        """λ per weight layer; ``percentile=None`` means no normalization (every λ = 1)."""
+    def lambdas(self, percentile: float | None, per_channel: bool = False, output_per_layer: bool = False) -> dict:
+        """λ per weight layer; ``percentile=None`` means no normalization (every λ = 1).
+
+        ``output_per_layer``: per-channel λ in the hidden layers but one λ for the output layer
+        (a per-class λ rescales each class's potential differently and changes the argmax).
+        """
         from snnhw.frontend.normalize import activation_lambdas
 
+        if output_per_layer and per_channel:
+            lam = dict(self.lambdas(percentile, True))
+            last = max(lam)
+            lam[last] = self.lambdas(percentile, False)[last]
+            return lam
         key = (percentile, per_channel)
         if key not in self._lambdas:
             if percentile is None:
@@ -280,10 +289,10 @@ class Converter:
                 log(f"  λ for p={percentile} per_channel={per_channel}: {time.perf_counter() - t0:.0f} s")
         return self._lambdas[key]
 
-    def normalized(self, percentile: float | None, per_channel: bool = False):
+    def normalized(self, percentile: float | None, per_channel: bool = False, output_per_layer: bool = False):
         from snnhw.frontend.normalize import normalize
 
-        return normalize(self.ann, self.lambdas(percentile, per_channel))
+        return normalize(self.ann, self.lambdas(percentile, per_channel, output_per_layer))
 
     def qnet(self, percentile: float, bits: int = 8, per_channel: bool = False, reset: str = "subtract",
              v_init: str = "zero", max_timesteps: int = 1024, per_channel_scales: bool | None = None):

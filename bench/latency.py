@@ -28,12 +28,14 @@ from bench.common import (Converter, ann_accuracy, ann_reference_accuracy, binom
                           setup, write_json)
 
 PERCENTILES = [99.0, 99.9, 99.99, 100.0]
-EXTRAS = {  # key: (label, percentile, per_channel, v_init)
+EXTRAS = {  # key: (label, percentile, per_channel, v_init); per_channel "hidden": one λ for the output layer
     "p99.9_half": ("p = 99.9, half-threshold initial membrane", 99.9, False, "half"),
-    "p99.9_channel": ("p = 99.9, per-channel normalization", 99.9, True, "zero"),
+    "p99.9_channel": ("p = 99.9, per-channel normalization (library: output layer too)", 99.9, True, "zero"),
+    "p99.9_channel_hidden": ("p = 99.9, per-channel norm. of hidden layers, one λ at the output", 99.9, "hidden",
+                             "zero"),
     "p99.9_channel_half": ("p = 99.9, per-channel norm. + half-threshold init", 99.9, True, "half"),
 }
-DEFAULT_EXTRAS = ["p99.9_half", "p99.9_channel"]
+DEFAULT_EXTRAS = ["p99.9_half", "p99.9_channel", "p99.9_channel_hidden"]
 ABLATION_ROW = {99.9: "p99.9", 100.0: "analog"}
 BATCH = {"mnist_paper": 250, "cifar10_paper": 100}
 MARKS = [1, 2, 5, 10, 20, 50, 100, 200, 300]
@@ -68,16 +70,24 @@ def run_model(args, model: str) -> dict:
                ann_reference_accuracy=ann_reference_accuracy(args.shared, model))
     out["ann_accuracy"] = ann = ann_accuracy(conv.ann, x, y)
     path = args.out / f"latency_{model}.json"
+    if args.add and path.exists():  # keep the curves of an earlier run on the same settings
+        old = json.loads(path.read_text())
+        if old.get("images") == len(x) and old.get("timesteps") == T and old.get("calib") == out["calib"]:
+            out["curves"] = old["curves"]
+            out["command"] = old["command"] + " ; " + out["command"]
     jobs = [(f"p{p:g}", f"p = {p:g}", p, False, "zero") for p in args.percentiles]
     if not args.no_extras:
         jobs += [(k, *EXTRAS[k]) for k in args.extras]
     for key, label, p, per_channel, v_init in jobs:
+        if key in out["curves"]:
+            continue
         curve = None if (per_channel or v_init != "zero" or args.no_reuse) else reuse(args.out, model, p, len(x), T,
                                                                                          args.calib_size)
         reused = curve is not None
         if curve is None:
             cfg = SnnConfig(reset="subtract", input="analog", gate="count", v_init=v_init)
-            curve = float_snn_curve(conv.normalized(p, per_channel), x, y, T, cfg, batch, f"{model} {key}")
+            net = conv.normalized(p, bool(per_channel), output_per_layer=per_channel == "hidden")
+            curve = float_snn_curve(net, x, y, T, cfg, batch, f"{model} {key}")
         curve = list(map(float, curve))
         out["curves"][key] = dict(label=label, percentile=p, per_channel=per_channel, v_init=v_init, curve=curve,
                                   accuracy=curve[-1], se=binomial_se(curve[-1], len(x)),
@@ -97,7 +107,8 @@ def plot(out_dir: Path) -> None:
     p = plt()
     fig, axes = p.subplots(1, len(results), figsize=(6.2 * len(results), 4.3), dpi=110, squeeze=False)
     colors = {"p99": "tab:orange", "p99.9": "tab:green", "p99.99": "tab:blue", "p100": "tab:red",
-              "p99.9_half": "tab:purple", "p99.9_channel": "tab:brown", "p99.9_channel_half": "tab:pink"}
+              "p99.9_half": "tab:purple", "p99.9_channel": "tab:brown", "p99.9_channel_half": "tab:pink",
+              "p99.9_channel_hidden": "tab:olive"}
     for ax, res in zip(axes[0], results):
         for key, c in res["curves"].items():
             ls = "-" if key.startswith("p") and "_" not in key else "--"
@@ -123,6 +134,7 @@ def main(argv=None):
     ap.add_argument("--extras", nargs="+", default=DEFAULT_EXTRAS, choices=list(EXTRAS),
                     help="beyond-the-paper curves (default: %(default)s)")
     ap.add_argument("--no-reuse", action="store_true")
+    ap.add_argument("--add", action="store_true", help="keep the curves already in latency_<model>.json, run only missing ones")
     args = ap.parse_args(argv)
     out = setup(args)
     if args.quick:

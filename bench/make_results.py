@@ -86,11 +86,13 @@ def ablation(fig: Path, lines: list) -> None:
     if not have:
         lines += ["*Not run yet* (`bench/ablation.py`).", ""]
         return
-    head = "| row | " + " | ".join(f"{m} ({res[m]['images']} imgs)" for m in have) + " | paper, CIFAR-10 |"
-    lines += [head, "|---" * (len(have) + 2) + "|"]
+    early = {"cifar10_paper": 50, "mnist_paper": 10}  # a step where the mechanisms still differ
+    head = "| row | " + " | ".join(f"{m} ({res[m]['images']} imgs), T = {res[m]['timesteps']} | T = {early[m]}"
+                                   for m in have) + " | paper, CIFAR-10, T = 300 |"
+    lines += [head, "|---" * (2 * len(have) + 2) + "|"]
     paper = {"ann": "87.86", "default": "16.5", "maxnorm": "59.82", "subtract": "≈80 (\"another 20%\")",
              "analog": "83.6", "p99.9": "87.62", "golden8": "–", "rtl": "–"}
-    lines.append("| ANN (same images) | " + " | ".join(pct(res[m]["ann_accuracy"]) for m in have) + " | 87.86 |")
+    lines.append("| ANN (same images) | " + " | ".join(f"{pct(res[m]['ann_accuracy'])} | " for m in have) + " | 87.86 |")
     keys = [r["key"] for r in res[have[0]]["rows"]]
     for key in keys:
         cells = []
@@ -99,11 +101,13 @@ def ablation(fig: Path, lines: list) -> None:
             row = next((r for r in res[m]["rows"] if r["key"] == key), None)
             label = label or (row["label"] if row else key)
             if row is None:
-                cells.append("not run")
+                cells += ["not run", ""]
             elif row.get("accuracy") is None:
-                cells.append("*see note*")
+                cells += ["*see note*", ""]
             else:
-                cells.append(f"{pct(row['accuracy'])} ± {pct(row['se'])}")
+                c = row["curve"]
+                e = early[m]
+                cells += [f"{pct(row['accuracy'])} ± {pct(row['se'])}", pct(c[e - 1]) if len(c) >= e else "–"]
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {paper.get(key, '–')} |")
     lines += ["",
               "± is one binomial standard error (test-set sampling). Max-pool: spike-count gate; output layer",
@@ -213,6 +217,14 @@ def synops(fig: Path, lines: list) -> None:
         never = "> %d" % r["timesteps"]
         lines.append(f"| {m} | {r['ann_macs_per_image'] / 1e6:.2f} M | " + " | ".join(cells) +
                      f" | {r['t_snn_ops_equal_ann_macs'] or never} |")
+    lines += [""]
+    for m in have:
+        r = res[m]
+        acc = r["accuracy_curve"]
+        t99 = next(t for t, a in enumerate(acc, 1) if a >= 0.99 * acc[-1])
+        ops = r["snn_ops_cumulative"][t99 - 1]
+        lines.append(f"- {m}: the 8-bit SNN first reaches 99% of its final accuracy at T = {t99}, where it has spent "
+                     f"{ops / 1e6:.1f} M synaptic operations = {ops / r['ann_macs_per_image']:.1f}× the ANN's MACs.")
     lines += ["", "Per layer, summed over T steps (first layer: analog, its MACs once per image):", ""]
     for m in have:
         r = res[m]
@@ -275,7 +287,9 @@ def spikingjelly(fig: Path, lines: list) -> None:
             sjt = t["spikingjelly"]["us_per_image_step"]
             parts = [f"{v['label']}: {v['us_per_image_step']:.0f} µs ({sjt / v['us_per_image_step']:.2f}× SpikingJelly's speed)"
                      for k, v in t.items() if k != "spikingjelly"]
-            lines.append(f"- Wall time per image-step, same run ({r['timing']['images']} images × "
+            how = (f"re-measured by `{r['timing_command']}`, " if r.get("timing_command") else "")
+            how += "single-threaded, interleaved repeats, " if r["timing"].get("interleaved") else ""
+            lines.append(f"- Wall time per image-step, both tools in one process ({how}{r['timing']['images']} images × "
                          f"{r['timing']['steps']} steps, median of {r['timing']['repeats']}): SpikingJelly {sjt:.0f} µs; "
                          + "; ".join(parts) + ".")
         lines += ["", f"`{rel(fig, f'spikingjelly_{m}.json')}` ← {cmd(r)}" + ("" if r.get("complete") else " **(incomplete run)**"), ""]
@@ -310,8 +324,12 @@ def bars(fig: Path, lines: list) -> None:
         for key, bar, what in (("p99.9", fb, "float SNN"), ("golden8", qb, "8-bit golden")):
             if key in rows and rows[key].get("accuracy") is not None:
                 loss = 100 * (r["ann_accuracy"] - rows[key]["accuracy"])
+                se = 100 * rows[key]["se"]
+                verdict = "yes" if loss <= bar else "no"
+                if se > bar or (r["images"] and 100 / r["images"] > bar):
+                    verdict += f" on these {r['images']} images — not conclusive (one image = {100 / r['images']:.2f} pt)"
                 lines.append(f"| {m}: {what} loss vs ANN ≤ {bar} pt at T = {r['timesteps']} | {loss:+.2f} pt "
-                             f"(SE {100 * rows[key]['se']:.2f}, {r['images']} images) | {'yes' if loss <= bar else 'no'} |")
+                             f"(SE {se:.2f}, {r['images']} images) | {verdict} |")
     for m in MODELS:
         r = load(fig, f"spikingjelly_{m}.json")
         if r and "ours_ge_sj_every_T" in r:

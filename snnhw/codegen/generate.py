@@ -158,7 +158,7 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
         if blk.kind == "flatten":
             continue
         events_in = prev if prev is not None else None
-        overhead = 6
+        overhead = 7
         if blk.kind == "analog":
             per_ev = c["MH"] * c["MW"] * c["G"]
             scatter = nonzero * per_ev + int(np.prod(qnet.input_shape))
@@ -175,7 +175,7 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
             pads = tuple(qnet.layers[i].pads)
             listed = np.stack([_win(s_in[t], (c["KH"], c["KW"]), (c["SH"], c["SW"]), pads).max(axis=-1)
                                .reshape(n, -1).sum(axis=1) for t in range(timesteps)])
-            busy = (events_in * per_ev + listed * (c["KH"] * c["KW"] + 1) + np.maximum(s_out - listed, 0) + overhead
+            busy = (events_in * per_ev + listed * (c["KH"] * c["KW"] + 3) + np.maximum(s_out - listed, 0) + overhead
                     ).sum(axis=0) + c["N_CLR"]
             rows.append(dict(layer=i, name=c["name"], engine="maxpool gate", cycles_per_event=per_ev,
                              sweep_cycles=0, busy_cycles=float(busy.mean())))
@@ -199,9 +199,9 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
         throughput_cycles_per_image=bottleneck["busy_cycles"], bottleneck=bottleneck["name"],
         latency_cycles_estimate=float(sum(r["busy_cycles"] for r in rows)),
         formula=("per engine and step: events_in x cycles_per_event (scatter, P output channels per cycle) "
-                 "+ max(sweep_cycles, spikes_out) + ~6 (fire sweep and end-of-step token); analog layer adds "
+                 "+ max(sweep_cycles, spikes_out) + ~7 (fire sweep and end-of-step token); analog layer adds "
                  "nonzero_pixels x cycles_per_event + pixels once per image; max-pool gate: events_in x "
-                 "cycles_per_event + listed_windows x (kh*kw + 1) per step + a clear sweep per image. "
+                 "cycles_per_event + listed_windows x (kh*kw + 3) per step + a clear sweep per image. "
                  "Engines overlap (layer pipelining): throughput ~ max over engines, latency ~ sum."),
     )
 

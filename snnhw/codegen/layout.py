@@ -82,6 +82,18 @@ class DesignPlan:
     out_block: Block
 
 
+RAM_BLOCK_MIN_DEPTH = 17  # shallower RAMs (a dense layer's few channel groups) are left to LUT RAM / FFs
+RAM_BLOCK_MIN_BITS = 2048
+
+
+def ram_style(depth: int, width: int) -> str:
+    """'block' for RAMs worth a block RAM; 'distributed' (no attribute: the tool picks LUT RAM or
+    flip-flops) for shallow ones, which would waste whole block RAMs on a few wide words."""
+    if depth >= RAM_BLOCK_MIN_DEPTH and depth * width >= RAM_BLOCK_MIN_BITS:
+        return "block"
+    return "distributed"
+
+
 def _pow2_ceil(n: int) -> int:
     return 1 << max(0, (n - 1).bit_length())
 
@@ -250,7 +262,7 @@ def _maxpool_block(layer: QLayer, stream: Stream, base: dict) -> Block:
                **_stream_ctx("I", stream), **{k.replace("I", "O", 1): v for k, v in _stream_ctx("I", out).items()})
     ctx.update(OCW=out.fields[0], OYW=out.fields[1], OXW=out.fields[2])
     mems = [dict(name="counters", kind="ram", depth=n_in, width=cntw + base["STW"], style="block"),
-            dict(name="marks", kind="ram", depth=n_win, width=base["STW"], style="block"),
+            dict(name="marks", kind="ram", depth=n_win, width=1, style="block"),
             dict(name="list", kind="ram", depth=n_win, width=sum(out.fields), style="block")]
     return Block("maxpool", "snn_maxpool_gate.v.j2", layer_index=base["index"], ctx=ctx, memories=mems)
 
@@ -337,9 +349,11 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: b
                VMAX_LIT=slit(XB, int(layer.vmax)), half=half and spiking, reset_sub=reset_sub,
                TIN=stream.width if not layer.analog_input else 10, TOUT=out.width, **files)
     hexes = {}
-    mems = [dict(name="membrane", kind="ram", depth=vdepth, width=P * MB, style="block")]
+    vstyle = ram_style(vdepth, P * max(MB, IB))
+    ctx["VBLOCK"] = int(vstyle == "block")
+    mems = [dict(name="membrane", kind="ram", depth=vdepth, width=P * MB, style=vstyle)]
     if layer.analog_input:
-        mems.append(dict(name="current", kind="ram", depth=vdepth, width=P * IB, style="block"))
+        mems.append(dict(name="current", kind="ram", depth=vdepth, width=P * IB, style=vstyle))
     if words is not None:
         hexes[files["weight_file"]] = (words, WB)
         mems.append(dict(name="weights", kind="rom", depth=WDEPTH, width=P * WB, file=files["weight_file"],
