@@ -26,7 +26,7 @@ def test_weights_fill_the_symmetric_range(bits, per_channel):
             continue
         mags = np.abs(layer.weight).reshape(layer.weight.shape[0], -1).max(axis=1)
         assert mags.max() <= qmax
-        if per_channel:
+        if per_channel and layer.role != "output":  # the output layer keeps one scale
             assert (mags[mags > 0] == qmax).all()  # every channel uses its full range
         else:
             assert mags.max() == qmax
@@ -71,3 +71,19 @@ def test_loading_a_non_qnet_file_names_it(tmp_path):
     bad.write_bytes(b"not a zip")
     with pytest.raises(ModelLoadError, match="junk.snn.npz"):
         load_qnet(bad)
+
+
+def test_per_channel_keeps_one_scale_for_the_output_layer():
+    # per-class scales would rescale each logit differently and change the argmax
+    from snnhw.frontend.ann import run_ann
+    from snnhw.frontend.normalize import activation_lambdas
+
+    net = random_network(9)
+    x = random_images(9, 30, net.input_shape).astype(np.float32) / 255
+    lambdas = activation_lambdas(net, x, 99.9, per_channel=True)
+    last = max(lambdas)
+    assert np.ndim(lambdas[last]) == 0 and any(np.ndim(v) == 1 for v in lambdas.values())
+    norm = normalize(net, lambdas)
+    assert np.array_equal(run_ann(norm, x).argmax(1), run_ann(net, x).argmax(1))
+    q = quantize(norm, 8, per_channel=True)
+    assert np.unique(q.layers[-1].scale).size == 1

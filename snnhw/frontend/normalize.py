@@ -39,8 +39,11 @@ def activation_lambdas(net: Network, x: np.ndarray, percentile: float = 99.9, pe
             # per channel: channel axis first, everything else flattened
             collected[i].append(np.moveaxis(a, 1, 0).reshape(a.shape[1], -1) if per_channel else a.reshape(-1))
     lambdas = {}
+    output = idx[-1]  # one λ for the output layer: per-class scales would change its argmax
     for i in idx:
-        if per_channel:
+        if per_channel and i == output:
+            lambdas[i] = _positive_percentile(np.concatenate([v.reshape(-1) for v in collected[i]]), percentile)
+        elif per_channel:
             values = np.concatenate(collected[i], axis=1)
             lambdas[i] = np.array([_positive_percentile(v, percentile) for v in values])
         else:

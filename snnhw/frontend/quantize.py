@@ -76,7 +76,8 @@ def quantize(net: Network, bits: int = 8, per_channel: bool = False, reset: str 
         if isinstance(layer, (Conv, Dense)):
             analog = not layers
             w = layer.weight.astype(np.float64) * (input_scale if analog else 1.0)
-            scale = _scales(w, qmax, per_channel)
+            # the output layer keeps one scale: per-class scales would change its argmax
+            scale = _scales(w, qmax, per_channel and i != last_weight)
             sv = scale.reshape((-1,) + (1,) * (w.ndim - 1))
             q = QLayer(
                 kind="conv" if isinstance(layer, Conv) else "dense", **common,
