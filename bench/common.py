@@ -196,10 +196,16 @@ def environment() -> dict:
     return info
 
 
+def portable_paths(text: str) -> str:
+    """Paths in results relative to the repository (``../shared/…``, ``examples/…``), not this machine's."""
+    repo = Path(__file__).resolve().parents[1]
+    return text.replace(str(repo.parent / "shared"), "../shared").replace(str(repo) + "/", "")
+
+
 def write_json(path: Path, data: dict) -> None:
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(data, indent=1, default=_jsonable))
+    tmp.write_text(portable_paths(json.dumps(data, indent=1, default=_jsonable)))
     os.replace(tmp, path)
     print(f"wrote {path}")
 

@@ -34,6 +34,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import portable_paths  # noqa: E402
 from snnhw.codegen import generate_design  # noqa: E402
 from snnhw.pipeline import compile_model  # noqa: E402
 from snnhw.synth import SynthResult, format_table, run_synth  # noqa: E402
@@ -165,7 +166,7 @@ def main(argv=None):
                    ecp5_variants={o: v.to_dict() for o, v in variants.items()},
                    not_synthesised={t: dict(bram_needed_at_least=n, device=d.name, device_brams=d.brams)
                                     for t, (n, d) in estimates.items()})
-        (out / f"synth_{key}.json").write_text(json.dumps(raw, indent=1, default=str) + "\n")
+        (out / f"synth_{key}.json").write_text(portable_paths(json.dumps(raw, indent=1, default=str)) + "\n")
         print(f"wrote {out / f'synth_{key}.json'}")
     doc.write_text(render_doc(rows, args))
     print(f"wrote {doc}")
