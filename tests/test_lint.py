@@ -8,13 +8,7 @@ from example_model import example_qnet
 from snnhw.codegen import generate_design
 from snnhw.sim.tools import lint
 
-CASES = {
-    "conv_maxpool_p1": (R.design_conv_maxpool, dict(bits=8), 1),
-    "dense_p3_zero": (R.design_dense, dict(bits=4, reset="zero"), 3),
-    "avgpool_convout_half": (R.design_avgpool_convout, dict(bits=12, v_init="half"), 2),
-    "overlap_p4": (R.design_overlap, dict(bits=6, reset="zero", v_init="half"), 4),
-    "conv_maxpool_p8": (R.design_conv_maxpool, dict(bits=5), 8),
-}
+CASES = R.DESIGN_CASES
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

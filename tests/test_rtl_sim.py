@@ -17,18 +17,7 @@ from snnhw.codegen import generate_design
 from snnhw.sim import run_sim
 
 # name: (network, quantization options, parallelism)
-CASES = {
-    # analog conv (pad 1), max-pool gate, conv stride 2 + padding, flatten, dense output; P = 1
-    "conv_maxpool_p1_b8": (R.design_conv_maxpool, dict(bits=8), 1),
-    # analog dense first layer, dense spiking, dense output; reset to zero; P = 3 (not a power of two); 4 bits
-    "dense_zero_p3_b4": (R.design_dense, dict(bits=4, reset="zero"), 3),
-    # conv stride 2, average pooling, conv output layer with a 2x2 map; v_init half; 12 bits
-    "avgpool_convout_half_p2_b12": (R.design_avgpool_convout, dict(bits=12, v_init="half"), 2),
-    # overlapping + padded max-pool windows, padded avg-pool, dense spiking; reset zero + v_init half; P = 4
-    "overlap_zero_half_p4_b6": (R.design_overlap, dict(bits=6, reset="zero", v_init="half"), 4),
-    # P larger than every layer's channel count
-    "conv_maxpool_p8_b5": (R.design_conv_maxpool, dict(bits=5), 8),
-}
+CASES = R.DESIGN_CASES
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
