@@ -61,7 +61,8 @@ def run_float_snn(net: Network, x: np.ndarray, timesteps: int, cfg: SnnConfig = 
     v0 = 0.5 if cfg.v_init == "half" else 0.0
     membrane = {i: np.full((n, *l.out_shape), 0.0 if i == last else v0, np.float32)
                 for i, l in enumerate(layers) if isinstance(l, (Conv, Dense, AvgPool))}
-    rates = {i: np.zeros((n, *l.in_shape), np.float32) for i, l in enumerate(layers) if isinstance(l, MaxPool)}
+    rate_dtype = np.int32 if cfg.gate == "count" else np.float32  # integer counts take gate()'s fast path
+    rates = {i: np.zeros((n, *l.in_shape), rate_dtype) for i, l in enumerate(layers) if isinstance(l, MaxPool)}
     out_spikes = np.zeros((n, layers[last].out_shape[0]), np.int64)
     classes = np.zeros((timesteps, n), np.int64)
 
@@ -106,7 +107,7 @@ def _gate(layer: MaxPool, s: np.ndarray, rate: np.ndarray, cfg: SnnConfig) -> np
     if cfg.gate == "none":
         return windows(s, layer.kernel, layer.stride, layer.pads).max(axis=-1)
     if cfg.gate == "count":
-        rate += s
+        np.add(rate, s, out=rate, casting="unsafe")  # s holds 0.0/1.0
     else:
         rate += np.float32(cfg.ewma_alpha) * (s - rate)
     return gate(rate, s, layer.kernel, layer.stride, layer.pads)

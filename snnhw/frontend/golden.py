@@ -1,8 +1,11 @@
 """Integer golden model of the fixed-point SNN: the reference the RTL must equal.
 
-It implements docs/numeric_contract.md and nothing else. All state is int64;
+It implements docs/numeric_contract.md and nothing else. Membranes are held in
+the narrowest of int32/int64 that the compiler's width bound fits (a narrower
+array is simply faster; :func:`check_range` still catches a wrong bound);
 weighted sums go through BLAS in a float type that :func:`exact_dtype` proves
-exact for the layer's bound, then are converted back to integers.
+exact for the layer's bound, so they hold integers and convert back without
+rounding.
 """
 from __future__ import annotations
 
@@ -46,9 +49,28 @@ def synaptic_bound(layer: QLayer, max_input: int) -> int:
     return int(w.sum(axis=1).max()) * max_input
 
 
-def integer_sum(layer: QLayer, s: np.ndarray, max_input: int) -> np.ndarray:
+def membrane_dtype(layer: QLayer) -> type:
+    """int32 when no single update can wrap it, else int64.
+
+    The bound uses the synaptic and bias maxima from the weights, not the
+    compiler's width alone, so a wrong width shows up in :func:`check_range`
+    instead of being hidden by wrap-around.
+    """
+    max_input = 255 if layer.analog_input else 1
+    bias = int(np.abs(layer.bias).max()) if layer.bias is not None and layer.bias.size else 0
+    bound = 2 ** (layer.mem_bits - 1) + synaptic_bound(layer, max_input) + bias
+    return np.int32 if bound < 2**31 else np.int64
+
+
+def integer_sum(layer: QLayer, s: np.ndarray, max_input: int, out_dtype=np.int64) -> np.ndarray:
+    """Exact integer weighted sum (the float sum already holds an exact integer)."""
     dtype = exact_dtype(synaptic_bound(layer, max_input))
-    return np.rint(weighted_sum(layer.kind, layer, s, dtype)).astype(np.int64)
+    return weighted_sum(layer.kind, layer, s, dtype).astype(out_dtype)
+
+
+def spike_counter_dtype(timesteps: int):
+    """Max-pool rate counters count to ``timesteps``; the gate pads with -1, so signed."""
+    return np.int16 if timesteps < 2**15 else np.int32
 
 
 def check_range(layer: QLayer, v: np.ndarray) -> None:
@@ -71,12 +93,13 @@ def run_golden(qnet: QNetwork, images: np.ndarray, timesteps: int, record_spikes
     for i, layer in enumerate(layers):
         if layer.is_neuron_layer:
             v0 = channel_view(initial_potential(qnet, layer), layer.out_shape)
-            membrane[i] = np.broadcast_to(v0, (n, *layer.out_shape)).astype(np.int64)
+            membrane[i] = np.broadcast_to(v0, (n, *layer.out_shape)).astype(membrane_dtype(layer))
         elif layer.kind == "maxpool":
-            counters[i] = np.zeros((n, *layer.in_shape), dtype=np.int64)
+            counters[i] = np.zeros((n, *layer.in_shape), dtype=spike_counter_dtype(timesteps))
 
     first = layers[0]
-    current = integer_sum(first, images, 255) + channel_view(first.bias, first.out_shape)
+    current = (integer_sum(first, images, 255) + channel_view(first.bias, first.out_shape)).astype(
+        membrane[0].dtype)
     fan_out = {i: fan_out_counts(l.kind, l, l.in_shape) for i, l in enumerate(layers)
                if l.is_neuron_layer and not l.analog_input}
 
@@ -99,9 +122,9 @@ def run_golden(qnet: QNetwork, images: np.ndarray, timesteps: int, record_spikes
                     v += current
                 else:
                     synops[t, i] = s.reshape(n, -1).sum(axis=0, dtype=np.int64) @ fan_out[i]
-                    v += integer_sum(layer, s, 1)
+                    v += integer_sum(layer, s, 1, v.dtype)
                     check_range(layer, v)
-                    v += channel_view(layer.bias, layer.out_shape)
+                    v += channel_view(layer.bias, layer.out_shape).astype(v.dtype)
                 check_range(layer, v)
                 if layer.role == ROLE_OUTPUT:
                     potentials[t] = v.reshape(n, -1)
@@ -109,7 +132,7 @@ def run_golden(qnet: QNetwork, images: np.ndarray, timesteps: int, record_spikes
                 theta = channel_view(layer.threshold, layer.out_shape)
                 fired = v >= theta
                 if qnet.reset == "subtract":
-                    v -= np.where(fired, theta, 0)
+                    np.subtract(v, theta.astype(v.dtype), out=v, where=fired)
                 else:
                     v[fired] = 0
                 np.clip(v, layer.vmin, layer.vmax, out=v)
