@@ -97,16 +97,20 @@ def design_overlap(seed=4):
     return b
 
 
-# The hand-built designs every RTL test (lint, simulation) runs: (builder, quantize options, P)
+# The hand-built designs every RTL test (lint, simulation) runs:
+# name -> (builder, quantize options, generate_design options)
 DESIGN_CASES = {
     # analog conv (pad 1), max-pool gate, conv stride 2 + padding, flatten, dense output; P = 1
-    "conv_maxpool_p1_b8": (design_conv_maxpool, dict(bits=8), 1),
+    "conv_maxpool_p1_b8": (design_conv_maxpool, dict(bits=8), dict(parallelism=1)),
     # analog dense first layer, dense spiking, dense output; reset to zero; P = 3 (not a power of two); 4 bits
-    "dense_zero_p3_b4": (design_dense, dict(bits=4, reset="zero"), 3),
+    "dense_zero_p3_b4": (design_dense, dict(bits=4, reset="zero"), dict(parallelism=3)),
     # conv stride 2, average pooling, conv output layer with a 2x2 map; v_init half; 12 bits
-    "avgpool_convout_half_p2_b12": (design_avgpool_convout, dict(bits=12, v_init="half"), 2),
+    "avgpool_convout_half_p2_b12": (design_avgpool_convout, dict(bits=12, v_init="half"), dict(parallelism=2)),
     # overlapping + padded max-pool windows, padded avg-pool, dense spiking; reset zero + v_init half; P = 4
-    "overlap_zero_half_p4_b6": (design_overlap, dict(bits=6, reset="zero", v_init="half"), 4),
+    "overlap_zero_half_p4_b6": (design_overlap, dict(bits=6, reset="zero", v_init="half"), dict(parallelism=4)),
     # P larger than every layer's channel count
-    "conv_maxpool_p8_b5": (design_conv_maxpool, dict(bits=5), 8),
+    "conv_maxpool_p8_b5": (design_conv_maxpool, dict(bits=5), dict(parallelism=8)),
+    # weight ROMs split into banks of 8 words, as mnist_paper's big dense ROM is at 512: the conv's
+    # 108 words in 14 banks (the last one short), the dense output layer's 40 words in 5
+    "conv_maxpool_banked_p2_b8": (design_conv_maxpool, dict(bits=8), dict(parallelism=2, weight_bank_words=8)),
 }

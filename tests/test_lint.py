@@ -13,9 +13,9 @@ CASES = R.DESIGN_CASES
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_lint_clean(tmp_path, name):
-    make, qargs, P = CASES[name]
+    make, qargs, gen = CASES[name]
     q = R.qnet_of(make(), **qargs)
-    generate_design(q, tmp_path / name, parallelism=P, timesteps=4, test_images=R.images(q.input_shape, 1))
+    generate_design(q, tmp_path / name, timesteps=4, test_images=R.images(q.input_shape, 1), **gen)
     lint(tmp_path / name)
     lint(tmp_path / name, defines=("SNNHW_TAPS",))
 

@@ -22,10 +22,10 @@ CASES = R.DESIGN_CASES
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bit_exact_with_taps(tmp_path, name):
-    make, qargs, P = CASES[name]
+    make, qargs, gen = CASES[name]
     q = R.qnet_of(make(), **qargs)
     imgs = R.images(q.input_shape, 3, seed=5)
-    generate_design(q, tmp_path / name, parallelism=P, timesteps=10, test_images=imgs, source_note=name)
+    generate_design(q, tmp_path / name, timesteps=10, test_images=imgs, source_note=name, **gen)
     res = run_sim(tmp_path / name, taps=True, stalls=True, extra=True, seed=1)
     print(res.summary())
     assert res.passed, res.summary()

@@ -16,7 +16,7 @@ import jinja2
 import numpy as np
 
 import snnhw
-from snnhw.codegen.layout import FIFO_DEPTH, Block, DesignPlan, hex_lines, plan_design
+from snnhw.codegen.layout import FIFO_DEPTH, WEIGHT_BANK_WORDS, Block, DesignPlan, hex_lines, plan_design
 from snnhw.errors import DataError, OptionError
 from snnhw.frontend.spike_ops import windows as _win
 from snnhw.ir import ROLE_OUTPUT, QNetwork
@@ -158,7 +158,7 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
         if blk.kind == "flatten":
             continue
         events_in = prev if prev is not None else None
-        overhead = 7
+        overhead = 8
         if blk.kind == "analog":
             per_ev = c["MH"] * c["MW"] * c["G"]
             scatter = nonzero * per_ev + int(np.prod(qnet.input_shape))
@@ -199,7 +199,7 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
         throughput_cycles_per_image=bottleneck["busy_cycles"], bottleneck=bottleneck["name"],
         latency_cycles_estimate=float(sum(r["busy_cycles"] for r in rows)),
         formula=("per engine and step: events_in x cycles_per_event (scatter, P output channels per cycle) "
-                 "+ max(sweep_cycles, spikes_out) + ~7 (fire sweep and end-of-step token); analog layer adds "
+                 "+ max(sweep_cycles, spikes_out) + ~8 (fire sweep and end-of-step token); analog layer adds "
                  "nonzero_pixels x cycles_per_event + pixels once per image; max-pool gate: events_in x "
                  "cycles_per_event + listed_windows x (kh*kw + 3) per step + a clear sweep per image. "
                  "Engines overlap (layer pipelining): throughput ~ max over engines, latency ~ sum."),
@@ -266,18 +266,21 @@ clean:
 
 
 def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps: int = 16, test_images=None,
-                    test_labels=None, taps: bool = False, source_note: str = "") -> dict:
+                    test_labels=None, taps: bool = False, source_note: str = "",
+                    weight_bank_words: int = WEIGHT_BANK_WORDS) -> dict:
     """Write the accelerator for ``qnet`` into ``out_dir``; return the manifest.
 
     ``test_images`` (uint8, (N, C, H, W)) become the simulation vectors
     together with the golden model's outputs for ``timesteps`` steps; without
-    them four seeded random images are used. Raises FitError/OptionError
+    them four seeded random images are used. Weight ROMs deeper than
+    ``weight_bank_words`` are split into registered banks (timing). Raises FitError/OptionError
     before writing anything when the network cannot be mapped.
     """
     from snnhw.frontend.golden import run_golden  # lazy: needs the conv kernel
 
     source_note = source_note or qnet.source or "(unnamed model)"
-    plan = plan_design(qnet, parallelism=parallelism, timesteps=timesteps, source_note=source_note)
+    plan = plan_design(qnet, parallelism=parallelism, timesteps=timesteps, source_note=source_note,
+                       weight_bank_words=weight_bank_words)
     if test_images is None:
         rng = np.random.default_rng(0)
         test_images = rng.integers(0, 256, (4, *qnet.input_shape), dtype=np.uint8)
@@ -314,6 +317,8 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps:
         rtl[f"{name}.v"] = env.get_template(tpl).render(**header(name))
     for blk in plan.blocks:
         rtl[f"{blk.ctx['mod']}.v"] = env.get_template(blk.template).render(L=blk.ctx, **header(blk.ctx["mod"]))
+        for template, ctx in blk.helpers:
+            rtl[f"{ctx['mod']}.v"] = env.get_template(template).render(R=ctx, **header(ctx["mod"]))
     rtl["snn_output_stream.v"] = env.get_template("snn_output_stream.v.j2").render(
         L=plan.out_block.ctx, **header("snn_output_stream"))
     rtl["snn_top.v"] = env.get_template("snn_top.v.j2").render(T=top, **header("snn_top"))

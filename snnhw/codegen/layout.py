@@ -66,8 +66,9 @@ class Block:
     template: str
     layer_index: int
     ctx: dict
-    memories: list = field(default_factory=list)  # dicts: name, kind, depth, width, file, style
+    memories: list = field(default_factory=list)  # dicts: name, kind, depth, width, file(s), style
     hex_files: dict = field(default_factory=dict)  # file name -> (array of words, lane bits, lanes)
+    helpers: list = field(default_factory=list)  # (template, context) of modules only this block uses
 
 
 @dataclass
@@ -82,6 +83,11 @@ class DesignPlan:
     out_block: Block
 
 
+# A weight ROM deeper than this is split into banks of this many words, each
+# registered before the bank multiplexer (snn_weight_banks.v.j2). 512 words
+# fit one ECP5 DP16KD (512 x 36), Xilinx RAMB36 (512 x 72) or two iCE40
+# SB_RAM40_4K deep at every word width, so no bank hides its own multiplexer.
+WEIGHT_BANK_WORDS = 512
 RAM_BLOCK_MIN_DEPTH = 17  # shallower RAMs (a dense layer's few channel groups) are left to LUT RAM / FFs
 RAM_BLOCK_MIN_BITS = 2048
 
@@ -148,9 +154,13 @@ def _lane_words(values: np.ndarray, groups: int, lanes: int) -> np.ndarray:
     return out.reshape(rows, groups, lanes)
 
 
-def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, source_note: str = "") -> DesignPlan:
+def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, source_note: str = "",
+                weight_bank_words: int = WEIGHT_BANK_WORDS) -> DesignPlan:
     if not isinstance(parallelism, (int, np.integer)) or not 1 <= parallelism <= MAX_PARALLELISM:
         raise OptionError(f"parallelism must be an integer in 1..{MAX_PARALLELISM}, got {parallelism!r}")
+    if not isinstance(weight_bank_words, (int, np.integer)) or weight_bank_words < 2 or (
+            weight_bank_words & (weight_bank_words - 1)):
+        raise OptionError(f"weight_bank_words must be a power of two >= 2, got {weight_bank_words!r}")
     P = int(parallelism)
     T_MAX = int(qnet.max_timesteps)
     if T_MAX < 1:
@@ -208,7 +218,7 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
         if layer.kind == "maxpool":
             blk = _maxpool_block(layer, stream, base)
         else:
-            blk = _neuron_block(layer, stream, base, P, half, reset_sub, qnet)
+            blk = _neuron_block(layer, stream, base, P, half, reset_sub, qnet, int(weight_bank_words))
         blocks.append(blk)
         stream = Stream(tuple(layer.out_shape)) if len(layer.out_shape) == 3 else Stream((layer.n_out,))
 
@@ -268,7 +278,7 @@ def _maxpool_block(layer: QLayer, stream: Stream, base: dict) -> Block:
 
 
 def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: bool, reset_sub: bool,
-                  qnet: QNetwork) -> Block:
+                  qnet: QNetwork, bank_words: int) -> Block:
     g = _geometry(layer)
     if layer.analog_input and layer.kind == "dense":
         g.update(C_IN=int(np.prod(qnet.input_shape)))
@@ -354,10 +364,25 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: b
     mems = [dict(name="membrane", kind="ram", depth=vdepth, width=P * MB, style=vstyle)]
     if layer.analog_input:
         mems.append(dict(name="current", kind="ram", depth=vdepth, width=P * IB, style=vstyle))
+    helpers = []
+    ctx["weight_banks"] = []
     if words is not None:
-        hexes[files["weight_file"]] = (words, WB)
-        mems.append(dict(name="weights", kind="rom", depth=WDEPTH, width=P * WB, file=files["weight_file"],
-                         style="block" if WDEPTH * P * WB >= 2048 else "distributed"))
+        style = "block" if WDEPTH * P * WB >= 2048 else "distributed"
+        if WDEPTH > bank_words and not layer.analog_input:
+            banks = _weight_banks(words, files["weight_file"], bank_words)
+            for b in banks:
+                hexes[b["file"]] = (b.pop("words"), WB)
+            ctx.update(weight_banks=banks, weight_mod=f"{base['mod']}_weights")
+            helpers.append(("snn_weight_banks.v.j2", dict(
+                mod=ctx["weight_mod"], layer=layer.name, WIDTH=P * WB, AW=ctx["WAW"], DEPTH=WDEPTH,
+                BANK_AW=ubits(bank_words - 1), BANK_WORDS=bank_words, SELW=ctx["WAW"] - ubits(bank_words - 1),
+                banks=banks)))
+            mems.append(dict(name="weights", kind="rom", depth=WDEPTH, width=P * WB, style=style,
+                             files=[b["file"] for b in banks], banks=len(banks)))
+        else:
+            hexes[files["weight_file"]] = (words, WB)
+            mems.append(dict(name="weights", kind="rom", depth=WDEPTH, width=P * WB, file=files["weight_file"],
+                             style=style))
     hexes[files["bias_file"]] = (_lane_words(bias[None, :], G, P).reshape(-1, P), BB)
     mems.append(dict(name="bias", kind="rom", depth=G, width=P * BB, file=files["bias_file"],
                      style="block" if G * P * BB >= 2048 else "distributed"))
@@ -366,7 +391,19 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: b
         mems.append(dict(name="theta", kind="rom", depth=G, width=P * TB, file=files["theta_file"],
                          style="block" if G * P * TB >= 2048 else "distributed"))
     kind = "analog" if layer.analog_input else ("neuron" if spiking else "output")
-    return Block(kind, "snn_neuron_layer.v.j2", layer_index=i, ctx=ctx, memories=mems, hex_files=hexes)
+    return Block(kind, "snn_neuron_layer.v.j2", layer_index=i, ctx=ctx, memories=mems, hex_files=hexes,
+                 helpers=helpers)
+
+
+def _weight_banks(words: np.ndarray, weight_file: str, bank_words: int) -> list:
+    """Split a weight ROM into banks of ``bank_words`` words, one $readmemh file each."""
+    stem = weight_file.removesuffix(".hex")
+    banks = []
+    for k, start in enumerate(range(0, words.shape[0], bank_words)):
+        chunk = words[start:start + bank_words]
+        depth = int(chunk.shape[0])  # the last bank may be shorter
+        banks.append(dict(index=k, file=f"{stem}.b{k:02d}.hex", depth=depth, AW=ubits(depth - 1), words=chunk))
+    return banks
 
 
 def hex_lines(words: np.ndarray, lane_bits: int) -> list:
