@@ -142,8 +142,8 @@ def _print_layers(c):
 @click.option("--limit", type=int, default=None, callback=_check_positive, help="Evaluate the first N test images.")
 @click.option("--batch-size", type=int, default=250, show_default=True, callback=_check_positive)
 @click.option("--no-fixed", is_flag=True, help="Skip the fixed-point golden model.")
-@click.option("--within", type=float, default=0.5, show_default=True,
-              help="Report the first step whose accuracy is within this many points of the ANN.")
+@click.option("--within", type=float, multiple=True, default=(0.5,), show_default=True,
+              help="Report the first step whose accuracy is within this many points of the ANN (repeatable).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write results as JSON.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write accuracy-vs-step PNG.")
 def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset, v_init, per_channel,
@@ -177,15 +177,17 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
                f"input {input_mode}" + ("" if no_fixed else f", {bits}-bit fixed point"), err=True)
     res = run_eval(c, x, y, timesteps, cfg, run_fixed=not no_fixed and norm != "none", batch_size=batch_size)
     click.echo(format_table(res))
-    for name, curve in (("float SNN", res.float_snn), ("fixed SNN", res.fixed_snn)):
+    first_within = {}
+    for key, name, curve in (("float_snn", "float SNN", res.float_snn), ("fixed_snn", "fixed SNN", res.fixed_snn)):
         if curve:
             gap = 100 * (res.ann_accuracy - curve[-1])
-            reached = res.first_step_within(curve, within)
+            reached = {f"{w:g}": res.first_step_within(curve, w) for w in within}
+            first_within[key] = reached
             click.echo(f"{name}: {100 * curve[-1]:.2f}% at T={timesteps} ({gap:.2f} points below the ANN); "
-                       + (f"first within {within:g} points at T={reached}" if reached else
-                          f"never within {within:g} points"))
+                       + "; ".join(f"first within {w} points at T={t}" if t else f"never within {w} points"
+                                   for w, t in reached.items()))
     if json_out:
-        write_json(res, json_out, dict(model=str(model), data=str(data)))
+        write_json(res, json_out, dict(model=str(model), data=str(data), first_within=first_within))
         click.echo(f"wrote {json_out}")
     if plot:
         plot_accuracy(res, plot, title=f"{Path(model).name} on {len(x)} images of {Path(data).name}")

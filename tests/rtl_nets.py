@@ -110,7 +110,7 @@ DESIGN_CASES = {
     "overlap_zero_half_p4_b6": (design_overlap, dict(bits=6, reset="zero", v_init="half"), dict(parallelism=4)),
     # P larger than every layer's channel count
     "conv_maxpool_p8_b5": (design_conv_maxpool, dict(bits=5), dict(parallelism=8)),
-    # weight ROMs split into banks of 8 words, as mnist_paper's big dense ROM is at 512: the conv's
+    # weight ROMs split into banks of 8 words, as mnist_paper's big dense ROM is at 8192: the conv's
     # 108 words in 14 banks (the last one short), the dense output layer's 40 words in 5
     "conv_maxpool_banked_p2_b8": (design_conv_maxpool, dict(bits=8), dict(parallelism=2, weight_bank_words=8)),
 }

@@ -45,13 +45,18 @@ def test_convert_writes_a_loadable_network(tmp_path):
 
 def test_evaluate_writes_table_json_and_plot(tmp_path):
     js, png = tmp_path / "e.json", tmp_path / "e.png"
-    r = run("evaluate", MODEL, "--data", DATA, "-T", 20, "--limit", 40, "--json", js, "--plot", png)
+    r = run("evaluate", MODEL, "--data", DATA, "-T", 20, "--limit", 40, "--json", js, "--plot", png,
+            "--within", 100, "--within", 0.5)
     assert r.exit_code == 0, r.output
     res = json.loads(js.read_text())
     assert res["images"] == 40 and len(res["float_snn"]) == 20 and len(res["fixed_snn"]) == 20
     assert 0.9 <= res["ann_accuracy"] <= 1.0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "float SNN" in r.output
+    # every --within gets its first step, in the output and in the JSON; 100 points is reached at T = 1
+    assert res["first_within"]["float_snn"]["100"] == 1 and res["first_within"]["fixed_snn"]["100"] == 1
+    assert set(res["first_within"]["fixed_snn"]) == {"100", "0.5"}
+    assert "first within 100 points at T=1" in r.output
 
 
 def sigmoid_model(path):

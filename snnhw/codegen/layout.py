@@ -84,10 +84,14 @@ class DesignPlan:
 
 
 # A weight ROM deeper than this is split into banks of this many words, each
-# registered before the bank multiplexer (snn_weight_banks.v.j2). 512 words
-# fit one ECP5 DP16KD (512 x 36), Xilinx RAMB36 (512 x 72) or two iCE40
-# SB_RAM40_4K deep at every word width, so no bank hides its own multiplexer.
-WEIGHT_BANK_WORDS = 512
+# registered before the bank multiplexer (snn_weight_banks.v.j2), so no
+# multiplexer spans the whole ROM. 8192 words are at most eight block RAMs
+# deep on ECP5 (1024 x 18) or Xilinx (RAMB36 1024 x 36): a bank's own
+# multiplexer stays one slice level and local. Smaller banks would cost block
+# RAMs: 512-word banks of 64-bit words need 2 x (512 x 36) each (12% unused),
+# where Yosys packs a deep bank into mixed geometries nearly without waste
+# (mnist_paper at P = 8: 98 instead of 89 DP16KD for its dense ROM).
+WEIGHT_BANK_WORDS = 8192
 RAM_BLOCK_MIN_DEPTH = 17  # shallower RAMs (a dense layer's few channel groups) are left to LUT RAM / FFs
 RAM_BLOCK_MIN_BITS = 2048
 
