@@ -5,7 +5,7 @@ One command (about 15-30 minutes on 2 cores, most of it nextpnr; the first
 run also compiles the YoWASP WebAssembly, ~2 minutes per tool)::
 
     python bench/synth_table.py                  # writes docs/synthesis.md and docs/figures/synth_table.json
-    python bench/synth_table.py --quick          # bundled example only, no place-and-route, output to a tmp dir
+    python bench/synth_table.py --quick          # bundled example only, no place-and-route or simulation, tmp output
 
 It generates, at 8 bits, the bundled example (examples/mnist_small.onnx,
 calibrated on examples/mnist_sample.npz x_train) and ../shared/models/mnist_paper.onnx
@@ -14,9 +14,13 @@ with a message when absent) with ``snnhw.pipeline.compile_model`` and
 ``snnhw.codegen.generate_design``, then runs ``snnhw.synth.run_synth`` on each
 target. iCE40 place-and-route runs only where the design fits.
 
-Cycles per image: the generator's cycle model (manifest ``cycle_model``,
-estimated from the golden model's spikes on the test images), or, with
-``--sim``, the cocotb+Verilator simulation's measured back-to-back cycles.
+Each model is built as ``snnhw generate`` builds it (``max_timesteps`` 300, the
+CLI's default -T) at its own parallelism: the example at P = 16, mnist_paper at
+P = 8 (the largest that fits the LFE5U-85F's 208 DP16KD); ``--parallelism``
+overrides both. Cycles per image: the cocotb+Verilator simulation's measured
+back-to-back cycles on the 4 test images (every output checked against the
+golden model), or with ``--no-sim`` the generator's cycle model (manifest
+``cycle_model``, estimated from the golden model's spikes).
 """
 from __future__ import annotations
 
@@ -44,6 +48,8 @@ from snnhw.synth.timing import format_critical_path  # noqa: E402
 DEFAULT_SHARED = REPO.parent / "shared"
 CALIB_SIZE = 2000
 CALIB_SEED = 0
+MAX_TIMESTEPS = 300  # snnhw generate's default -T: sizes the max-pool counters (9 + 9 bits fit DP16KD's 18)
+PARALLELISM = {"mnist_small": 16, "mnist_paper": 8}
 TARGETS = ("ecp5", "ice40", "xilinx7")
 PNR_TARGETS = ("ecp5", "ice40")
 # ECP5 timing experiments (flow options, same RTL): what limits Fmax
@@ -94,16 +100,18 @@ def main(argv=None):
     p.add_argument("--work", type=Path, default=None, help="where the build directories go (default: a tmp dir)")
     p.add_argument("--timesteps", type=int, default=32, help="time steps of the cycle model (default 32, as "
                                                               "`make example`)")
-    p.add_argument("--parallelism", type=int, default=1)
+    p.add_argument("--parallelism", type=int, default=None,
+                   help="lanes for every model (default: " + ", ".join(f"{k} {v}" for k, v in PARALLELISM.items()) + ")")
     p.add_argument("--no-pnr", action="store_true")
-    p.add_argument("--sim", action="store_true", help="take cycles/image from the RTL simulation")
+    p.add_argument("--no-sim", dest="sim", action="store_false",
+                   help="take cycles/image from the cycle model instead of the RTL simulation")
     p.add_argument("--targets", nargs="+", default=list(TARGETS), choices=list(TARGETS) + ["generic"])
     p.add_argument("--no-variants", action="store_true", help="skip the ECP5 timing experiments (Yosys options)")
     p.add_argument("--from-json", action="store_true",
                    help="only re-render the markdown from the JSON files of an earlier run (in --out)")
     args = p.parse_args(argv)
     if args.quick:
-        args.no_pnr = True
+        args.no_pnr, args.sim = True, False
     tmp = Path(tempfile.mkdtemp(prefix="snnhw_synth_"))
     out = args.out or (tmp if args.quick else REPO / "docs" / "figures")
     doc = args.doc or (tmp / "synthesis.md" if args.quick else REPO / "docs" / "synthesis.md")
@@ -117,10 +125,11 @@ def main(argv=None):
         return
     rows = []
     for key, label, onnx, calib, test_x, test_y in models(args.shared, args.quick):
-        print(f"== {key}: compile and generate ({args.timesteps} steps, P={args.parallelism})", flush=True)
-        c = compile_model(onnx, calib, bits=8)
+        P = args.parallelism or PARALLELISM[key]
+        print(f"== {key}: compile and generate ({args.timesteps} steps, P={P})", flush=True)
+        c = compile_model(onnx, calib, bits=8, max_timesteps=MAX_TIMESTEPS)
         build = work / f"build_{key}"
-        manifest = generate_design(c.qnet, build, parallelism=args.parallelism, timesteps=args.timesteps,
+        manifest = generate_design(c.qnet, build, parallelism=P, timesteps=args.timesteps,
                                    test_images=test_x, test_labels=test_y, source_note=str(onnx.relative_to(
                                        onnx.parents[1])))
         cm = manifest["cycle_model"]
@@ -159,7 +168,7 @@ def main(argv=None):
         rows.append(dict(key=key, label=label, manifest=manifest, cycles=cycles, cycles_src=cycles_src,
                          results=results, memory_bits=manifest["memory_bits"], timesteps=args.timesteps,
                          variants=variants, estimates=estimates))
-        raw = dict(model=key, label=label, manifest=manifest, onnx=str(onnx), timesteps=args.timesteps, parallelism=args.parallelism,
+        raw = dict(model=key, label=label, manifest=manifest, onnx=str(onnx), timesteps=args.timesteps, parallelism=P,
                    cycles_per_image=cycles, cycles_source=cycles_src, memory_bits=manifest["memory_bits"],
                    memories=manifest["memories"], cycle_model=cm,
                    synth={t: r.to_dict() for t, r in results.items()},
