@@ -97,6 +97,11 @@ def design_overlap(seed=4):
     return b
 
 
+def design_wide_maxpool(seed=5):
+    """analog conv -> maxpool over 4x20x20 = 1600 inputs (counters in two one-block-RAM banks) -> dense out."""
+    return NetBuilder((1, 20, 20), seed).conv(4, 3, 1, 1).pool("max", 2).flatten().dense(3, relu=False)
+
+
 # The hand-built designs every RTL test (lint, simulation) runs:
 # name -> (builder, quantize options, generate_design options)
 DESIGN_CASES = {
@@ -113,4 +118,6 @@ DESIGN_CASES = {
     # weight ROMs split into banks of 8 words, as mnist_paper's big dense ROM is at 8192: the conv's
     # 108 words in 14 banks (the last one short), the dense output layer's 40 words in 5
     "conv_maxpool_banked_p2_b8": (design_conv_maxpool, dict(bits=8), dict(parallelism=2, weight_bank_words=8)),
+    # max-pool counter RAM deeper than one block RAM: banked, registered bank outputs
+    "wide_maxpool_p4_b8": (design_wide_maxpool, dict(bits=8), dict(parallelism=4)),
 }

@@ -92,6 +92,10 @@ class DesignPlan:
 # where Yosys packs a deep bank into mixed geometries nearly without waste
 # (mnist_paper at P = 8: 98 instead of 89 DP16KD for its dense ROM).
 WEIGHT_BANK_WORDS = 8192
+# Max-pool counter RAMs deeper than one block RAM (1024 words: ECP5 1024 x 18
+# holds a 9 + 9-bit counter word) are split into one-block-RAM banks with
+# registered outputs (snn_ram BANK_AW), for the same reason.
+COUNTER_BANK_AW = 10
 RAM_BLOCK_MIN_DEPTH = 17  # shallower RAMs (a dense layer's few channel groups) are left to LUT RAM / FFs
 RAM_BLOCK_MIN_BITS = 2048
 
@@ -274,7 +278,8 @@ def _maxpool_block(layer: QLayer, stream: Stream, base: dict) -> Block:
                KHW=ubits(g["KH"] - 1), KWW=ubits(g["KW"] - 1), LNW=ubits(n_win), NAW=ubits(n_in - 1),
                WAW=ubits(n_win - 1), CLW=ubits(max(n_in, n_win) - 1), TIN=stream.width, TOUT=out.width,
                **_stream_ctx("I", stream), **{k.replace("I", "O", 1): v for k, v in _stream_ctx("I", out).items()})
-    ctx.update(OCW=out.fields[0], OYW=out.fields[1], OXW=out.fields[2])
+    ctx.update(OCW=out.fields[0], OYW=out.fields[1], OXW=out.fields[2],
+               CNT_BANK_AW=COUNTER_BANK_AW if n_in > 2 ** COUNTER_BANK_AW else 0)
     mems = [dict(name="counters", kind="ram", depth=n_in, width=cntw + base["STW"], style="block"),
             dict(name="marks", kind="ram", depth=n_win, width=1, style="block"),
             dict(name="list", kind="ram", depth=n_win, width=sum(out.fields), style="block")]
