@@ -330,6 +330,18 @@ def bars(fig: Path, lines: list) -> None:
                     verdict += f" on these {r['images']} images — not conclusive (one image = {100 / r['images']:.2f} pt)"
                 lines.append(f"| {m}: {what} loss vs ANN ≤ {bar} pt at T = {r['timesteps']} | {loss:+.2f} pt "
                              f"(SE {se:.2f}, {r['images']} images) | {verdict} |")
+    for m in MODELS:  # the full-size runs of `snnhw evaluate` (docs/frontend.md)
+        r = load(fig, f"evaluate_{m}.json")
+        if not r:
+            continue
+        fb, qb = BARS[m]
+        at = "" if r["timesteps"] == 300 else f" (at T = {r['timesteps']}, the run's last step, not 300)"
+        for key, bar, what in (("float_snn", fb, "float SNN"), ("fixed_snn", qb, "8-bit golden")):
+            if r.get(key):
+                loss = 100 * (r["ann_accuracy"] - r[key][-1])
+                lines.append(f"| {m}: {what} loss vs ANN ≤ {bar} pt, all {r['images']:,} test images "
+                             f"(`snnhw evaluate`, T = {r['timesteps']}) | {loss:+.2f} pt | "
+                             f"{'yes' if loss <= bar else 'no'}{at} |")
     for m in MODELS:
         r = load(fig, f"spikingjelly_{m}.json")
         if r and "ours_ge_sj_every_T" in r:
