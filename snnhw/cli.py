@@ -272,12 +272,14 @@ def sim(build_dir, images, seed, taps, no_stalls, no_extra):
 @click.option("--device", default=None, help="Part to check the fit against (e.g. LFE5U-85F, HX8K, xc7a35t).")
 @click.option("--freq", "freq_mhz", type=float, default=None, help="Clock target in MHz for place and route.")
 @click.option("--no-pnr", is_flag=True, help="Synthesis only: no nextpnr placement and routing (no Fmax).")
-def synth(build_dir, targets, device, freq_mhz, no_pnr):
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="nextpnr placement seed (Fmax varies by a few percent between seeds).")
+def synth(build_dir, targets, device, freq_mhz, no_pnr, seed):
     """Synthesize BUILD_DIR with Yosys (and nextpnr where open): resources, fit, Fmax."""
     from snnhw.synth import synth_main
 
     synth_main(build_dir, targets=targets, device=device, freq_mhz=freq_mhz, place_route=not no_pnr,
-               echo=click.echo, progress=lambda msg: click.echo(msg, err=True))
+               echo=click.echo, progress=lambda msg: click.echo(msg, err=True), seed=seed)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ class SynthResult:
     fits: bool | None
     warnings: list = field(default_factory=list)
     freq_target_mhz: float | None = None
+    pnr_seed: int | None = None  # nextpnr --seed (placement varies with it: a few % of Fmax)
     fmax_mhz: float | None = None
     pnr_status: str = "not run"  # 'ok' | 'not run' | 'skipped: ...' | 'failed: ...'
     pnr_utilization: dict = field(default_factory=dict)
@@ -355,6 +356,7 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
             say(f"[synth] place-and-route skipped: the design does not fit {dev.name}")
         else:
             tool, args = nextpnr_args(target, dev, freq, work_rel, seed)
+            res.pnr_seed = seed
             res.files.update(pnr_log=f"{work_rel}/nextpnr.log", pnr_report=f"{work_rel}/pnr_report.json",
                              netlist=f"{work_rel}/netlist.json")
             say(f"[synth] {tool} {' '.join(args)}")
@@ -386,8 +388,8 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
 
 
 def synth_main(build_dir, targets=("ecp5",), device: str | None = None, freq_mhz: float | None = None,
-               place_route: bool = True, core: bool = False, echo=print, progress=_stderr) -> list:
-    """What ``snnhw synth DIR --target T [--target T2] --device D --freq F [--no-pnr] [--core]`` does.
+               place_route: bool = True, core: bool = False, echo=print, progress=_stderr, seed: int = 1) -> list:
+    """What ``snnhw synth DIR --target T [--target T2] --device D --freq F [--seed S] [--no-pnr] [--core]`` does.
 
     Runs :func:`run_synth` for each target, echoes the table, warnings and
     the worst critical path, optionally writes the FuseSoC core file, and
@@ -404,7 +406,7 @@ def synth_main(build_dir, targets=("ecp5",), device: str | None = None, freq_mhz
     results = []
     for t in targets:
         results.append(run_synth(build_dir, t, device=device, freq_mhz=freq_mhz, place_route=place_route,
-                                 progress=progress))
+                                 progress=progress, seed=seed))
     echo(format_table(results))
     for r in results:
         for cp in r.critical_paths[:1]:
