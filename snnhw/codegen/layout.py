@@ -86,11 +86,12 @@ class DesignPlan:
 # A weight ROM deeper than this is split into banks of this many words, each
 # registered before the bank multiplexer (snn_weight_banks.v.j2), so no
 # multiplexer spans the whole ROM. 8192 words are at most eight block RAMs
-# deep on ECP5 (1024 x 18) or Xilinx (RAMB36 1024 x 36): a bank's own
-# multiplexer stays one slice level and local. Smaller banks would cost block
-# RAMs: 512-word banks of 64-bit words need 2 x (512 x 36) each (12% unused),
-# where Yosys packs a deep bank into mixed geometries nearly without waste
-# (mnist_paper at P = 8: 98 instead of 89 DP16KD for its dense ROM).
+# deep on ECP5 (1024 x 18) or Xilinx (RAMB36 1024 x 36), so a bank's own
+# multiplexer stays small and local (it is still mnist_paper's critical path,
+# docs/hardware.md "Timing"). Smaller banks would cost block RAMs: 512-word
+# banks of 64-bit words need 2 x (512 x 36) each (12% unused), where Yosys
+# packs a deep bank into mixed geometries nearly without waste (mnist_paper at
+# P = 8: 98 instead of 89 DP16KD for its dense ROM, and no longer a fit).
 WEIGHT_BANK_WORDS = 8192
 # Max-pool counter RAMs deeper than one block RAM (1024 words: ECP5 1024 x 18
 # holds a 9 + 9-bit counter word) are split into one-block-RAM banks with
