@@ -24,7 +24,8 @@ from snnhw.ir import ROLE_OUTPUT, QNetwork
 MANIFEST_FORMAT = "snnhw-design"
 MANIFEST_VERSION = 1
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "rtl_templates"
-GENERIC_MODULES = (("snn_fifo", "snn_fifo.v.j2"), ("snn_ram", "snn_ram.v.j2"), ("snn_rom", "snn_rom.v.j2"))
+GENERIC_MODULES = (("snn_fifo", "snn_fifo.v.j2"), ("snn_ram", "snn_ram.v.j2"), ("snn_rom", "snn_rom.v.j2"),
+                   ("snn_delay", "snn_delay.v.j2"))
 
 
 def _csd(k: int) -> list:
