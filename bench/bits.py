@@ -11,13 +11,12 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import accel  # noqa: E402
 from bench.common import (Converter, ann_accuracy, ann_reference_accuracy, binomial_se, command_line,  # noqa: E402
-                          environment, first_reaching, float_snn_curve, golden_curve, load_data, log, parser, plt,
+                          environment, first_reaching, load_data, parser, plt,
                           savefig, setup, write_json)
 
 BITS = [4, 5, 6, 8, 10, 12, 16]
@@ -40,7 +39,7 @@ def run_model(args, model: str) -> dict:
     path = args.out / f"bits_{model}.json"
     if not args.no_float:
         cfg = SnnConfig(reset="subtract", input="analog", gate="count")
-        curve = float_snn_curve(conv.normalized(99.9), x, y, T, cfg, batch, f"{model} float")
+        curve = conv.float_curve(x, y, T, cfg, batch, f"{model} float", 99.9)
         out["float_snn"] = dict(accuracy=float(curve[-1]), curve=curve.tolist(), se=binomial_se(curve[-1], len(x)))
     for scales in ("layer", "channel"):
         for bits in args.bits:
@@ -53,7 +52,9 @@ def run_model(args, model: str) -> dict:
                 out["rows"].append(row)
                 write_json(path, out)
                 continue
-            curve, _ = golden_curve(qnet, x, y, T, batch, f"{model} {bits}-bit/{scales}")
+            curve, _ = conv.golden_curve(x, y, T, batch, f"{model} {bits}-bit/{scales}", 99.9, bits=bits,
+                                         per_channel=False, per_channel_scales=scales == "channel",
+                                         max_timesteps=max(T, 1024))
             werr = weight_error(conv.normalized(99.9), qnet)
             row.update(accuracy=float(curve[-1]), se=binomial_se(curve[-1], len(x)), curve=curve.tolist(),
                        t99_of_final=first_reaching(list(curve)),

@@ -7,7 +7,9 @@ unless ``--out`` is given). Full runs write into ``docs/figures/``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -22,6 +24,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIGURES = REPO / "docs" / "figures"
+CACHE = REPO / "build" / "bench_cache"  # accuracy curves shared between scripts (see cached())
+_cache_enabled = True
 
 DATASETS = {"mnist": "mnist_paper", "cifar10": "cifar10_paper"}
 MODEL_OF = {"mnist_paper": "mnist", "cifar10_paper": "cifar10"}
@@ -84,6 +88,8 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--images", type=int, default=None, help="test images per model (default: all)")
     p.add_argument("--calib-size", type=int, default=CALIB_SIZE)
     p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--no-cache", action="store_true",
+                   help=f"recompute every curve instead of reusing {CACHE.relative_to(REPO)}/")
     return p
 
 
@@ -96,6 +102,8 @@ def setup(args) -> Path:
         print(f"SKIP: {shared} lacks the models/data for {', '.join(missing)} "
               f"(the shared data sets are not beside this checkout; pass --shared DIR)")
         sys.exit(0)
+    global _cache_enabled
+    _cache_enabled = not getattr(args, "no_cache", False) and not args.quick
     if args.out is None:
         args.out = Path(tempfile.mkdtemp(prefix="snnhw_bench_")) if args.quick else FIGURES
     args.out = Path(args.out)
@@ -254,6 +262,73 @@ def plt():
 # --------------------------------------------------------------------------
 # Conversion variants and simulation (all through snnhw's own modules)
 # --------------------------------------------------------------------------
+# --------------------------------------------------------------------------
+# Curve cache: the same simulation (say p = 99.9, analog input, reset by
+# subtraction) is a row of the ablation, a curve of Fig. 2b and snnhw's side
+# of the SpikingJelly comparison; it is run once and reused.  The key holds the
+# settings, digests of the test and calibration images, and a digest of the
+# snnhw sources that decide a curve, so a change to the converter or the
+# simulators recomputes.
+# --------------------------------------------------------------------------
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def array_digest(a: np.ndarray) -> str:
+    a = np.ascontiguousarray(a)
+    return _digest(f"{a.dtype}{a.shape}".encode() + a.tobytes())
+
+
+_SOURCE_DIGEST = None
+SIM_SOURCES = ["ir.py", "pipeline.py", "data.py", "errors.py"]
+
+
+def source_digest() -> str:
+    global _SOURCE_DIGEST
+    if _SOURCE_DIGEST is None:
+        h = hashlib.sha256()
+        # the code that decides a curve: import, conversion and simulators (not codegen, sim or synth)
+        files = sorted((REPO / "snnhw" / "frontend").rglob("*.py")) + [REPO / "snnhw" / f for f in SIM_SOURCES]
+        for f in files:
+            h.update(str(f.relative_to(REPO)).encode() + f.read_bytes())
+        _SOURCE_DIGEST = h.hexdigest()[:16]
+    return _SOURCE_DIGEST
+
+
+def cached(kind: str, settings: dict, compute, label: str = "") -> dict:
+    """``compute()`` (a dict of arrays), or its stored result for the same kind, settings and sources."""
+    key = _digest(json.dumps(dict(kind=kind, settings=settings, source=source_digest()), sort_keys=True,
+                             default=str).encode())
+    path = CACHE / f"{kind}_{key}.npz"
+    if not _cache_enabled:
+        return compute()
+    lock = path.with_suffix(".lock")
+    while lock.exists() and not path.exists() and _pid_alive(lock):  # another script is simulating it
+        time.sleep(20)
+    if path.exists():
+        log(f"  {kind}: reusing {path.relative_to(REPO)} ({label})")
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    CACHE.mkdir(parents=True, exist_ok=True)
+    lock.write_text(str(os.getpid()))
+    try:
+        result = compute()
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **result)
+        os.replace(tmp, path)
+    finally:
+        lock.unlink(missing_ok=True)
+    return result
+
+
+def _pid_alive(lock: Path) -> bool:
+    try:
+        os.kill(int(lock.read_text()), 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 class Converter:
     """One model's ANN, calibration set and cached λ per (percentile, per_channel).
 
@@ -271,19 +346,10 @@ class Converter:
         self.calib = calib_u8
         self._lambdas = {}
 
-    def lambdas(self, percentile: float | None, per_channel: bool = False, output_per_layer: bool = False) -> dict:
-        """λ per weight layer; ``percentile=None`` means no normalization (every λ = 1).
-
-        ``output_per_layer``: per-channel λ in the hidden layers but one λ for the output layer
-        (a per-class λ rescales each class's potential differently and changes the argmax).
-        """
+    def lambdas(self, percentile: float | None, per_channel: bool = False) -> dict:
+        """λ per weight layer; ``percentile=None`` means no normalization (every λ = 1)."""
         from snnhw.frontend.normalize import activation_lambdas
 
-        if output_per_layer and per_channel:
-            lam = dict(self.lambdas(percentile, True))
-            last = max(lam)
-            lam[last] = self.lambdas(percentile, False)[last]
-            return lam
         key = (percentile, per_channel)
         if key not in self._lambdas:
             if percentile is None:
@@ -295,10 +361,10 @@ class Converter:
                 log(f"  λ for p={percentile} per_channel={per_channel}: {time.perf_counter() - t0:.0f} s")
         return self._lambdas[key]
 
-    def normalized(self, percentile: float | None, per_channel: bool = False, output_per_layer: bool = False):
+    def normalized(self, percentile: float | None, per_channel: bool = False):
         from snnhw.frontend.normalize import normalize
 
-        return normalize(self.ann, self.lambdas(percentile, per_channel, output_per_layer))
+        return normalize(self.ann, self.lambdas(percentile, per_channel))
 
     def qnet(self, percentile: float, bits: int = 8, per_channel: bool = False, reset: str = "subtract",
              v_init: str = "zero", max_timesteps: int = 1024, per_channel_scales: bool | None = None):
@@ -309,6 +375,35 @@ class Converter:
         pcs = per_channel if per_channel_scales is None else per_channel_scales
         return quantize(self.normalized(percentile, per_channel), bits, per_channel=pcs, reset=reset,
                         v_init=v_init, max_timesteps=max_timesteps)
+
+    def _settings(self, x, y, timesteps: int, **kw) -> dict:
+        return dict(model=self.model, calib=array_digest(self.calib), x=array_digest(x), y=array_digest(y),
+                    timesteps=timesteps, **kw)
+
+    def float_curve(self, x, y, timesteps: int, cfg, batch: int, label: str, percentile: float | None,
+                    per_channel: bool = False) -> np.ndarray:
+        """Accuracy after every step of the float SNN of this normalization (cached)."""
+        settings = self._settings(x, y, timesteps, cfg=dataclasses.asdict(cfg), percentile=percentile,
+                                  per_channel=per_channel)
+        return cached("float", settings, lambda: dict(curve=float_snn_curve(
+            self.normalized(percentile, per_channel), x, y, timesteps, cfg, batch, label)),
+            label)["curve"]
+
+    def golden_curve(self, x, y, timesteps: int, batch: int, label: str, percentile: float, **qopts) -> tuple:
+        """(accuracy after every step, synaptic operations (T, L)) of the golden model (cached);
+        ``qopts`` go to :meth:`qnet`."""
+        import inspect
+
+        # every quantization option spelled out, so equal networks share a key however they were asked for
+        bound = inspect.signature(self.qnet).bind(percentile, **qopts)
+        bound.apply_defaults()
+        q = dict(bound.arguments)
+        if q["per_channel_scales"] is None:
+            q["per_channel_scales"] = q["per_channel"]
+        settings = self._settings(x, y, timesteps, **q)
+        r = cached("golden", settings, lambda: dict(zip(("curve", "synops"), golden_curve(
+            self.qnet(percentile, **qopts), x, y, timesteps, batch, label))), label)
+        return r["curve"], r["synops"]
 
 
 def log(msg: str) -> None:

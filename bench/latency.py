@@ -3,9 +3,9 @@ plus later techniques that lower the T needed: half-threshold initial membrane
 (``v_init='half'``) and per-channel normalization.
 
 All curves: snnhw's float SNN, analog input, reset by subtraction, spike-count
-max-pool gate, accumulating output. Curves that ablation.py already computed
-on the same images/T/calibration (p = 99.9 and p = 100) are reused from
-``ablation_<model>.json``. Table: the T at which each curve first reaches 99%
+max-pool gate, accumulating output. Curves that another script already
+simulated on the same images, T and calibration (p = 99.9 and p = 100 are
+ablation rows) come from the curve cache (``bench/common.py``, ``cached``). Table: the T at which each curve first reaches 99%
 of its own final accuracy, and the T at which it is first within 1 point of the ANN.
 
     python bench/latency.py                   # all test images, T = 300
@@ -24,19 +24,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import accel  # noqa: E402
 from bench.common import (Converter, ann_accuracy, ann_reference_accuracy, binomial_se, command_line,  # noqa: E402
-                          environment, first_reaching, float_snn_curve, load_data, log, parser, plt, savefig,
+                          environment, first_reaching, load_data, parser, plt, savefig,
                           setup, write_json)
 
 PERCENTILES = [99.0, 99.9, 99.99, 100.0]
-EXTRAS = {  # key: (label, percentile, per_channel, v_init); per_channel "hidden": one λ for the output layer
+EXTRAS = {  # key: (label, percentile, per_channel, v_init)
     "p99.9_half": ("p = 99.9, half-threshold initial membrane", 99.9, False, "half"),
-    "p99.9_channel": ("p = 99.9, per-channel normalization (library: output layer too)", 99.9, True, "zero"),
-    "p99.9_channel_hidden": ("p = 99.9, per-channel norm. of hidden layers, one λ at the output", 99.9, "hidden",
-                             "zero"),
+    # per-channel λ in hidden layers; the output layer keeps one λ (per-class λ would change the argmax)
+    "p99.9_channel": ("p = 99.9, per-channel normalization", 99.9, True, "zero"),
     "p99.9_channel_half": ("p = 99.9, per-channel norm. + half-threshold init", 99.9, True, "half"),
 }
-DEFAULT_EXTRAS = ["p99.9_half", "p99.9_channel", "p99.9_channel_hidden"]
-ABLATION_ROW = {99.9: "p99.9", 100.0: "analog"}
+DEFAULT_EXTRAS = list(EXTRAS)
 BATCH = {"mnist_paper": 250, "cifar10_paper": 100}
 MARKS = [1, 2, 5, 10, 20, 50, 100, 200, 300]
 
@@ -46,16 +44,6 @@ def within(curve, target: float):
         if a >= target:
             return t
     return None
-
-
-def reuse(out_dir: Path, model: str, p: float, images: int, T: int, calib_size: int):
-    path = out_dir / f"ablation_{model}.json"
-    if p not in ABLATION_ROW or not path.exists():
-        return None
-    res = json.loads(path.read_text())
-    if res.get("images") != images or res.get("timesteps") != T or not res.get("calib", "").startswith(f"{calib_size} "):
-        return None
-    return next((np.array(r["curve"]) for r in res["rows"] if r["key"] == ABLATION_ROW[p]), None)
 
 
 def run_model(args, model: str) -> dict:
@@ -81,18 +69,13 @@ def run_model(args, model: str) -> dict:
     for key, label, p, per_channel, v_init in jobs:
         if key in out["curves"]:
             continue
-        curve = None if (per_channel or v_init != "zero" or args.no_reuse) else reuse(args.out, model, p, len(x), T,
-                                                                                         args.calib_size)
-        reused = curve is not None
-        if curve is None:
-            cfg = SnnConfig(reset="subtract", input="analog", gate="count", v_init=v_init)
-            net = conv.normalized(p, bool(per_channel), output_per_layer=per_channel == "hidden")
-            curve = float_snn_curve(net, x, y, T, cfg, batch, f"{model} {key}")
+        cfg = SnnConfig(reset="subtract", input="analog", gate="count", v_init=v_init)
+        curve = conv.float_curve(x, y, T, cfg, batch, f"{model} {key}", p, per_channel)
         curve = list(map(float, curve))
         out["curves"][key] = dict(label=label, percentile=p, per_channel=per_channel, v_init=v_init, curve=curve,
                                   accuracy=curve[-1], se=binomial_se(curve[-1], len(x)),
                                   t99_of_final=first_reaching(curve), t_within_1pt_of_ann=within(curve, ann - 0.01),
-                                  at={t: curve[t - 1] for t in MARKS if t <= T}, reused_from_ablation=reused)
+                                  at={t: curve[t - 1] for t in MARKS if t <= T})
         write_json(path, out)
     out["complete"] = True
     write_json(path, out)
@@ -107,8 +90,7 @@ def plot(out_dir: Path) -> None:
     p = plt()
     fig, axes = p.subplots(1, len(results), figsize=(6.2 * len(results), 4.3), dpi=110, squeeze=False)
     colors = {"p99": "tab:orange", "p99.9": "tab:green", "p99.99": "tab:blue", "p100": "tab:red",
-              "p99.9_half": "tab:purple", "p99.9_channel": "tab:brown", "p99.9_channel_half": "tab:pink",
-              "p99.9_channel_hidden": "tab:olive"}
+              "p99.9_half": "tab:purple", "p99.9_channel": "tab:brown", "p99.9_channel_half": "tab:pink"}
     for ax, res in zip(axes[0], results):
         for key, c in res["curves"].items():
             ls = "-" if key.startswith("p") and "_" not in key else "--"
@@ -133,7 +115,6 @@ def main(argv=None):
     ap.add_argument("--no-extras", action="store_true", help="skip the beyond-the-paper curves")
     ap.add_argument("--extras", nargs="+", default=DEFAULT_EXTRAS, choices=list(EXTRAS),
                     help="beyond-the-paper curves (default: %(default)s)")
-    ap.add_argument("--no-reuse", action="store_true")
     ap.add_argument("--add", action="store_true", help="keep the curves already in latency_<model>.json, run only missing ones")
     args = ap.parse_args(argv)
     out = setup(args)

@@ -62,9 +62,13 @@ def measure(spec: dict, images: int, steps: int, workdir: Path, bits: int = 8) -
     bound_busiest = max(synops_layer[i] / lanes[i] for i in event_layers)
     t0 = time.time()
     res = run_sim(out, n_images=len(x), extra=False)
+    rtl_classes = np.array(res.final_classes)
     return dict(
         model=spec["name"], bits=bits, parallelism=spec["parallelism"], images=int(len(x)), timesteps=steps,
         rtl_equals_golden=bool(res.passed), mismatches=res.mismatches[:5],
+        # accuracy after the last step, from the RTL's own output stream and from the golden model
+        rtl_accuracy=float((rtl_classes == y).mean()) if len(rtl_classes) == len(y) else None,
+        golden_accuracy=float((golden.classes[-1] == y).mean()),
         cycles_per_image=res.cycles_per_image, latency_cycles=res.latency_cycles,
         synops_per_image=synops, synops_per_layer={c.qnet.layers[i].name: float(synops_layer[i])
                                                    for i in event_layers},

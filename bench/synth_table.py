@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 from bench.common import portable_paths  # noqa: E402
 from snnhw.codegen import generate_design  # noqa: E402
 from snnhw.pipeline import compile_model  # noqa: E402
-from snnhw.synth import SynthResult, format_table, run_synth  # noqa: E402
+from snnhw.synth import SynthResult, run_synth  # noqa: E402
 from snnhw.synth.devices import TARGET_INFO, bram_lower_bound, get_device  # noqa: E402
 from snnhw.synth.timing import format_critical_path  # noqa: E402
 

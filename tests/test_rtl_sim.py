@@ -6,7 +6,6 @@ with ``==``; with taps also every layer's spikes of every step.
 """
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ import pytest
 import rtl_nets as R
 from example_model import example_qnet
 from snnhw.codegen import generate_design
+from snnhw.frontend.golden import run_golden
 from snnhw.sim import run_sim
 
 # name: (network, quantization options, parallelism)
@@ -71,6 +71,9 @@ def test_example_mnist_bit_exact(tmp_path):
     print(res.summary())
     assert res.passed, res.summary()
     assert res.images == 20
+    # the RTL's own final answers (what bench/rtl_cycles.py scores) are the golden model's
+    golden = run_golden(q, x_test[:20], 12)
+    assert res.final_classes == [int(c) for c in golden.classes[-1]]
 
 
 @pytest.mark.shared

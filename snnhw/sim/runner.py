@@ -28,6 +28,7 @@ class SimResult:
     mismatches: list = field(default_factory=list)
     first_tap_mismatch: dict | None = None
     passes: dict = field(default_factory=dict)
+    final_classes: list = field(default_factory=list)  # RTL's class after the last step, per image (first pass)
     results_file: str = ""
     log_file: str = ""
 
@@ -191,5 +192,6 @@ def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = 
                     cycles_per_image=b2b.get("cycles_per_image"), latency_cycles=b2b.get("latency_first_image"),
                     interval_cycles=b2b.get("interval_cycles"), mismatches=r.get("mismatches", []),
                     first_tap_mismatch=r.get("first_tap_mismatch"), passes=passes,
+                    final_classes=(passes.get("stalls") or b2b).get("final_classes", []),
                     results_file=str(out / "results.json"), log_file=str(log))
     return res

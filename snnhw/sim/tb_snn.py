@@ -134,15 +134,17 @@ class Bench:
         t0 = self.cycles()
         for n in range(self.n):
             await self.source.send(AxiStreamFrame(bytes(self.images[n].reshape(-1).tolist())))
-        ends, errs = [], []
+        ends, errs, classes = [], [], []
         for n in range(self.n):
             frame = await with_timeout(self.sink.recv(), timeout_cycles * CLK_NS, "ns")
             ends.append(get_time_from_sim_steps(frame.sim_time_end, "ns") / CLK_NS if frame.sim_time_end
                         else self.cycles())
             errs += self.check_frame(frame, n, label)
+            classes.append(int(frame.tdata[self.T - 1]) if len(frame.tdata) >= self.T else None)
         total = ends[-1] - t0
         info = dict(cycles_total=total, cycles_per_image=total / self.n, latency_first_image=ends[0] - t0,
                     interval_cycles=(ends[-1] - ends[0]) / (self.n - 1) if self.n > 1 else None, errors=len(errs),
+                    final_classes=classes,  # the RTL's own answer after the last step (for accuracy rows)
                     framing_error=int(self.dut.status_framing_error.value))
         if int(self.dut.status_framing_error.value):
             errs.append(f"{label}: status_framing_error is set")

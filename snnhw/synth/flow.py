@@ -21,7 +21,7 @@ from snnhw.errors import OptionError
 from snnhw.synth import stats as _stats
 from snnhw.synth import timing as _timing
 from snnhw.synth.checks import memory_mapping, unmapped_block_memories
-from snnhw.synth.devices import TARGET_INFO, Device, bram_lower_bound, check_target, get_device
+from snnhw.synth.devices import Device, bram_lower_bound, check_target, get_device
 from snnhw.synth.tools import NEXTPNR_PROGRESS, YOSYS_PROGRESS, SynthToolError, run_tool
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
