@@ -1,9 +1,12 @@
 """RTL == golden on many images, and cycles per image against the SynOps bound.
 
-For the bundled example and ../shared/models/mnist_paper.onnx (8 bits):
-generate the design, simulate N test images in cocotb + Verilator (every
-class and final potential compared with ``==``), and relate the measured
-cycles per image to the golden model's synaptic operations per image:
+For the bundled example and ../shared/models/{mnist_paper,cifar10_paper}.onnx
+(8 bits, calibrated on the first 2,000 training images as ``snnhw generate``
+does): generate the design, simulate N test images in cocotb + Verilator
+(every class and final potential compared with ``==``), score the classes
+the RTL streams out against the labels (the RTL row of docs/results.md), and
+relate the measured cycles per image to the golden model's synaptic
+operations per image:
 
 * bound (all lanes)   = SynOps / Σ lanes          (every update unit busy every cycle)
 * bound (busiest)     = max over engines of SynOps_l / lanes_l   (pipelined engines overlap)
@@ -11,6 +14,8 @@ cycles per image to the golden model's synaptic operations per image:
     python bench/rtl_cycles.py --images 200 --steps 32      # the documented 200-image run
     python bench/rtl_cycles.py --models example --images 200 --out docs/figures/rtl_cycles_example.json
     python bench/rtl_cycles.py --quick                      # 4 images, CI-sized
+    python bench/rtl_cycles.py --models mnist_paper cifar10_paper --images 20 --steps 32 \
+        --out docs/figures/rtl_accuracy.json               # the RTL row of the ablation table
 
 Writes docs/figures/rtl_cycles.json (or --out).
 """
@@ -37,6 +42,12 @@ def models(shared: Path):
                    parallelism=32)
     else:
         print(f"skipping mnist_paper: {mp} not found", file=sys.stderr)
+    cp = shared / "models/cifar10_paper.onnx"
+    if cp.exists():
+        yield dict(key="cifar10_paper", name="cifar10_paper", onnx=cp, calib=shared / "data/cifar10.npz",
+                   test=shared / "data/cifar10.npz", parallelism=32)
+    else:
+        print(f"skipping cifar10_paper: {cp} not found", file=sys.stderr)
 
 
 def measure(spec: dict, images: int, steps: int, workdir: Path, bits: int = 8) -> dict:
@@ -64,7 +75,7 @@ def measure(spec: dict, images: int, steps: int, workdir: Path, bits: int = 8) -
     res = run_sim(out, n_images=len(x), extra=False)
     rtl_classes = np.array(res.final_classes)
     return dict(
-        model=spec["name"], bits=bits, parallelism=spec["parallelism"], images=int(len(x)), timesteps=steps,
+        key=spec["key"], model=spec["name"], bits=bits, calib="first 2000 x_train images", parallelism=spec["parallelism"], images=int(len(x)), timesteps=steps,
         rtl_equals_golden=bool(res.passed), mismatches=res.mismatches[:5],
         # accuracy after the last step, from the RTL's own output stream and from the golden model
         rtl_accuracy=float((rtl_classes == y).mean()) if len(rtl_classes) == len(y) else None,
@@ -86,7 +97,7 @@ def main(argv=None) -> int:
     ap.add_argument("--images", type=int, default=200)
     ap.add_argument("--steps", type=int, default=32)
     ap.add_argument("--quick", action="store_true", help="4 images, 8 steps, bundled example only")
-    ap.add_argument("--models", nargs="+", choices=["example", "mnist_paper"], default=["example", "mnist_paper"])
+    ap.add_argument("--models", nargs="+", choices=["example", "mnist_paper", "cifar10_paper"], default=["example", "mnist_paper"])
     ap.add_argument("--shared", type=Path, default=SHARED)
     ap.add_argument("--work", type=Path, default=ROOT / "build/bench_rtl")
     ap.add_argument("--out", type=Path, default=ROOT / "docs/figures/rtl_cycles.json")

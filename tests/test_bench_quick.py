@@ -41,11 +41,12 @@ def test_ablation(tmp_path, shared):
     res = json.loads((tmp_path / "ablation_mnist_paper.json").read_text())
     assert res["complete"] and res["images"] == 10
     keys = [r["key"] for r in res["rows"]]
-    assert keys == ["default", "maxnorm", "subtract", "analog", "p99.9", "golden8", "rtl"]
-    for r in res["rows"][:-1]:
+    assert keys == ["default", "maxnorm", "subtract", "analog", "p99.9", "golden8", "half", "golden8_half"]
+    for r in res["rows"]:
         assert _curve_ok(r["curve"], res["timesteps"])
-    assert res["rows"][-1]["accuracy"] is None  # the RTL row is a placeholder, never a number
-    assert res["rows"][-2]["accuracy"] >= 0.5  # the 8-bit golden model classifies MNIST
+    rows = {r["key"]: r for r in res["rows"]}
+    assert rows["golden8"]["accuracy"] >= 0.5  # the 8-bit golden model classifies MNIST
+    assert [r["key"] for r in res["rows"] if r["beyond_paper"]] == ["half", "golden8_half"]
     assert (tmp_path / "ablation.png").stat().st_size > 1000
 
 
@@ -86,7 +87,10 @@ def test_spikingjelly_and_speed(tmp_path, shared):
     pytest.importorskip("spikingjelly", reason="spikingjelly 2.0 not installed (pip install spikingjelly==2.0.0)")
     _run("spikingjelly_compare", tmp_path, shared, "--models", "mnist_paper")
     res = json.loads((tmp_path / "spikingjelly_mnist_paper.json").read_text())
-    assert {"sj_99.9", "sj_100", "snnhw_99.9", "snnhw_100", "snnhw_99.9_nogate"} == set(res["curves"])
+    assert {"sj_99.9", "sj_100", "snnhw_99.9", "snnhw_100", "snnhw_99.9_nogate", "snnhw_99.9_half"} == set(res["curves"])
+    for pair in res["pairs"].values():  # the every-T verdict agrees with the curves it summarizes
+        diff = np.array(res["curves"][pair["ours"]]["curve"]) - np.array(res["curves"][pair["theirs"]]["curve"])
+        assert pair["ge_every_T"] == bool((diff >= 0).all()) and pair["min_diff"] == diff.min()
     assert res["curves"]["sj_99.9"]["accuracy"] >= 0.5  # SpikingJelly's conversion of the same weights works
     assert all(v["us_per_image_step"] > 0 for v in res["timing"]["runs"].values())
     _run("speed", tmp_path, shared)

@@ -1,0 +1,64 @@
+"""The benchmarks' curve cache (bench/common.py, ``cached``): a curve is reused
+only for the same kind, settings and snnhw sources."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import common  # noqa: E402
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(common, "REPO", tmp_path)
+    monkeypatch.setattr(common, "_cache_enabled", True)
+    monkeypatch.setattr(common, "_SOURCE_DIGEST", "sources-v1")
+    calls = []
+
+    def compute(value):
+        def fn():
+            calls.append(value)
+            return dict(curve=np.array([value, value + 1.0]))
+        return fn
+
+    return calls, compute
+
+
+def test_same_settings_are_simulated_once(cache):
+    calls, compute = cache
+    a = common.cached("float", dict(p=99.9, T=2), compute(1.0))
+    b = common.cached("float", dict(T=2, p=99.9), compute(5.0))  # same settings, other order
+    assert calls == [1.0]
+    assert np.array_equal(a["curve"], b["curve"])
+
+
+def test_other_settings_kind_or_sources_recompute(cache, monkeypatch):
+    calls, compute = cache
+    common.cached("float", dict(p=99.9), compute(1.0))
+    common.cached("float", dict(p=100.0), compute(2.0))
+    common.cached("golden", dict(p=99.9), compute(3.0))
+    monkeypatch.setattr(common, "_SOURCE_DIGEST", "sources-v2")  # the simulator changed
+    common.cached("float", dict(p=99.9), compute(4.0))
+    assert calls == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_disabled_cache_always_computes(cache, monkeypatch):
+    calls, compute = cache
+    monkeypatch.setattr(common, "_cache_enabled", False)
+    common.cached("float", dict(p=99.9), compute(1.0))
+    common.cached("float", dict(p=99.9), compute(2.0))
+    assert calls == [1.0, 2.0]
+
+
+def test_array_digest_sees_values_dtype_and_shape():
+    a = np.arange(6, dtype=np.uint8)
+    assert common.array_digest(a) == common.array_digest(a.copy())
+    assert common.array_digest(a) != common.array_digest(a[::-1])
+    assert common.array_digest(a) != common.array_digest(a.astype(np.int16))
+    assert common.array_digest(a) != common.array_digest(a.reshape(2, 3))
