@@ -14,8 +14,10 @@ operations per image:
     python bench/rtl_cycles.py --images 200 --steps 32      # the documented 200-image run
     python bench/rtl_cycles.py --models example --images 200 --out docs/figures/rtl_cycles_example.json
     python bench/rtl_cycles.py --quick                      # 4 images, CI-sized
-    python bench/rtl_cycles.py --models mnist_paper cifar10_paper --images 20 --steps 32 \
-        --out docs/figures/rtl_accuracy.json               # the RTL row of the ablation table
+    python bench/rtl_cycles.py --models mnist_paper --images 20 --steps 32 \
+        --out docs/figures/rtl_accuracy_mnist_paper.json   # the RTL rows of the ablation table
+    python bench/rtl_cycles.py --models cifar10_paper --images 4 --steps 16 \
+        --out docs/figures/rtl_accuracy_cifar10_paper.json
 
 Writes docs/figures/rtl_cycles.json (or --out).
 """

@@ -2,8 +2,13 @@
 # Every benchmark of docs/results.md, one at a time (nice), then docs/results.md itself.
 #
 #   bench/run_all.sh                 # full: all test images (MNIST 10,000, CIFAR-10 1,000), T = 300
-#   IMAGES_MNIST=200 IMAGES_CIFAR=100 BITS_MNIST=100 BITS_CIFAR=50 bench/run_all.sh   # subsets
+#   IMAGES_MNIST=1000 BITS_MNIST=300 BITS_CIFAR=100 bench/run_all.sh   # the sizes docs/results.md used
 #   bench/run_all.sh --quick         # seconds per script, outputs in a temporary directory
+#
+# Curves that several scripts need (the ablation's p = 99.9 row is also a Fig. 2b curve and
+# snnhw's side of the SpikingJelly comparison) are simulated once: bench/common.py keeps them in
+# build/bench_cache/ under a key of settings, images and snnhw sources (--no-cache to recompute).
+# RTL_IMAGES=N RTL_STEPS=T also simulate the generated Verilog of both networks (the RTL row).
 #
 # Needs ../shared (data + models) beside the checkout, or SHARED=/path; SpikingJelly for the
 # comparison: .venv/bin/pip install spikingjelly==2.0.0 torch==2.13.0
@@ -39,4 +44,11 @@ run bench/latency.py --models mnist_paper $M
 run bench/bits.py --models cifar10_paper $BC
 run bench/bits.py --models mnist_paper $BM
 run bench/synops.py
+if [[ -n "${RTL_IMAGES:-}" ]]; then
+    echo "+ bench/rtl_cycles.py (RTL row)"
+    for m in mnist_paper cifar10_paper; do
+        $NICE $PY bench/rtl_cycles.py --models $m --images "$RTL_IMAGES" --steps "${RTL_STEPS:-32}" \
+            --shared "$SHARED" --out docs/figures/rtl_accuracy_$m.json
+    done
+fi
 $PY bench/make_results.py

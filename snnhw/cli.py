@@ -1,6 +1,7 @@
 """The ``snnhw`` command line (click). Each command is a thin layer over the library."""
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -187,7 +188,8 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
                        + "; ".join(f"first within {w} points at T={t}" if t else f"never within {w} points"
                                    for w, t in reached.items()))
     if json_out:
-        write_json(res, json_out, dict(model=str(model), data=str(data), first_within=first_within))
+        command = " ".join(["snnhw"] + [shlex.quote(a) for a in sys.argv[1:]])  # how to rerun it
+        write_json(res, json_out, dict(model=str(model), data=str(data), first_within=first_within, command=command))
         click.echo(f"wrote {json_out}")
     if plot:
         plot_accuracy(res, plot, title=f"{Path(model).name} on {len(x)} images of {Path(data).name}")
