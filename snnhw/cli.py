@@ -47,6 +47,23 @@ def _check_positive(ctx, param, value):
     return value
 
 
+def _rerun_command(ctx: click.Context) -> str:
+    """The command with every option spelled out (defaults included), so a JSON result says how to redo it."""
+    parts = ["snnhw", ctx.info_name]
+    for p in ctx.command.params:
+        value = ctx.params.get(p.name)
+        if isinstance(p, click.Argument):
+            parts.append(shlex.quote(str(value)))
+        elif value is None or value is False or (p.multiple and not value):
+            continue
+        elif value is True:
+            parts.append(p.opts[0])
+        else:
+            for v in (value if p.multiple else [value]):
+                parts += [p.opts[0], shlex.quote(str(v))]
+    return " ".join(parts)
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="snnhw")
 def main():
@@ -188,7 +205,7 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
                        + "; ".join(f"first within {w} points at T={t}" if t else f"never within {w} points"
                                    for w, t in reached.items()))
     if json_out:
-        command = " ".join(["snnhw"] + [shlex.quote(a) for a in sys.argv[1:]])  # how to rerun it
+        command = _rerun_command(click.get_current_context())
         write_json(res, json_out, dict(model=str(model), data=str(data), first_within=first_within, command=command))
         click.echo(f"wrote {json_out}")
     if plot:

@@ -55,6 +55,8 @@ def test_evaluate_writes_table_json_and_plot(tmp_path):
     # every --within gets its first step, in the output and in the JSON; 100 points is reached at T = 1
     assert res["first_within"]["float_snn"]["100"] == 1 and res["first_within"]["fixed_snn"]["100"] == 1
     assert set(res["first_within"]["fixed_snn"]) == {"100", "0.5"}
+    # how to rerun it: every option spelled out
+    assert res["command"].startswith("snnhw evaluate ") and " --timesteps 20 " in res["command"] and "--bits 8" in res["command"]
     assert "first within 100 points at T=1" in r.output
 
 
