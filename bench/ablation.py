@@ -18,7 +18,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import accel  # noqa: E402
@@ -67,8 +66,9 @@ def run_model(args, model: str) -> dict:
         row = dict(key=key, label=label, simulator=simulator, percentile=p, reset=reset, input=inp, gate="count",
                    v_init=v_init, bits=8 if simulator == "golden" else None, beyond_paper=v_init != "zero")
         if simulator == "golden":
-            curve, synops = conv.golden_curve(x, y, T, batch, f"{model} {key}", p, bits=8, reset=reset, v_init=v_init)
-            qnet = conv.qnet(p, bits=8, reset=reset, v_init=v_init)
+            qopts = dict(bits=8, reset=reset, v_init=v_init)
+            curve, synops = conv.golden_curve(x, y, T, batch, f"{model} {key}", p, **qopts)
+            qnet = conv.qnet(p, **qopts)  # for the layer names the synops table needs
             row.update(synops_per_image_step=synops.tolist(), layer_names=[l.name for l in qnet.layers],
                        layer_kinds=[l.kind for l in qnet.layers])
         else:

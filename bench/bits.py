@@ -11,7 +11,6 @@ import json
 import sys
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import accel  # noqa: E402
@@ -44,17 +43,16 @@ def run_model(args, model: str) -> dict:
     for scales in ("layer", "channel"):
         for bits in args.bits:
             row = dict(bits=bits, scales=scales)
+            qopts = dict(bits=bits, per_channel=False, per_channel_scales=scales == "channel",
+                         max_timesteps=max(T, 1024))
             try:
-                qnet = conv.qnet(99.9, bits=bits, per_channel=False, per_channel_scales=scales == "channel",
-                                 max_timesteps=max(T, 1024))
+                qnet = conv.qnet(99.9, **qopts)
             except Exception as exc:  # FitError: the membrane would be too wide
                 row.update(error=f"{type(exc).__name__}: {exc}", accuracy=None)
                 out["rows"].append(row)
                 write_json(path, out)
                 continue
-            curve, _ = conv.golden_curve(x, y, T, batch, f"{model} {bits}-bit/{scales}", 99.9, bits=bits,
-                                         per_channel=False, per_channel_scales=scales == "channel",
-                                         max_timesteps=max(T, 1024))
+            curve, _ = conv.golden_curve(x, y, T, batch, f"{model} {bits}-bit/{scales}", 99.9, **qopts)
             werr = weight_error(conv.normalized(99.9), qnet)
             row.update(accuracy=float(curve[-1]), se=binomial_se(curve[-1], len(x)), curve=curve.tolist(),
                        t99_of_final=first_reaching(list(curve)),

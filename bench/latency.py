@@ -5,8 +5,9 @@ plus later techniques that lower the T needed: half-threshold initial membrane
 All curves: snnhw's float SNN, analog input, reset by subtraction, spike-count
 max-pool gate, accumulating output. Curves that another script already
 simulated on the same images, T and calibration (p = 99.9 and p = 100 are
-ablation rows) come from the curve cache (``bench/common.py``, ``cached``). Table: the T at which each curve first reaches 99%
-of its own final accuracy, and the T at which it is first within 1 point of the ANN.
+ablation rows) come from the curve cache (``bench/common.py``, ``cached``).
+Table: the T at which each curve first reaches 99% of its own final
+accuracy, and the T at which it is first within 1 point of the ANN.
 
     python bench/latency.py                   # all test images, T = 300
     python bench/latency.py --images 300

@@ -374,7 +374,8 @@ def bars(fig: Path, lines: list) -> None:
             for key, bar, what in (("float_snn", fb, "float SNN"), ("fixed_snn", qb, "8-bit golden")):
                 if r.get(key):
                     loss, met = loss_points(r["ann_accuracy"], r[key][-1], r["images"], bar)
-                    lines.append(f"| {m}: {what} loss vs ANN ≤ {bar} pt, all {r['images']:,} test images "
+                    n = f"all {r['images']:,}" if r["images"] >= TEST_SET[m] else f"the first {r['images']:,}"
+                    lines.append(f"| {m}: {what} loss vs ANN ≤ {bar} pt, {n} test images "
                                  f"(`snnhw evaluate`, {how}, T = {r['timesteps']}; `{f.name}`) | {loss:+.2f} pt | "
                                  f"{'yes' if met else 'no'}{at} |")
     for m in MODELS:

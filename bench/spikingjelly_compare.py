@@ -78,8 +78,8 @@ def run_model(args, model: str) -> dict:
         add(f"sj_{p:g}", f"SpikingJelly, mode={mode!r} (max-pool on spikes)", curve, tool="spikingjelly", percentile=p,
             conversion_s=secs)
     accel.enable()
-    ours = [  # the gate-off curve first: the others are ablation rows, which ablation.py may be simulating
-            # what the missing spiking max-pool costs: the gate off = max of spikes, like nn.MaxPool2d
+    # the gate-off curve first: the others are ablation rows, which ablation.py may be simulating right now
+    ours = [  # what the missing spiking max-pool costs: the gate off = max of spikes, like nn.MaxPool2d
             ("snnhw_99.9_nogate", "snnhw float SNN, p = 99.9, gate off (max of spikes, as SpikingJelly)", 99.9,
              "none", "zero"),
             ("snnhw_99.9", "snnhw float SNN, p = 99.9 (spike-count max-pool gate)", 99.9, "count", "zero"),
