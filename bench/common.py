@@ -104,6 +104,7 @@ def setup(args) -> Path:
         sys.exit(0)
     global _cache_enabled
     _cache_enabled = not getattr(args, "no_cache", False) and not args.quick
+    source_digest()  # now: the key must describe the sources this process imports, not later edits
     if args.out is None:
         args.out = Path(tempfile.mkdtemp(prefix="snnhw_bench_")) if args.quick else FIGURES
     args.out = Path(args.out)
@@ -295,9 +296,14 @@ def source_digest() -> str:
     return _SOURCE_DIGEST
 
 
-def cached(kind: str, settings: dict, compute, label: str = "") -> dict:
-    """``compute()`` (a dict of arrays), or its stored result for the same kind, settings and sources."""
-    key = _digest(json.dumps(dict(kind=kind, settings=settings, source=source_digest()), sort_keys=True,
+def cached(kind: str, settings: dict, compute, label: str = "", snnhw_sources: bool = True) -> dict:
+    """``compute()`` (a dict of arrays), or its stored result for the same kind, settings and sources.
+
+    ``snnhw_sources=False`` leaves snnhw's sources out of the key, for results
+    that do not depend on them (SpikingJelly's curves).
+    """
+    source = source_digest() if snnhw_sources else None
+    key = _digest(json.dumps(dict(kind=kind, settings=settings, source=source), sort_keys=True,
                              default=str).encode())
     path = CACHE / f"{kind}_{key}.npz"
     if not _cache_enabled:
@@ -319,6 +325,31 @@ def cached(kind: str, settings: dict, compute, label: str = "") -> dict:
     finally:
         lock.unlink(missing_ok=True)
     return result
+
+
+CHUNK = 1000  # images per cache entry of a curve
+
+
+def chunked_curve(kind: str, settings: dict, x, y, simulate, label: str = "", snnhw_sources: bool = True,
+                  chunk: int = CHUNK) -> dict:
+    """A curve over all of ``x`` from cached chunks of ``chunk`` images.
+
+    ``simulate(x_chunk, y_chunk)`` returns a dict of per-chunk *sums*: ``hits``
+    (correct images after every step, (T,)) and optionally other totals
+    (synaptic operations). Each chunk is stored on its own, so a long run that
+    is stopped resumes where it was, and the first N images of a larger run
+    reuse a run on N images. Returns ``curve`` (accuracy after every step) and
+    every other total divided by the number of images.
+    """
+    totals = {}
+    for s in range(0, len(x), chunk):
+        xc, yc = x[s:s + chunk], y[s:s + chunk]
+        part = cached(kind, dict(settings, x=array_digest(xc), y=array_digest(yc)), lambda: simulate(xc, yc),
+                      f"{label}, images {s}-{s + len(xc) - 1} of {len(x)}", snnhw_sources)
+        for k, v in part.items():
+            totals[k] = totals[k] + v if k in totals else np.asarray(v)
+    out = {("curve" if k == "hits" else k): v / len(x) for k, v in totals.items()}
+    return out
 
 
 def _pid_alive(lock: Path) -> bool:
@@ -376,18 +407,16 @@ class Converter:
         return quantize(self.normalized(percentile, per_channel), bits, per_channel=pcs, reset=reset,
                         v_init=v_init, max_timesteps=max_timesteps)
 
-    def _settings(self, x, y, timesteps: int, **kw) -> dict:
-        return dict(model=self.model, calib=array_digest(self.calib), x=array_digest(x), y=array_digest(y),
-                    timesteps=timesteps, **kw)
+    def _settings(self, timesteps: int, **kw) -> dict:
+        return dict(model=self.model, calib=array_digest(self.calib), timesteps=timesteps, **kw)
 
     def float_curve(self, x, y, timesteps: int, cfg, batch: int, label: str, percentile: float | None,
                     per_channel: bool = False) -> np.ndarray:
         """Accuracy after every step of the float SNN of this normalization (cached)."""
-        settings = self._settings(x, y, timesteps, cfg=dataclasses.asdict(cfg), percentile=percentile,
+        settings = self._settings(timesteps, cfg=dataclasses.asdict(cfg), percentile=percentile,
                                   per_channel=per_channel)
-        return cached("float", settings, lambda: dict(curve=float_snn_curve(
-            self.normalized(percentile, per_channel), x, y, timesteps, cfg, batch, label)),
-            label)["curve"]
+        return chunked_curve("float", settings, x, y, lambda xc, yc: dict(hits=float_snn_hits(
+            self.normalized(percentile, per_channel), xc, yc, timesteps, cfg, batch, label)), label)["curve"]
 
     def golden_curve(self, x, y, timesteps: int, batch: int, label: str, percentile: float, **qopts) -> tuple:
         """(accuracy after every step, synaptic operations (T, L)) of the golden model (cached);
@@ -400,9 +429,9 @@ class Converter:
         q = dict(bound.arguments)
         if q["per_channel_scales"] is None:
             q["per_channel_scales"] = q["per_channel"]
-        settings = self._settings(x, y, timesteps, **q)
-        r = cached("golden", settings, lambda: dict(zip(("curve", "synops"), golden_curve(
-            self.qnet(percentile, **qopts), x, y, timesteps, batch, label))), label)
+        settings = self._settings(timesteps, **q)
+        r = chunked_curve("golden", settings, x, y, lambda xc, yc: dict(zip(("hits", "synops"), golden_sums(
+            self.qnet(percentile, **qopts), xc, yc, timesteps, batch, label))), label)
         return r["curve"], r["synops"]
 
 
@@ -420,8 +449,8 @@ def ann_accuracy(ann, x_u8: np.ndarray, y: np.ndarray, batch: int = 500) -> floa
     return hits / len(x_u8)
 
 
-def float_snn_curve(normalized, x_u8, y, timesteps: int, cfg, batch: int, label: str = "") -> np.ndarray:
-    """Accuracy after every step 1..T of snnhw's float SNN (``run_float_snn``)."""
+def float_snn_hits(normalized, x_u8, y, timesteps: int, cfg, batch: int, label: str = "") -> np.ndarray:
+    """Correctly classified images after every step 1..T of snnhw's float SNN (``run_float_snn``)."""
     from snnhw.frontend.float_snn import run_float_snn
 
     hits = np.zeros(timesteps, np.int64)
@@ -431,11 +460,11 @@ def float_snn_curve(normalized, x_u8, y, timesteps: int, cfg, batch: int, label:
         hits += (classes == y[s:s + batch]).sum(axis=1)
         done = min(s + batch, len(x_u8))
         log(f"  {label} float {done}/{len(x_u8)}: acc@T {100 * hits[-1] / done:.2f}% ({time.perf_counter() - t0:.0f} s)")
-    return hits / len(x_u8)
+    return hits
 
 
-def golden_curve(qnet, x_u8, y, timesteps: int, batch: int, label: str = "") -> tuple:
-    """(accuracy after every step, synaptic operations per image per step and layer (T, L)) of the golden model."""
+def golden_sums(qnet, x_u8, y, timesteps: int, batch: int, label: str = "") -> tuple:
+    """(correct images after every step (T,), synaptic operations summed over the images (T, L)) of the golden model."""
     from snnhw.frontend.golden import run_golden
 
     hits = np.zeros(timesteps, np.int64)
@@ -447,6 +476,12 @@ def golden_curve(qnet, x_u8, y, timesteps: int, batch: int, label: str = "") -> 
         synops += g.synops
         done = min(s + batch, len(x_u8))
         log(f"  {label} golden {done}/{len(x_u8)}: acc@T {100 * hits[-1] / done:.2f}% ({time.perf_counter() - t0:.0f} s)")
+    return hits, synops
+
+
+def golden_curve(qnet, x_u8, y, timesteps: int, batch: int, label: str = "") -> tuple:
+    """(accuracy after every step, synaptic operations per image per step and layer (T, L)) of the golden model."""
+    hits, synops = golden_sums(qnet, x_u8, y, timesteps, batch, label)
     return hits / len(x_u8), synops / len(x_u8)
 
 

@@ -71,11 +71,12 @@ def run(snn, x_u8: np.ndarray, timesteps: int) -> np.ndarray:
     return classes
 
 
-def curve(snn, x_u8, y, timesteps: int, batch: int, label: str = "") -> np.ndarray:
+def hits(snn, x_u8, y, timesteps: int, batch: int, label: str = "") -> np.ndarray:
+    """Correctly classified images after every step 1..T."""
     hits = np.zeros(timesteps, np.int64)
     t0 = time.perf_counter()
     for s in range(0, len(x_u8), batch):
         hits += (run(snn, x_u8[s:s + batch], timesteps) == y[s:s + batch]).sum(axis=1)
         done = min(s + batch, len(x_u8))
         log(f"  {label} spikingjelly {done}/{len(x_u8)}: acc@T {100 * hits[-1] / done:.2f}% ({time.perf_counter() - t0:.0f} s)")
-    return hits / len(x_u8)
+    return hits

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import accel, sj  # noqa: E402
 from bench.common import (Converter, ann_accuracy, ann_reference_accuracy, array_digest,  # noqa: E402
-                          binomial_se, cached, command_line, environment, first_reaching, load_data, parser, plt,
+                          binomial_se, chunked_curve, command_line, environment, first_reaching, load_data, parser, plt,
                           savefig, setup, write_json)
 from bench.speed import measure  # noqa: E402
 
@@ -71,10 +71,10 @@ def run_model(args, model: str) -> dict:
 
     for p, mode in ((99.9, "99.9%"), (100.0, "Max")):
         snn, secs = sj.convert(args.shared, model, calib, mode)
-        settings = dict(model=model, mode=mode, spikingjelly=sj.version(), calib=array_digest(calib),
-                        x=array_digest(x), y=array_digest(y), timesteps=T)
-        curve = cached("spikingjelly", settings, lambda: dict(curve=sj.curve(snn, x, y, T, batch, f"{model} {mode}")),
-                       f"SpikingJelly {mode}")["curve"]
+        settings = dict(model=model, mode=mode, spikingjelly=sj.version(), calib=array_digest(calib), timesteps=T)
+        curve = chunked_curve("spikingjelly", settings, x, y,
+                              lambda xc, yc: dict(hits=sj.hits(snn, xc, yc, T, batch, f"{model} {mode}")),
+                              f"SpikingJelly {mode}", snnhw_sources=False)["curve"]
         add(f"sj_{p:g}", f"SpikingJelly, mode={mode!r} (max-pool on spikes)", curve, tool="spikingjelly", percentile=p,
             conversion_s=secs)
     accel.enable()

@@ -62,3 +62,28 @@ def test_array_digest_sees_values_dtype_and_shape():
     assert common.array_digest(a) != common.array_digest(a[::-1])
     assert common.array_digest(a) != common.array_digest(a.astype(np.int16))
     assert common.array_digest(a) != common.array_digest(a.reshape(2, 3))
+
+
+def test_chunked_curve_combines_chunks_and_reuses_a_prefix(cache):
+    calls = []
+
+    def simulate(xc, yc):
+        calls.append(len(xc))
+        return dict(hits=np.array([(xc[:, 0] == yc).sum(), len(xc)]), ops=np.array([float(xc.sum())]))
+
+    x = np.arange(10).reshape(10, 1)
+    y = np.array([0, 1, 2, 9, 9, 5, 9, 9, 9, 0])  # 4 of 10 correct
+    first = common.chunked_curve("float", dict(p=99.9), x[:4], y[:4], simulate, chunk=4)
+    assert calls == [4] and np.array_equal(first["curve"], [3 / 4, 1.0])
+    full = common.chunked_curve("float", dict(p=99.9), x, y, simulate, chunk=4)
+    assert calls == [4, 4, 2]  # the first chunk came from the cache
+    assert np.array_equal(full["curve"], [4 / 10, 1.0])
+    assert np.array_equal(full["ops"], [x.sum() / 10])
+
+
+def test_results_independent_of_snnhw_survive_source_changes(cache, monkeypatch):
+    calls, compute = cache
+    common.cached("spikingjelly", dict(mode="Max"), compute(1.0), snnhw_sources=False)
+    monkeypatch.setattr(common, "_SOURCE_DIGEST", "sources-v2")
+    common.cached("spikingjelly", dict(mode="Max"), compute(2.0), snnhw_sources=False)
+    assert calls == [1.0]
