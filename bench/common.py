@@ -296,11 +296,16 @@ def source_digest() -> str:
     return _SOURCE_DIGEST
 
 
-def cached(kind: str, settings: dict, compute, label: str = "", snnhw_sources: bool = True) -> dict:
+_BUSY = object()  # cached(wait=False): another process is computing this entry
+
+
+def cached(kind: str, settings: dict, compute, label: str = "", snnhw_sources: bool = True, wait: bool = True):
     """``compute()`` (a dict of arrays), or its stored result for the same kind, settings and sources.
 
     ``snnhw_sources=False`` leaves snnhw's sources out of the key, for results
-    that do not depend on them (SpikingJelly's curves).
+    that do not depend on them (SpikingJelly's curves). While another live
+    process holds the entry's lock, wait for its result, or with
+    ``wait=False`` return ``_BUSY`` at once.
     """
     source = source_digest() if snnhw_sources else None
     key = _digest(json.dumps(dict(kind=kind, settings=settings, source=source), sort_keys=True,
@@ -309,15 +314,21 @@ def cached(kind: str, settings: dict, compute, label: str = "", snnhw_sources: b
     if not _cache_enabled:
         return compute()
     lock = path.with_suffix(".lock")
-    while lock.exists() and not path.exists() and _pid_alive(lock):  # another script is simulating it
-        time.sleep(20)
-    if path.exists():
-        log(f"  {kind}: reusing {path.relative_to(REPO)} ({label})")
-        with np.load(path) as z:
-            return {k: z[k] for k in z.files}
     CACHE.mkdir(parents=True, exist_ok=True)
-    lock.write_text(str(os.getpid()))
+    while True:
+        if path.exists():
+            log(f"  {kind}: reusing {path.relative_to(REPO)} ({label})")
+            with np.load(path) as z:
+                return {k: z[k] for k in z.files}
+        if _take_lock(lock):
+            break
+        if not wait:
+            return _BUSY
+        time.sleep(20)
     try:
+        if path.exists():  # finished between our check and taking the lock
+            lock.unlink(missing_ok=True)
+            return cached(kind, settings, compute, label, snnhw_sources, wait)
         result = compute()
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, **result)
@@ -325,6 +336,22 @@ def cached(kind: str, settings: dict, compute, label: str = "", snnhw_sources: b
     finally:
         lock.unlink(missing_ok=True)
     return result
+
+
+def _take_lock(lock: Path) -> bool:
+    """Create ``lock`` atomically with our pid; clear it first if its owner died. False if a live process holds it."""
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            if _pid_alive(lock):
+                return False
+            lock.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return True
+    return False
 
 
 CHUNK = 1000  # images per cache entry of a curve
@@ -337,24 +364,38 @@ def chunked_curve(kind: str, settings: dict, x, y, simulate, label: str = "", sn
     ``simulate(x_chunk, y_chunk)`` returns a dict of per-chunk *sums*: ``hits``
     (correct images after every step, (T,)) and optionally other totals
     (synaptic operations). Each chunk is stored on its own, so a long run that
-    is stopped resumes where it was, and the first N images of a larger run
-    reuse a run on N images. Returns ``curve`` (accuracy after every step) and
-    every other total divided by the number of images.
+    is stopped resumes where it was, the first N images of a larger run reuse
+    a run on N images, and several scripts needing one curve share its chunks:
+    a chunk another process is simulating is skipped and collected at the end.
+    Returns ``curve`` (accuracy after every step) and every other total
+    divided by the number of images.
     """
+    pending = list(range(0, len(x), chunk))
     totals = {}
-    for s in range(0, len(x), chunk):
-        xc, yc = x[s:s + chunk], y[s:s + chunk]
-        part = cached(kind, dict(settings, x=array_digest(xc), y=array_digest(yc)), lambda: simulate(xc, yc),
-                      f"{label}, images {s}-{s + len(xc) - 1} of {len(x)}", snnhw_sources)
-        for k, v in part.items():
-            totals[k] = totals[k] + v if k in totals else np.asarray(v)
-    out = {("curve" if k == "hits" else k): v / len(x) for k, v in totals.items()}
-    return out
+    while pending:
+        busy = []
+        for s in pending:
+            xc, yc = x[s:s + chunk], y[s:s + chunk]
+            part = cached(kind, dict(settings, x=array_digest(xc), y=array_digest(yc)),
+                          lambda: simulate(xc, yc), f"{label}, images {s}-{s + len(xc) - 1} of {len(x)}",
+                          snnhw_sources, wait=False)
+            if part is _BUSY:
+                busy.append(s)
+                continue
+            for k, v in part.items():
+                totals[k] = totals[k] + v if k in totals else np.asarray(v)
+        if busy and busy == pending:
+            time.sleep(20)
+        pending = busy
+    return {("curve" if k == "hits" else k): v / len(x) for k, v in totals.items()}
 
 
 def _pid_alive(lock: Path) -> bool:
     try:
-        os.kill(int(lock.read_text()), 0)
+        pid = lock.read_text()
+        if not pid:  # just created, pid not yet written
+            return time.time() - lock.stat().st_mtime < 60
+        os.kill(int(pid), 0)
         return True
     except (OSError, ValueError):
         return False

@@ -87,3 +87,43 @@ def test_results_independent_of_snnhw_survive_source_changes(cache, monkeypatch)
     monkeypatch.setattr(common, "_SOURCE_DIGEST", "sources-v2")
     common.cached("spikingjelly", dict(mode="Max"), compute(2.0), snnhw_sources=False)
     assert calls == [1.0]
+
+
+def _lock_of(kind, settings):
+    key = common._digest(common.json.dumps(dict(kind=kind, settings=settings, source=common.source_digest()),
+                                           sort_keys=True, default=str).encode())
+    return common.CACHE / f"{kind}_{key}.lock"
+
+
+def test_an_entry_locked_by_a_live_process_is_busy_a_dead_ones_lock_is_cleared(cache):
+    calls, compute = cache
+    common.CACHE.mkdir(parents=True)
+    lock = _lock_of("float", dict(p=99.9))
+    lock.write_text(str(common.os.getpid()))  # a live process is simulating it
+    assert common.cached("float", dict(p=99.9), compute(1.0), wait=False) is common._BUSY
+    assert calls == []
+    lock.write_text("999999999")  # no such process: stale
+    assert common.cached("float", dict(p=99.9), compute(2.0), wait=False)["curve"][0] == 2.0
+    assert calls == [2.0] and not lock.exists()
+
+
+def test_chunked_curve_skips_a_chunk_in_progress_and_collects_it_later(cache, monkeypatch):
+    x, y = np.arange(4).reshape(4, 1), np.arange(4)
+    settings = dict(p=99.9)
+    common.CACHE.mkdir(parents=True)
+    lock = _lock_of("float", dict(settings, x=common.array_digest(x[:2]), y=common.array_digest(y[:2])))
+    lock.write_text(str(common.os.getpid()))
+    order = []
+
+    def simulate(xc, yc):
+        order.append(int(xc[0, 0]))
+        return dict(hits=np.array([len(xc)]))
+
+    def other_process_finishes(_seconds):  # while we wait, the lock holder stores chunk 0
+        lock.unlink()
+        common.cached("float", dict(settings, x=common.array_digest(x[:2]), y=common.array_digest(y[:2])),
+                      lambda: simulate(x[:2], y[:2]))
+
+    monkeypatch.setattr(common.time, "sleep", other_process_finishes)
+    assert common.chunked_curve("float", settings, x, y, simulate, chunk=2)["curve"][0] == 1.0
+    assert order == [2, 0]  # chunk 1 first, chunk 0 by the "other process"
