@@ -11,10 +11,17 @@ every row. Every row keeps its whole accuracy-vs-T curve (used by latency.py).
 
     python bench/ablation.py                 # full: all test images, T = 300
     python bench/ablation.py --images 500    # a subset
+    python bench/ablation.py --rows p99.9 golden8   # only these rows
     python bench/ablation.py --quick         # seconds, output to a tmp dir
+
+Rows this run does not (or not yet) produce are kept from the existing
+ablation_<model>.json when it has the same model, T and calibration, with
+their own image count and command, so a long run on more images replaces an
+earlier table row by row instead of blanking it.
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -61,7 +68,8 @@ def run_model(args, model: str) -> dict:
     path = args.out / f"ablation_{model}.json"
     spec = {r[0]: r for r in ROWS}
     done = {}
-    for key in ORDER:
+    kept = earlier_rows(path, out)
+    for key in [k for k in ORDER if k in (args.rows or ORDER)]:
         _, label, simulator, p, reset, inp, v_init = spec[key]
         row = dict(key=key, label=label, simulator=simulator, percentile=p, reset=reset, input=inp, gate="count",
                    v_init=v_init, bits=8 if simulator == "golden" else None, beyond_paper=v_init != "zero")
@@ -74,13 +82,25 @@ def run_model(args, model: str) -> dict:
         else:
             cfg = SnnConfig(reset=reset, input=inp, gate="count", output="accumulate", v_init=v_init, seed=0)
             curve = conv.float_curve(x, y, T, cfg, batch, f"{model} {key}", p)
-        row.update(accuracy=float(curve[-1]), se=binomial_se(curve[-1], len(x)), curve=curve.tolist())
+        row.update(accuracy=float(curve[-1]), se=binomial_se(curve[-1], len(x)), curve=curve.tolist(),
+                   images=len(x), ann_accuracy=out["ann_accuracy"], command=out["command"])
         done[key] = row
-        out["rows"] = [done[r[0]] for r in ROWS if r[0] in done]
+        out["rows"] = [done.get(r[0]) or kept[r[0]] for r in ROWS if r[0] in done or r[0] in kept]
         write_json(path, out)
-    out["complete"] = True
+    out["complete"] = all(r["images"] == len(x) for r in out["rows"]) and len(out["rows"]) == len(ROWS)
     write_json(path, out)
     return out
+
+
+def earlier_rows(path: Path, out: dict) -> dict:
+    """Rows of an existing table of the same model, T and calibration, each with its image count and command."""
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    if any(old.get(k) != out[k] for k in ("model", "timesteps", "calib")):
+        return {}
+    return {r["key"]: dict(r, **{k: r.get(k, old[k]) for k in ("images", "ann_accuracy", "command")})
+            for r in old["rows"]}
 
 
 def plot(out_dir: Path, path: Path) -> None:
@@ -115,6 +135,8 @@ def main(argv=None):
     ap = parser(__doc__.splitlines()[0])
     ap.add_argument("--timesteps", type=int, default=None, help="T (default 300; 20 with --quick)")
     ap.add_argument("--no-accel", action="store_true", help="force snnhw's NumPy conv path (slower, same results)")
+    ap.add_argument("--rows", nargs="+", choices=ORDER, default=None,
+                    help="run only these rows (default: all); the others are kept from the existing table")
     args = ap.parse_args(argv)
     out_dir = setup(args)
     if args.quick:

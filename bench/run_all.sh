@@ -7,7 +7,10 @@
 #
 # Curves that several scripts need (the ablation's p = 99.9 row is also a Fig. 2b curve and
 # snnhw's side of the SpikingJelly comparison) are simulated once: bench/common.py keeps them in
-# build/bench_cache/ under a key of settings, images and snnhw sources (--no-cache to recompute).
+# build/bench_cache/ under a key of settings, images and snnhw sources (--no-cache to recompute),
+# in chunks of 1,000 images: a stopped run resumes where it was, and the first 1,000 images of a
+# full run reuse a 1,000-image run. ablation.py keeps rows it has not (yet) rerun from the
+# existing table, each with its own image count (--rows runs a subset of rows).
 # RTL_IMAGES=N RTL_STEPS=T also simulate the generated Verilog of both networks (the RTL row).
 #
 # Needs ../shared (data + models) beside the checkout, or SHARED=/path; SpikingJelly for the

@@ -44,8 +44,8 @@ def run_model(args, model: str) -> dict:
             synops = np.array(row["synops_per_image_step"])
             names = row["layer_names"]
             accuracy = row["curve"]
-            source = f"ablation_{model}.json (golden model, 8 bits, p = 99.9, {res['images']} test images)"
-            images = res["images"]
+            images = row.get("images", res["images"])
+            source = f"ablation_{model}.json (golden model, 8 bits, p = 99.9, {images} test images)"
     if source is None:
         qnet = conv.qnet(99.9, bits=8)
         accuracy, synops = golden_curve(qnet, x, y, args.timesteps, args.batch_size or BATCH[model], model)

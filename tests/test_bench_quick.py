@@ -49,6 +49,19 @@ def test_ablation(tmp_path, shared):
     assert [r["key"] for r in res["rows"] if r["beyond_paper"]] == ["half", "golden8_half"]
     assert (tmp_path / "ablation.png").stat().st_size > 1000
 
+    # a larger run of some rows replaces them and keeps the others, each with its own image count
+    _run("ablation", tmp_path, shared, "--models", "mnist_paper", "--images", "12", "--rows", "p99.9")
+    res = json.loads((tmp_path / "ablation_mnist_paper.json").read_text())
+    assert not res["complete"] and res["images"] == 12
+    assert {r["key"]: r["images"] for r in res["rows"]} == dict.fromkeys(keys, 10) | {"p99.9": 12}
+    from bench import make_results
+
+    lines = []
+    make_results.ablation(tmp_path, lines)
+    text = "\n".join(lines)
+    assert "(first 10 images)" in text and "kept from an earlier run" in text
+    assert "no ordering verdict" in text
+
 
 def test_latency(tmp_path, shared):
     _run("latency", tmp_path, shared, "--models", "mnist_paper")
