@@ -47,7 +47,7 @@ ROWS = [
 ]
 PAPER_ROWS = ["default", "maxnorm", "subtract", "analog", "p99.9"]
 # simulation order: the curves other scripts share (spikingjelly_compare.py, latency.py) first
-ORDER = ["analog", "p99.9", "half", "golden8", "golden8_half", "default", "maxnorm", "subtract"]
+ORDER = ["analog", "p99.9", "half", "golden8", "default", "maxnorm", "subtract", "golden8_half"]
 PAPER_CIFAR = dict(ann=87.86, default=16.5, maxnorm=59.82, subtract=None, analog=83.6, **{"p99.9": 87.62})
 BATCH = {"mnist_paper": 250, "cifar10_paper": 100}
 
