@@ -15,7 +15,7 @@ IMAGES ?= 20
 GENERATE = $(BIN)/snnhw generate $(MODEL) --bits $(BITS) --calib $(DATA) --timesteps 300 \
 	--test-steps $(STEPS) -P $(PAR) --test-data $(DATA) -o $(OUT)/hw
 
-.PHONY: setup example test test-fast sim lint clean
+.PHONY: setup example test sim clean
 
 setup: $(STAMP)
 

@@ -133,7 +133,7 @@ def plot(out_dir: Path, path: Path) -> None:
 
 def main(argv=None):
     ap = parser(__doc__.splitlines()[0])
-    ap.add_argument("--timesteps", type=int, default=None, help="T (default 300; 20 with --quick)")
+    ap.add_argument("--timesteps", type=int, default=None, help="T (default 300; 8 with --quick)")
     ap.add_argument("--no-accel", action="store_true", help="force snnhw's NumPy conv path (slower, same results)")
     ap.add_argument("--rows", nargs="+", choices=ORDER, default=None,
                     help="run only these rows (default: all); the others are kept from the existing table")

@@ -11,8 +11,9 @@ operations per image:
 * bound (all lanes)   = SynOps / Σ lanes          (every update unit busy every cycle)
 * bound (busiest)     = max over engines of SynOps_l / lanes_l   (pipelined engines overlap)
 
-    python bench/rtl_cycles.py --images 200 --steps 32      # the documented 200-image run
-    python bench/rtl_cycles.py --models example --images 200 --out docs/figures/rtl_cycles_example.json
+    python bench/rtl_cycles.py --images 20 --steps 16       # docs/hardware.md's cycles table
+    python bench/rtl_cycles.py --models example --images 200 --steps 16 \
+        --out docs/figures/rtl_cycles_example_200.json     # its 200-image runs, one per model
     python bench/rtl_cycles.py --quick                      # 4 images, CI-sized
     python bench/rtl_cycles.py --models mnist_paper --images 20 --steps 32 \
         --out docs/figures/rtl_accuracy_mnist_paper.json   # the RTL rows of the ablation table
@@ -83,6 +84,7 @@ def measure(spec: dict, images: int, steps: int, workdir: Path, bits: int = 8) -
         rtl_accuracy=float((rtl_classes == y).mean()) if len(rtl_classes) == len(y) else None,
         golden_accuracy=float((golden.classes[-1] == y).mean()),
         cycles_per_image=res.cycles_per_image, latency_cycles=res.latency_cycles,
+        cycles_timed_in=res.cycles_pass,  # "stalls": random valid/ready stalls, their cycles included
         synops_per_image=synops, synops_per_layer={c.qnet.layers[i].name: float(synops_layer[i])
                                                    for i in event_layers},
         lanes={c.qnet.layers[i].name: lanes[i] for i in event_layers},

@@ -336,9 +336,9 @@ directory written by `snnhw generate`:
    `hierarchy -top snn_top`, then `synth_ecp5` / `synth_ice40` / `synth_xilinx -family xc7` / `synth`
    and `stat -json`. `generic` keeps memories abstract (`$mem_v2`, reported as bits) and maps logic to
    6-input LUTs with `abc -lut 6`.
-   Small ROMs carry `rom_style = "distributed"` (Vivado's spelling of "LUT ROM"); Yosys reads it as
-   *LUT RAM*, which ECP5 and iCE40 cannot use for a ROM (`memory_libmap: no valid mapping`), so the
-   script re-marks them `rom_style = "logic"` (same intent, Yosys's spelling) before synthesis.
+   Small ROMs and the FIFOs carry no style attribute, so Yosys builds them from LUTs (a
+   `rom_style = "distributed"`, Vivado's spelling of "LUT ROM", would read as *LUT RAM* in Yosys,
+   which ECP5 and iCE40 cannot use for a ROM: `memory_libmap: no valid mapping`).
 2. **Counting.** LUTs: ECP5 `LUT4` + 2 per `CCU2C` (carry cell = two LUT4) + 6 per `TRELLIS_DPR16X4`
    (a 16x4 LUT RAM occupies three slices); iCE40 `SB_LUT4`; Xilinx 7 `LUT1`-`LUT6` + LUT-RAM/SRL sites.
    BRAM: `DP16KD` (18 kbit), `SB_RAM40_4K` (4 kbit), `RAMB36E1` + ½ `RAMB18E1` (36 kbit). DSP:

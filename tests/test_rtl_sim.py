@@ -31,6 +31,7 @@ def test_bit_exact_with_taps(tmp_path, name):
     assert res.passed, res.summary()
     assert res.first_tap_mismatch is None
     assert set(res.passes) == {"stalls", "back-to-back", "reset-mid-image"}
+    assert res.cycles_pass == "back-to-back" and res.cycles_per_image == res.passes["back-to-back"]["cycles_per_image"]
     spikes = np.load(tmp_path / name / "vectors" / "spikes.npz")
     assert all(spikes[k].sum() > 0 for k in spikes.files), "test network is silent: weak test"
 
