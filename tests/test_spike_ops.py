@@ -3,7 +3,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snnhw.frontend.spike_ops import gate
+from snnhw.frontend.spike_ops import gate, gate_counts
 
 
 @st.composite
@@ -29,6 +29,11 @@ def test_integer_gate_equals_compare_path(case):
     plain = gate(counts.astype(np.float64), spikes, kernel, stride, pads)  # float rates: compare path
     assert fast.dtype == spikes.dtype
     np.testing.assert_array_equal(fast, plain)
+    # the float simulator's path: the same counts and spikes held in floats
+    for dtype in (np.float32, np.float64):
+        in_floats = gate_counts(counts.astype(dtype), spikes.astype(dtype), kernel, stride, pads)
+        assert in_floats.dtype == dtype
+        np.testing.assert_array_equal(in_floats, plain)
 
 
 def test_ties_go_to_the_first_position_and_padding_never_wins():

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from snnhw.frontend.spike_ops import gate, weighted_sum, window_sum, windows
+from snnhw.frontend.spike_ops import exact_dtype, gate, gate_counts, weighted_sum, window_sum, windows
 from snnhw.ir import AvgPool, Conv, Dense, Flatten, MaxPool, Network
 
 OPTIONS = dict(reset=("subtract", "zero"), input=("analog", "poisson"), gate=("count", "ewma", "none"),
@@ -61,8 +61,12 @@ def run_float_snn(net: Network, x: np.ndarray, timesteps: int, cfg: SnnConfig = 
     v0 = 0.5 if cfg.v_init == "half" else 0.0
     membrane = {i: np.full((n, *l.out_shape), 0.0 if i == last else v0, np.float32)
                 for i, l in enumerate(layers) if isinstance(l, (Conv, Dense, AvgPool))}
-    rate_dtype = np.int32 if cfg.gate == "count" else np.float32  # integer counts take gate()'s fast path
-    rates = {i: np.zeros((n, *l.in_shape), rate_dtype) for i, l in enumerate(layers) if isinstance(l, MaxPool)}
+    pools = {i: l for i, l in enumerate(layers) if isinstance(l, MaxPool)}
+    rate_dtype = np.float32
+    if cfg.gate == "count":  # integer counts held in floats: gate_counts' keys must stay exact
+        k = max((l.kernel[0] * l.kernel[1] for l in pools.values()), default=1)
+        rate_dtype = exact_dtype((timesteps + 1) * 2 * k)
+    rates = {i: np.zeros((n, *l.in_shape), rate_dtype) for i, l in pools.items()}
     out_spikes = np.zeros((n, layers[last].out_shape[0]), np.int64)
     classes = np.zeros((timesteps, n), np.int64)
 
@@ -107,9 +111,9 @@ def _gate(layer: MaxPool, s: np.ndarray, rate: np.ndarray, cfg: SnnConfig) -> np
     if cfg.gate == "none":
         return windows(s, layer.kernel, layer.stride, layer.pads).max(axis=-1)
     if cfg.gate == "count":
-        np.add(rate, s, out=rate, casting="unsafe")  # s holds 0.0/1.0
-    else:
-        rate += np.float32(cfg.ewma_alpha) * (s - rate)
+        rate += s  # s holds 0.0/1.0: the count stays an exact integer
+        return gate_counts(rate, s, layer.kernel, layer.stride, layer.pads)
+    rate += np.float32(cfg.ewma_alpha) * (s - rate)
     return gate(rate, s, layer.kernel, layer.stride, layer.pads)
 
 

@@ -67,11 +67,11 @@ def gate(rate: np.ndarray, s: np.ndarray, kernel, stride, pads) -> np.ndarray:
 
     Rates are never negative, so padded positions are never chosen; ties go to
     the first position in row-major window order. Integer rates (spike
-    counts) take the fast path of :func:`_gate_by_key`, float rates (EWMA)
+    counts) take the fast path of :func:`gate_counts`, float rates (EWMA)
     are compared position by position.
     """
     if np.issubdtype(rate.dtype, np.integer):
-        return _gate_by_key(rate, s, kernel, stride, pads)
+        return gate_counts(rate, s, kernel, stride, pads)
     best = out = None
     for r, spk in zip(_offset_slices(rate, kernel, stride, pads, -1), _offset_slices(s, kernel, stride, pads, 0)):
         if best is None:
@@ -83,23 +83,37 @@ def gate(rate: np.ndarray, s: np.ndarray, kernel, stride, pads) -> np.ndarray:
     return out
 
 
-def _gate_by_key(counts: np.ndarray, s: np.ndarray, kernel, stride, pads) -> np.ndarray:
-    """:func:`gate` for integer counts as one running maximum over a packed key.
+def gate_counts(counts: np.ndarray, s: np.ndarray, kernel, stride, pads) -> np.ndarray:
+    """:func:`gate` for spike counts as one running maximum over a packed key.
 
     key = (count * k + (k - 1 - position)) * 2 + spike, with k positions per
     window, orders candidates by count, then by earlier position, and carries
     the spike in its lowest bit: the window's largest key is the winner and
     ``key & 1`` its spike. A maximum is several times faster than
     compare-and-select. Padding gets a key below every real one.
+
+    ``counts`` are integers, in an integer dtype or in a float dtype (with
+    float spikes ``s`` of the same dtype: the float simulator's path, which
+    avoids float-to-integer casts over whole maps). A float key is exact
+    while it stays below 2**24 (float32) or 2**53 (float64): the caller keeps
+    ``(max count + 1) * 2k`` under that bound (:func:`exact_dtype`).
     """
     k = kernel[0] * kernel[1]
-    wide = (int(np.iinfo(counts.dtype).max) + 1) * 2 * k >= 2**31
-    key = counts.astype(np.int64 if wide else np.int32) * (2 * k)
-    np.add(key, s, out=key, casting="unsafe")
+    if np.issubdtype(counts.dtype, np.floating):
+        key = counts * counts.dtype.type(2 * k)
+        key += s
+        bonus = counts.dtype.type
+    else:
+        wide = (int(np.iinfo(counts.dtype).max) + 1) * 2 * k >= 2**31
+        key = counts.astype(np.int64 if wide else np.int32) * (2 * k)
+        np.add(key, s, out=key, casting="unsafe")
+        bonus = int
     best = None
     for position, view in enumerate(_offset_slices(key, kernel, stride, pads, -2 * k)):
-        candidate = view + 2 * (k - 1 - position)
+        candidate = view + bonus(2 * (k - 1 - position))
         best = candidate if best is None else np.maximum(best, candidate, out=best)
+    if np.issubdtype(best.dtype, np.floating):
+        best = best.astype(np.int64 if best.dtype == np.float64 else np.int32)
     return (best & 1).astype(s.dtype)
 
 
