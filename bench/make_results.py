@@ -315,6 +315,7 @@ def spikingjelly(fig: Path, lines: list) -> None:
                          f"{100 * pair['min_diff']:+.2f} points, at T = {pair['min_diff_at_T']}; ≥ at "
                          f"{100 * pair['share_ge']:.0f}% of the {r['timesteps']} steps; mean difference "
                          f"{100 * pair['mean_diff']:+.2f} points).")
+        paired(fig, m, curves, lines)
         if "snnhw_99.9_nogate" in curves and "snnhw_99.9" in curves:
             g, n = curves["snnhw_99.9"], curves["snnhw_99.9_nogate"]
             lines.append(f"- Cost of no spiking max-pool (snnhw with the gate off = max of spikes, as SpikingJelly):"
@@ -334,6 +335,35 @@ def spikingjelly(fig: Path, lines: list) -> None:
                          + "; ".join(parts) + ".")
         lines += ["", f"`{rel(fig, f'spikingjelly_{m}.json')}` ← {cmd(r)}" + ("" if r.get("complete") else " **(incomplete run)**"), ""]
     lines += [f"![spikingjelly]({rel(fig, 'spikingjelly.png')})", ""]
+
+
+def paired(fig: Path, m: str, curves: dict, lines: list) -> None:
+    """Lines on the image-by-image comparison (bench/paired.py) of the first steps, when it was run."""
+    r = load(fig, f"paired_{m}.json")
+    if not r:
+        return
+    for p in r["pairs"].values():
+        ours = curves.get(p["ours"], {}).get("label", p["ours"])
+        head = (f"  - Image by image (`{rel(fig, f'paired_{m}.json')}`, {r['images']:,} images, T = 1..{r['max_steps']}"
+                f", exact McNemar test of the discordant images): {ours} is behind at ")
+        if not p["behind_at_T"]:
+            lines.append(head + "no step.")
+            continue
+        worst = min(p["behind_at_T"], key=lambda t: p["diff_points"][t - 1])
+        lines.append(head + f"{len(p['behind_at_T'])} steps (T = {_spans(p['behind_at_T'])}); the largest gap, at "
+                     f"T = {worst}, is {p['ours_only'][worst - 1]} images only snnhw gets right against "
+                     f"{p['theirs_only'][worst - 1]} only SpikingJelly does (p = {p['mcnemar_p'][worst - 1]:.2f}); "
+                     f"the smallest p at any of these steps is {p['smallest_p_where_behind']:.2f}.")
+
+
+def _spans(ts: list) -> str:
+    """[3, 4, 5, 9] -> '3-5, 9'."""
+    spans, start = [], ts[0]
+    for a, b in zip(ts, ts[1:] + [None]):
+        if b != a + 1:
+            spans.append(f"{start}" if start == a else f"{start}-{a}")
+            start = b
+    return ", ".join(spans)
 
 
 def speed(fig: Path, lines: list) -> None:

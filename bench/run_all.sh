@@ -28,7 +28,7 @@ NICE="nice -n ${NICE_LEVEL:-10}"
 if [[ "${1:-}" == "--quick" ]]; then
     OUT=$(mktemp -d -t snnhw_bench_quick_XXXX)
     shift
-    for s in ablation activations spikingjelly_compare speed latency bits synops; do
+    for s in ablation activations spikingjelly_compare paired speed latency bits synops; do
         $NICE $PY bench/$s.py --quick --shared "$SHARED" --out "$OUT" "$@"
     done
     $PY bench/make_results.py --figures "$OUT" --output "$OUT/results.md"
@@ -47,6 +47,8 @@ run bench/ablation.py --models mnist_paper $M
 run bench/activations.py
 run bench/spikingjelly_compare.py --models mnist_paper $M
 run bench/spikingjelly_compare.py --models cifar10_paper $C
+run bench/paired.py --models mnist_paper $M
+run bench/paired.py --models cifar10_paper $C
 run bench/speed.py
 run bench/latency.py --models cifar10_paper $C
 run bench/latency.py --models mnist_paper $M

@@ -146,3 +146,29 @@ def test_accel_is_bit_exact(shared):
     assert np.array_equal(ref.potentials, fast.potentials)
     assert np.array_equal(ref.synops, fast.synops)
     assert (ref_f == fast_f).mean() >= 0.95  # float32 summation order may flip a rare exact-threshold tie
+
+
+def test_paired(tmp_path, shared):
+    pytest.importorskip("spikingjelly")
+    _run("paired", tmp_path, shared, "--models", "mnist_paper")
+    res = json.loads((tmp_path / "paired_mnist_paper.json").read_text())
+    assert set(res["pairs"]) == {"99.9", "half"} and res["max_steps"] == 6
+    for p in res["pairs"].values():
+        ours, theirs = np.array(res["accuracy"][p["ours"]]), np.array(res["accuracy"][p["theirs"]])
+        a, b = np.array(p["ours_only"]), np.array(p["theirs_only"])
+        # the discordant pairs are the whole accuracy difference, image by image
+        np.testing.assert_allclose((ours - theirs) * res["images"], a - b, atol=1e-9)
+        assert p["behind_at_T"] == [t + 1 for t in range(len(a)) if a[t] < b[t]]
+    from bench import make_results
+
+    lines = []
+    make_results.paired(tmp_path, "mnist_paper", {}, lines)
+    assert len(lines) == 2 and all("Image by image" in line for line in lines)
+
+
+def test_mcnemar_exact_p():
+    from bench.paired import mcnemar_p
+
+    assert mcnemar_p(0, 0) == 1.0 and mcnemar_p(3, 3) == 1.0
+    assert mcnemar_p(0, 10) == mcnemar_p(10, 0) == 2 / 1024
+    assert abs(mcnemar_p(2, 8) - 2 * (1 + 10 + 45) / 1024) < 1e-15

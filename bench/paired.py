@@ -1,0 +1,113 @@
+"""Paired, image-by-image comparison of snnhw and SpikingJelly in the first steps.
+
+The bar "snnhw ≥ SpikingJelly at every T" compares two accuracy curves on
+the same images. Where both are near the ANN's accuracy, a gap of a few
+images can be chance. This script keeps, for every image and step up to
+``--max-steps``, whether each tool classified it correctly, and gives per
+step the discordant pairs (images only snnhw gets right, images only
+SpikingJelly gets right) and the exact two-sided McNemar p-value of the
+difference. It simulates only the first steps (the comparison's curves
+over all T = 300 are bench/spikingjelly_compare.py's).
+
+    python bench/paired.py --models mnist_paper            # all test images, T = 1..60
+    python bench/paired.py --quick
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+from pathlib import Path
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # see bench/speed.py
+    os.environ.setdefault(_v, os.environ.get("BENCH_THREADS", "1"))
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import sj  # noqa: E402
+from bench.common import (Converter, command_line, environment, load_data, log, parser,  # noqa: E402
+                          setup, to_float, write_json)
+from bench.spikingjelly_compare import BATCH, PAIRS  # noqa: E402
+
+
+def mcnemar_p(ours_only: int, theirs_only: int) -> float:
+    """Exact two-sided McNemar test: P(a split at least this uneven) of the discordant pairs under 50:50."""
+    n, k = ours_only + theirs_only, min(ours_only, theirs_only)
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def correct_sj(shared, model, calib, x, y, steps, batch) -> np.ndarray:
+    """(T, N) bool: SpikingJelly 99.9% right after each step."""
+    snn, _ = sj.convert(shared, model, calib, "99.9%")
+    return np.concatenate([sj.run(snn, x[s:s + batch], steps) == y[s:s + batch]
+                           for s in range(0, len(x), batch)], axis=1)
+
+
+def correct_snnhw(conv, x, y, steps, batch, v_init) -> np.ndarray:
+    """(T, N) bool: snnhw's float SNN (p = 99.9, spike-count gate) right after each step."""
+    from snnhw.frontend.float_snn import SnnConfig, run_float_snn
+
+    cfg = SnnConfig(reset="subtract", input="analog", gate="count", v_init=v_init)
+    net = conv.normalized(99.9)
+    return np.concatenate([run_float_snn(net, to_float(x[s:s + batch]), steps, cfg) == y[s:s + batch]
+                           for s in range(0, len(x), batch)], axis=1)
+
+
+def compare(ours: np.ndarray, theirs: np.ndarray) -> dict:
+    """Per step: discordant counts, accuracy difference and McNemar p; the steps where ours is behind."""
+    ours_only = (ours & ~theirs).sum(axis=1)
+    theirs_only = (~ours & theirs).sum(axis=1)
+    p = [mcnemar_p(int(a), int(b)) for a, b in zip(ours_only, theirs_only)]
+    behind = [t + 1 for t in range(len(p)) if ours_only[t] < theirs_only[t]]
+    return dict(ours_only=ours_only.tolist(), theirs_only=theirs_only.tolist(), mcnemar_p=p,
+                diff_points=(100 * (ours_only - theirs_only) / ours.shape[1]).tolist(), behind_at_T=behind,
+                smallest_p_where_behind=min((p[t - 1] for t in behind), default=None))
+
+
+def run_model(args, model: str) -> dict:
+    x, y, calib = load_data(args.shared, model, args.images, args.calib_size)
+    conv = Converter(args.shared, model, calib)
+    batch = args.batch_size or BATCH[model]
+    steps = args.max_steps
+    log(f"{model}: {len(x)} images, steps 1..{steps}")
+    correct = {"sj_99.9": correct_sj(args.shared, model, calib, x, y, steps, batch)}
+    for key, v_init in (("snnhw_99.9", "zero"), ("snnhw_99.9_half", "half")):
+        correct[key] = correct_snnhw(conv, x, y, steps, batch, v_init)
+        log(f"  {key}: acc@T={steps} {100 * correct[key][-1].mean():.2f}%")
+    pairs = {name: dict(ours=a, theirs=b, **compare(correct[a], correct[b]))
+             for name, (a, b) in PAIRS.items() if a in correct and b in correct}
+    out = dict(model=model, images=len(x), max_steps=steps, spikingjelly=sj.version(),
+               calib=f"{len(calib)} training images, fixed-seed (0) random subset (both tools)",
+               accuracy={k: c.mean(axis=1).tolist() for k, c in correct.items()}, pairs=pairs,
+               command=command_line(), environment=environment())
+    write_json(args.out / f"paired_{model}.json", out)
+    return out
+
+
+def main(argv=None):
+    ap = parser(__doc__.splitlines()[0])
+    ap.add_argument("--max-steps", type=int, default=None, help="steps simulated (default 60; 6 with --quick)")
+    args = ap.parse_args(argv)
+    setup(args)
+    reason = sj.available()
+    if reason:
+        print(f"SKIP: {reason}")
+        return
+    if args.quick:
+        args.images = args.images or 12
+        args.calib_size = min(args.calib_size, 200)
+    args.max_steps = args.max_steps or (6 if args.quick else 60)
+    for m in args.models:
+        res = run_model(args, m)
+        for name, p in res["pairs"].items():
+            where = ", ".join(f"T={t} (p={p['mcnemar_p'][t - 1]:.2f})" for t in p["behind_at_T"]) or "nowhere"
+            print(f"{m} {p['ours']} vs {p['theirs']}: behind at {where}")
+
+
+if __name__ == "__main__":
+    main()
