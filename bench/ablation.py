@@ -152,7 +152,8 @@ def main(argv=None):
         print(f"\n{res['model']} ({res['images']} images, T = {res['timesteps']}): ANN {100 * res['ann_accuracy']:.2f}%")
         for r in res["rows"]:
             if r["accuracy"] is not None:
-                print(f"  {r['label']:<55} {100 * r['accuracy']:6.2f}% ± {100 * r['se']:.2f}")
+                on = "" if r["images"] == res["images"] else f"  (first {r['images']} images, an earlier run)"
+                print(f"  {r['label']:<55} {100 * r['accuracy']:6.2f}% ± {100 * r['se']:.2f}{on}")
 
 
 if __name__ == "__main__":

@@ -68,10 +68,11 @@ def section_setup(fig: Path, lines: list) -> None:
         "bench/run_all.sh --quick    # seconds: tiny subsets, output to a temporary directory",
         "```",
         "",
-        "The sizes of the runs below are in each table's heading and command; the set recorded here is",
-        "`IMAGES_MNIST=1000 BITS_MNIST=300 BITS_CIFAR=100 RTL_IMAGES=… bench/run_all.sh` (all 1,000",
-        "CIFAR-10 test images), about 2.5 hours on two cores. Curves shared between scripts are simulated",
-        "once (`build/bench_cache/`, keyed by settings, images and the snnhw sources).",
+        "The sizes of the runs below are in each table's heading, row and command (a test subset is",
+        "always the *first* N images). `bench/run_all.sh` with no size variables runs every table on",
+        "every test image; the tables here that are still on subsets say so. Curves shared between",
+        "scripts are simulated once and kept in chunks of 1,000 images (`build/bench_cache/`, keyed by",
+        "settings, images and the snnhw sources), so a stopped run resumes where it was.",
         "",
         "**Data.** `../shared/data/mnist.npz` (test: the official 10,000) and `../shared/data/cifar10.npz`",
         "(test: the first 1,000 official test images). Test subsets are always the *first* N images.",
@@ -344,7 +345,7 @@ def paired(fig: Path, m: str, curves: dict, lines: list) -> None:
         return
     for p in r["pairs"].values():
         ours = curves.get(p["ours"], {}).get("label", p["ours"])
-        head = (f"  - Image by image (`{rel(fig, f'paired_{m}.json')}`, {r['images']:,} images, T = 1..{r['max_steps']}"
+        head = (f"- Image by image (`{rel(fig, f'paired_{m}.json')}`, {r['images']:,} images, T = 1..{r['max_steps']}"
                 f", exact McNemar test of the discordant images): {ours} is behind at ")
         if not p["behind_at_T"]:
             lines.append(head + "no step.")
@@ -352,8 +353,12 @@ def paired(fig: Path, m: str, curves: dict, lines: list) -> None:
         worst = min(p["behind_at_T"], key=lambda t: p["diff_points"][t - 1])
         lines.append(head + f"{len(p['behind_at_T'])} steps (T = {_spans(p['behind_at_T'])}); the largest gap, at "
                      f"T = {worst}, is {p['ours_only'][worst - 1]} images only snnhw gets right against "
-                     f"{p['theirs_only'][worst - 1]} only SpikingJelly does (p = {p['mcnemar_p'][worst - 1]:.2f}); "
-                     f"the smallest p at any of these steps is {p['smallest_p_where_behind']:.2f}.")
+                     f"{p['theirs_only'][worst - 1]} only SpikingJelly does (p {_p(p['mcnemar_p'][worst - 1])}); "
+                     f"at these steps the smallest is p {_p(p['smallest_p_where_behind'])}.")
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
 def _spans(ts: list) -> str:
