@@ -382,6 +382,8 @@ def chunked_curve(kind: str, settings: dict, x, y, simulate, label: str = "", sn
             if part is _BUSY:
                 busy.append(s)
                 continue
+            if "hits" not in part:  # a whole-curve entry of the cache's first format (accuracies, not sums)
+                raise RuntimeError(f"{label}: a {kind} entry in {CACHE} has no per-chunk sums; delete the cache")
             for k, v in part.items():
                 totals[k] = totals[k] + v if k in totals else np.asarray(v)
         if busy and busy == pending:
