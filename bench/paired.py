@@ -27,8 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import sj  # noqa: E402
-from bench.common import (Converter, command_line, environment, load_data, log, parser,  # noqa: E402
-                          setup, to_float, write_json)
+from bench.common import (Converter, array_digest, cached, command_line, environment, load_data, log,  # noqa: E402
+                          parser, setup, to_float, write_json)
 from bench.spikingjelly_compare import BATCH, PAIRS  # noqa: E402
 
 
@@ -41,6 +41,16 @@ def mcnemar_p(ours_only: int, theirs_only: int) -> float:
     return min(1.0, 2 * tail)
 
 
+# snnhw's curves of bench/spikingjelly_compare.py compared here: key -> (per-channel λ, initial membrane)
+OURS = {"snnhw_99.9": (False, "zero"), "snnhw_99.9_half": (False, "half"), "snnhw_99.9_channel_half": (True, "half")}
+
+
+def correct_cached(kind: str, settings: dict, compute, n: int, label: str, snnhw_sources: bool = True) -> np.ndarray:
+    """``compute()`` ((T, N) bool), stored bit-packed in the bench cache."""
+    r = cached(kind, settings, lambda: dict(correct=np.packbits(compute(), axis=1)), label, snnhw_sources)
+    return np.unpackbits(r["correct"], axis=1, count=n).astype(bool)
+
+
 def correct_sj(shared, model, calib, x, y, steps, batch) -> np.ndarray:
     """(T, N) bool: SpikingJelly 99.9% right after each step."""
     snn, _ = sj.convert(shared, model, calib, "99.9%")
@@ -48,12 +58,12 @@ def correct_sj(shared, model, calib, x, y, steps, batch) -> np.ndarray:
                            for s in range(0, len(x), batch)], axis=1)
 
 
-def correct_snnhw(conv, x, y, steps, batch, v_init) -> np.ndarray:
+def correct_snnhw(conv, x, y, steps, batch, v_init, per_channel=False) -> np.ndarray:
     """(T, N) bool: snnhw's float SNN (p = 99.9, spike-count gate) right after each step."""
     from snnhw.frontend.float_snn import SnnConfig, run_float_snn
 
     cfg = SnnConfig(reset="subtract", input="analog", gate="count", v_init=v_init)
-    net = conv.normalized(99.9)
+    net = conv.normalized(99.9, per_channel)
     return np.concatenate([run_float_snn(net, to_float(x[s:s + batch]), steps, cfg) == y[s:s + batch]
                            for s in range(0, len(x), batch)], axis=1)
 
@@ -75,9 +85,15 @@ def run_model(args, model: str) -> dict:
     batch = args.batch_size or BATCH[model]
     steps = args.max_steps
     log(f"{model}: {len(x)} images, steps 1..{steps}")
-    correct = {"sj_99.9": correct_sj(args.shared, model, calib, x, y, steps, batch)}
-    for key, v_init in (("snnhw_99.9", "zero"), ("snnhw_99.9_half", "half")):
-        correct[key] = correct_snnhw(conv, x, y, steps, batch, v_init)
+    base = dict(model=model, calib=array_digest(calib), x=array_digest(x), y=array_digest(y), steps=steps)
+    correct = {"sj_99.9": correct_cached("paired_sj", dict(base, mode="99.9%", spikingjelly=sj.version()),
+                                         lambda: correct_sj(args.shared, model, calib, x, y, steps, batch), len(x),
+                                         f"{model} SpikingJelly 99.9%", snnhw_sources=False)}
+    for key, (per_channel, v_init) in OURS.items():
+        correct[key] = correct_cached("paired_float", dict(base, percentile=99.9, per_channel=per_channel,
+                                                           v_init=v_init),
+                                      lambda: correct_snnhw(conv, x, y, steps, batch, v_init, per_channel), len(x),
+                                      f"{model} {key}")
         log(f"  {key}: acc@T={steps} {100 * correct[key][-1].mean():.2f}%")
     pairs = {name: dict(ours=a, theirs=b, **compare(correct[a], correct[b]))
              for name, (a, b) in PAIRS.items() if a in correct and b in correct}

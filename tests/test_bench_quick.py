@@ -100,12 +100,17 @@ def test_spikingjelly_and_speed(tmp_path, shared):
     pytest.importorskip("spikingjelly", reason="spikingjelly 2.0 not installed (pip install spikingjelly==2.0.0)")
     _run("spikingjelly_compare", tmp_path, shared, "--models", "mnist_paper")
     res = json.loads((tmp_path / "spikingjelly_mnist_paper.json").read_text())
-    assert {"sj_99.9", "sj_100", "snnhw_99.9", "snnhw_100", "snnhw_99.9_nogate", "snnhw_99.9_half"} == set(res["curves"])
+    assert {"sj_99.9", "sj_100", "snnhw_99.9", "snnhw_100", "snnhw_99.9_nogate", "snnhw_99.9_half",
+            "snnhw_99.9_channel_half"} == set(res["curves"])
     for pair in res["pairs"].values():  # the every-T verdict agrees with the curves it summarizes
         diff = np.array(res["curves"][pair["ours"]]["curve"]) - np.array(res["curves"][pair["theirs"]]["curve"])
         assert pair["ge_every_T"] == bool((diff >= 0).all()) and pair["min_diff"] == diff.min()
     assert res["curves"]["sj_99.9"]["accuracy"] >= 0.5  # SpikingJelly's conversion of the same weights works
     assert all(v["us_per_image_step"] > 0 for v in res["timing"]["runs"].values())
+    _run("spikingjelly_compare", tmp_path, shared, "--models", "mnist_paper", "--keep-timing")
+    again = json.loads((tmp_path / "spikingjelly_mnist_paper.json").read_text())
+    assert again["timing"] == res["timing"]
+    assert {k: c["curve"] for k, c in again["curves"].items()} == {k: c["curve"] for k, c in res["curves"].items()}
     _run("speed", tmp_path, shared)
     sp = json.loads((tmp_path / "speed_mnist_paper.json").read_text())
     assert set(sp["ratio_vs_spikingjelly"]) == {"snnhw_float_numpy", "snnhw_golden_numpy", "snnhw_float_accel",
@@ -152,7 +157,7 @@ def test_paired(tmp_path, shared):
     pytest.importorskip("spikingjelly")
     _run("paired", tmp_path, shared, "--models", "mnist_paper")
     res = json.loads((tmp_path / "paired_mnist_paper.json").read_text())
-    assert set(res["pairs"]) == {"99.9", "half"} and res["max_steps"] == 6
+    assert set(res["pairs"]) == {"99.9", "half", "channel_half"} and res["max_steps"] == 6
     for p in res["pairs"].values():
         ours, theirs = np.array(res["accuracy"][p["ours"]]), np.array(res["accuracy"][p["theirs"]])
         a, b = np.array(p["ours_only"]), np.array(p["theirs_only"])
@@ -163,7 +168,7 @@ def test_paired(tmp_path, shared):
 
     lines = []
     make_results.paired(tmp_path, "mnist_paper", {}, lines)
-    assert len(lines) == 2 and all("Image by image" in line for line in lines)
+    assert len(lines) == 3 and all("Image by image" in line for line in lines)
 
 
 def test_mcnemar_exact_p():
