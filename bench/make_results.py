@@ -344,7 +344,7 @@ def paired(fig: Path, m: str, curves: dict, lines: list) -> None:
     if not r:
         return
     for p in r["pairs"].values():
-        ours = curves.get(p["ours"], {}).get("label", p["ours"])
+        ours = curves.get(p["ours"], {}).get("label", r.get("labels", {}).get(p["ours"], p["ours"]))
         head = (f"- Image by image (`{rel(fig, f'paired_{m}.json')}`, {r['images']:,} images, T = 1..{r['max_steps']}"
                 f", exact McNemar test of the discordant images): {ours} is behind at ")
         if not p["behind_at_T"]:

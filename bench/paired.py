@@ -7,7 +7,11 @@ images can be chance. This script keeps, for every image and step up to
 step the discordant pairs (images only snnhw gets right, images only
 SpikingJelly gets right) and the exact two-sided McNemar p-value of the
 difference. It simulates only the first steps (the comparison's curves
-over all T = 300 are bench/spikingjelly_compare.py's).
+over all T = 300 are bench/spikingjelly_compare.py's). One more snnhw run,
+for analysis only, replaces the max-pool gate by the ANN's own choice
+(float_snn's ``gate='ann'``): a bound on what any better gate could give.
+Per-image results are cached (build/bench_cache), so adding a setting
+simulates only that one.
 
     python bench/paired.py --models mnist_paper            # all test images, T = 1..60
     python bench/paired.py --quick
@@ -41,8 +45,15 @@ def mcnemar_p(ours_only: int, theirs_only: int) -> float:
     return min(1.0, 2 * tail)
 
 
-# snnhw's curves of bench/spikingjelly_compare.py compared here: key -> (per-channel λ, initial membrane)
-OURS = {"snnhw_99.9": (False, "zero"), "snnhw_99.9_half": (False, "half"), "snnhw_99.9_channel_half": (True, "half")}
+# snnhw's curves of bench/spikingjelly_compare.py compared here: key -> (per-channel λ, initial membrane, gate) ...
+OURS = {"snnhw_99.9": (False, "zero", "count"), "snnhw_99.9_half": (False, "half", "count"),
+        "snnhw_99.9_channel_half": (True, "half", "count"),
+        # ... and one for analysis: the max-pool gate replaced by the ANN's own choice (float_snn's gate='ann'),
+        # what no causal gate can beat. Whatever gap remains with it is not the gate's.
+        "snnhw_99.9_half_ann_gate": (False, "half", "ann")}
+LABELS = {"snnhw_99.9_half_ann_gate": "snnhw float SNN, p = 99.9, half-threshold init, *ideal* max-pool gate "
+                                      "(the ANN's choice; analysis only, no hardware)"}
+DIAGNOSTIC_PAIRS = {"half_ann_gate": ("snnhw_99.9_half_ann_gate", "sj_99.9")}
 
 
 def correct_cached(kind: str, settings: dict, compute, n: int, label: str, snnhw_sources: bool = True) -> np.ndarray:
@@ -58,11 +69,11 @@ def correct_sj(shared, model, calib, x, y, steps, batch) -> np.ndarray:
                            for s in range(0, len(x), batch)], axis=1)
 
 
-def correct_snnhw(conv, x, y, steps, batch, v_init, per_channel=False) -> np.ndarray:
-    """(T, N) bool: snnhw's float SNN (p = 99.9, spike-count gate) right after each step."""
+def correct_snnhw(conv, x, y, steps, batch, v_init, per_channel=False, gate="count") -> np.ndarray:
+    """(T, N) bool: snnhw's float SNN (p = 99.9) right after each step."""
     from snnhw.frontend.float_snn import SnnConfig, run_float_snn
 
-    cfg = SnnConfig(reset="subtract", input="analog", gate="count", v_init=v_init)
+    cfg = SnnConfig(reset="subtract", input="analog", gate=gate, v_init=v_init)
     net = conv.normalized(99.9, per_channel)
     return np.concatenate([run_float_snn(net, to_float(x[s:s + batch]), steps, cfg) == y[s:s + batch]
                            for s in range(0, len(x), batch)], axis=1)
@@ -89,17 +100,17 @@ def run_model(args, model: str) -> dict:
     correct = {"sj_99.9": correct_cached("paired_sj", dict(base, mode="99.9%", spikingjelly=sj.version()),
                                          lambda: correct_sj(args.shared, model, calib, x, y, steps, batch), len(x),
                                          f"{model} SpikingJelly 99.9%", snnhw_sources=False)}
-    for key, (per_channel, v_init) in OURS.items():
+    for key, (per_channel, v_init, gate) in OURS.items():
         correct[key] = correct_cached("paired_float", dict(base, percentile=99.9, per_channel=per_channel,
-                                                           v_init=v_init),
-                                      lambda: correct_snnhw(conv, x, y, steps, batch, v_init, per_channel), len(x),
-                                      f"{model} {key}")
+                                                           v_init=v_init, gate=gate),
+                                      lambda: correct_snnhw(conv, x, y, steps, batch, v_init, per_channel, gate),
+                                      len(x), f"{model} {key}")
         log(f"  {key}: acc@T={steps} {100 * correct[key][-1].mean():.2f}%")
     pairs = {name: dict(ours=a, theirs=b, **compare(correct[a], correct[b]))
-             for name, (a, b) in PAIRS.items() if a in correct and b in correct}
+             for name, (a, b) in {**PAIRS, **DIAGNOSTIC_PAIRS}.items() if a in correct and b in correct}
     out = dict(model=model, images=len(x), max_steps=steps, spikingjelly=sj.version(),
                calib=f"{len(calib)} training images, fixed-seed (0) random subset (both tools)",
-               accuracy={k: c.mean(axis=1).tolist() for k, c in correct.items()}, pairs=pairs,
+               accuracy={k: c.mean(axis=1).tolist() for k, c in correct.items()}, pairs=pairs, labels=LABELS,
                command=command_line(), environment=environment())
     write_json(args.out / f"paired_{model}.json", out)
     return out

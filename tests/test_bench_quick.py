@@ -157,7 +157,7 @@ def test_paired(tmp_path, shared):
     pytest.importorskip("spikingjelly")
     _run("paired", tmp_path, shared, "--models", "mnist_paper")
     res = json.loads((tmp_path / "paired_mnist_paper.json").read_text())
-    assert set(res["pairs"]) == {"99.9", "half", "channel_half"} and res["max_steps"] == 6
+    assert set(res["pairs"]) == {"99.9", "half", "channel_half", "half_ann_gate"} and res["max_steps"] == 6
     for p in res["pairs"].values():
         ours, theirs = np.array(res["accuracy"][p["ours"]]), np.array(res["accuracy"][p["theirs"]])
         a, b = np.array(p["ours_only"]), np.array(p["theirs_only"])
@@ -168,7 +168,8 @@ def test_paired(tmp_path, shared):
 
     lines = []
     make_results.paired(tmp_path, "mnist_paper", {}, lines)
-    assert len(lines) == 3 and all("Image by image" in line for line in lines)
+    assert len(lines) == 4 and all("Image by image" in line for line in lines)
+    assert "ideal" in lines[-1]
 
 
 def test_mcnemar_exact_p():

@@ -8,7 +8,11 @@ float32 and with the ablation switches of paper Fig. 2a and 3.5-3.6:
   (pixel intensity x ∈ [0, 1] is the spike probability per step);
 * gate (max-pool): 'count' (spike count so far) | 'ewma' (exponentially
   weighted rate, factor ``ewma_alpha``) | 'none' (ungated: a window outputs a
-  spike if any input spiked, which over-estimates the max rate);
+  spike if any input spiked, which over-estimates the max rate) | 'ann'
+  (analysis only: the input whose activation in the normalized ANN is the
+  window's maximum, the choice an ideal rate estimate would make from the
+  first step; it needs the ANN's answer for the image, so no causal gate
+  and no hardware can do it, but it bounds what a better gate could gain);
 * output: 'accumulate' (class = argmax of summed input) | 'softmax' (paper
   3.5: an external generator fires with probability ``softmax_rate`` per step
   and a softmax competition over the accumulated potentials picks which
@@ -25,7 +29,7 @@ import numpy as np
 from snnhw.frontend.spike_ops import exact_dtype, gate, gate_counts, weighted_sum, window_sum, windows
 from snnhw.ir import AvgPool, Conv, Dense, Flatten, MaxPool, Network
 
-OPTIONS = dict(reset=("subtract", "zero"), input=("analog", "poisson"), gate=("count", "ewma", "none"),
+OPTIONS = dict(reset=("subtract", "zero"), input=("analog", "poisson"), gate=("count", "ewma", "none", "ann"),
                output=("accumulate", "softmax"), v_init=("zero", "half"))
 
 
@@ -67,6 +71,11 @@ def run_float_snn(net: Network, x: np.ndarray, timesteps: int, cfg: SnnConfig = 
         k = max((l.kernel[0] * l.kernel[1] for l in pools.values()), default=1)
         rate_dtype = exact_dtype((timesteps + 1) * 2 * k)
     rates = {i: np.zeros((n, *l.in_shape), rate_dtype) for i, l in pools.items()}
+    if cfg.gate == "ann":  # fixed "rates": the ANN activations that feed each max-pool
+        from snnhw.frontend.ann import run_ann
+
+        acts = run_ann(net, x, return_activations=True)
+        rates = {i: acts[i - 1].astype(np.float32) for i in pools}
     out_spikes = np.zeros((n, layers[last].out_shape[0]), np.int64)
     classes = np.zeros((timesteps, n), np.int64)
 
@@ -110,6 +119,8 @@ def _kind(layer) -> str:
 def _gate(layer: MaxPool, s: np.ndarray, rate: np.ndarray, cfg: SnnConfig) -> np.ndarray:
     if cfg.gate == "none":
         return windows(s, layer.kernel, layer.stride, layer.pads).max(axis=-1)
+    if cfg.gate == "ann":  # ReLU outputs are >= 0, so padding (-1 in gate) is never chosen
+        return gate(rate, s, layer.kernel, layer.stride, layer.pads)
     if cfg.gate == "count":
         rate += s  # s holds 0.0/1.0: the count stays an exact integer
         return gate_counts(rate, s, layer.kernel, layer.stride, layer.pads)
