@@ -123,8 +123,8 @@ def plot(out_dir: Path, path: Path) -> None:
             ax.text(i + 0.12, v + 100 * r["se"] + 1, f"{v:.2f}", ha="left", fontsize=7.5)
         ax.set_xticks(range(len(rows)))
         fewer = {r.get("images", res["images"]) for r in rows} - {res["images"]}  # rows kept from a smaller run
-        ax.set_xticklabels([r["key"] + ("*" if r.get("images", res["images"]) != res["images"] else "")
-                            for r in rows], rotation=20, fontsize=8)
+        ax.set_xticklabels([r["key"] + ("*" if r.get("images", res["images"]) in fewer else "") for r in rows],
+                           rotation=20, fontsize=8)
         ax.set_ylim(0, 105)
         ax.set_ylabel(f"accuracy at T = {res['timesteps']} (%)")
         ax.set_title(f"{res['model']}, {res['images']} test images"

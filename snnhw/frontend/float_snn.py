@@ -70,12 +70,13 @@ def run_float_snn(net: Network, x: np.ndarray, timesteps: int, cfg: SnnConfig = 
     if cfg.gate == "count":  # integer counts held in floats: gate_counts' keys must stay exact
         k = max((l.kernel[0] * l.kernel[1] for l in pools.values()), default=1)
         rate_dtype = exact_dtype((timesteps + 1) * 2 * k)
-    rates = {i: np.zeros((n, *l.in_shape), rate_dtype) for i, l in pools.items()}
     if cfg.gate == "ann":  # fixed "rates": the ANN activations that feed each max-pool
         from snnhw.frontend.ann import run_ann
 
         acts = run_ann(net, x, return_activations=True)
         rates = {i: acts[i - 1].astype(np.float32) for i in pools}
+    else:
+        rates = {i: np.zeros((n, *l.in_shape), rate_dtype) for i, l in pools.items()}
     out_spikes = np.zeros((n, layers[last].out_shape[0]), np.int64)
     classes = np.zeros((timesteps, n), np.int64)
 
