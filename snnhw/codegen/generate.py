@@ -16,7 +16,8 @@ import jinja2
 import numpy as np
 
 import snnhw
-from snnhw.codegen.layout import FIFO_DEPTH, WEIGHT_BANK_WORDS, DesignPlan, hex_lines, plan_design
+from snnhw.codegen.design import Instance, describe_blocks, top_instances
+from snnhw.codegen.layout import WEIGHT_BANK_WORDS, DesignPlan, hex_lines, plan_design
 from snnhw.errors import DataError, OptionError
 from snnhw.frontend.spike_ops import windows as _win
 from snnhw.ir import ROLE_OUTPUT, QNetwork
@@ -24,8 +25,12 @@ from snnhw.ir import ROLE_OUTPUT, QNetwork
 MANIFEST_FORMAT = "snnhw-design"
 MANIFEST_VERSION = 1
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "rtl_templates"
-GENERIC_MODULES = (("snn_fifo", "snn_fifo.v.j2"), ("snn_ram", "snn_ram.v.j2"), ("snn_rom", "snn_rom.v.j2"),
-                   ("snn_delay", "snn_delay.v.j2"))
+LIBRARY_DIR = Path(__file__).resolve().parent.parent / "rtl_lib"
+LIBRARY_HEADER = """// ============================================================================
+// {module} -- snnhw {version} hardware library (snnhw/rtl_lib/{module}.v),
+// copied unchanged into this build; the design's parameters are set in snn_top.v.
+// ============================================================================
+"""
 
 
 def _csd(k: int) -> list:
@@ -78,66 +83,43 @@ def _options(qnet: QNetwork, P: int) -> str:
 
 
 def _top_context(plan: DesignPlan, qnet: QNetwork, source_note: str) -> dict:
-    streams, items, taps, layer_map = [], [], [], []
-    cur = None  # name of the stream feeding the next block
-    cur_raw = False  # cur is an engine output that still needs a FIFO
-    widths = {}
-
-    def new_stream(name, width):
-        streams.append(dict(name=name, width=width))
-        widths[name] = width
-        return name
-
-    def buffered():
-        nonlocal cur, cur_raw
-        if cur_raw:
-            out = new_stream(f"f{len(items)}", widths[cur])
-            items.append(dict(type="fifo", inst=f"u_fifo{len(items)}", inp=cur, out=out, width=widths[cur],
-                              depth=FIFO_DEPTH))
-            cur, cur_raw = out, False
-        return cur
-
-    for blk in plan.blocks:
+    """What snn_top.v.j2 prints: streams, wires and library instances (snnhw.codegen.design)."""
+    blocks = describe_blocks(plan)
+    streams, instances, wires = top_instances(plan, blocks)
+    oc = plan.out_block.ctx
+    # the output layer's potentials become the m_axis stream
+    instances.append(Instance("snn_output_stream", "u_output_stream",
+                              f"output stream of layer {oc['index']} (argmax per step, then the potentials)", [
+                                  ("LANES", str(oc["P"])), ("CHANNELS", str(oc["C_OUT"])),
+                                  ("POSITIONS", str(oc["H_OUT"] * oc["W_OUT"])), ("POTENTIAL_BITS", str(oc["MB"])),
+                                  ("DATA_WIDTH", str(plan.OW))], [
+                                  ("clk", "clk"), ("rst", "rst")] + [(n, n) for n in (
+                                      "res_valid", "res_last", "res_group", "res_addr", "res_pos", "res_potentials",
+                                      "res_eos_valid", "res_eos_last", "res_eos_ready")] + [
+                                  ("m_valid", "m_axis_tvalid"), ("m_ready", "m_axis_tready"),
+                                  ("m_data", "m_axis_tdata"), ("m_user", "m_axis_tuser"), ("m_last", "m_axis_tlast")]))
+    layer_map, taps = [], []
+    for d, blk in zip(blocks, plan.blocks):
         c = blk.ctx
-        desc = f"{c['name']}: {c['kind']} {tuple(c['in_shape'])} -> {tuple(c['out_shape'])}"
-        if blk.kind == "analog":
-            out = new_stream(f"e{c['index']}", c["TOUT"])
-            items.append(dict(type="analog", mod=c["mod"], inst=f"u_l{c['index']}", out=out, layer=c["index"],
-                              desc=desc + " (analog input)"))
-            cur, cur_raw = out, True
-            layer_map.append(f"L{c['index']} {desc}, analog input, P={c['P']}")
-        elif blk.kind == "flatten":
-            inp = buffered()
-            out = new_stream(f"x{c['index']}", c["TOUT"])
-            items.append(dict(type="flatten", mod=c["mod"], inst=f"u_l{c['index']}_flatten", inp=inp, out=out,
-                              layer=c["index"], desc=desc))
-            cur, cur_raw = out, False
-            layer_map.append(f"L{c['index']} {desc} (address re-mapping)")
-        elif blk.kind in ("neuron", "maxpool"):
-            inp = buffered()
-            out = new_stream(f"e{c['index']}", c["TOUT"])
-            items.append(dict(type="engine", mod=c["mod"], inst=f"u_l{c['index']}", inp=inp, out=out,
-                              layer=c["index"], desc=desc))
-            cur, cur_raw = out, True
-            layer_map.append(f"L{c['index']} {desc}" + (f", P={c['P']}" if blk.kind == "neuron" else " (spike gate)"))
-        else:  # output
-            inp = buffered()
-            items.append(dict(type="output", mod=c["mod"], inst=f"u_l{c['index']}", inp=inp, layer=c["index"],
-                              desc=desc + " (output, accumulating)", GW=c["GW"], VAW=c["VAW"], PSW=c["PSW"],
-                              PW=c["P"] * c["MB"]))
-            layer_map.append(f"L{c['index']} {desc}, output layer, P={c['P']}")
+        desc = f"L{c['index']} {c['name']}: {c['kind']} {tuple(c['in_shape'])} -> {tuple(c['out_shape'])}"
+        if blk.kind == "flatten":
+            layer_map.append(desc + " (address re-mapping)")
+        elif blk.kind == "maxpool":
+            layer_map.append(desc + " (spike gate)")
+        else:
+            role = ", analog input" if blk.kind == "analog" else ", output layer" if blk.kind == "output" else ""
+            layer_map.append(f"{desc}{role}, P={c['P']}")
         if blk.kind in ("analog", "neuron", "maxpool"):
             shape = tuple(c["out_shape"])
             n = int(np.prod(shape))
             tp = dict(layer=c["index"], name=c["name"], stream=f"e{c['index']}", width=c["TOUT"],
-                      is3d=len(shape) == 3, AW=max(1, (n - 1).bit_length()), CW=c["OCW"], YW=c["OYW"], XW=c["OXW"])
-            if len(shape) == 3:
-                tp.update(H=shape[1], W=shape[2])
+                      is3d=len(shape) == 3, AW=max(1, (n - 1).bit_length()), CW=c["OCW"], YW=c["OYW"], XW=c["OXW"],
+                      H=shape[1] if len(shape) == 3 else 1, W=shape[2] if len(shape) == 3 else 1)
             taps.append(tp)
     init = max((b.ctx.get("VDEPTH", 0) for b in plan.blocks), default=0)
     init = max([init] + [b.ctx.get("N_CLR", 0) for b in plan.blocks]) + 4
-    return dict(streams=streams, parts=items, taps=taps, layer_map=layer_map, OW=plan.OW, STW=plan.STW,
-                T_MAX=plan.T_MAX, K=plan.out_block.ctx["K"], n_pixels=int(np.prod(qnet.input_shape)),
+    return dict(streams=streams, instances=instances, wires=wires, blocks=blocks, taps=taps, layer_map=layer_map,
+                OW=plan.OW, STW=plan.STW, T_MAX=plan.T_MAX, K=oc["K"], n_pixels=int(np.prod(qnet.input_shape)),
                 init_cycles=init, source_note=source_note)
 
 
@@ -313,14 +295,8 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps:
                     options=options)
 
     rtl = {}
-    for name, tpl in GENERIC_MODULES:
-        rtl[f"{name}.v"] = env.get_template(tpl).render(**header(name))
-    for blk in plan.blocks:
-        rtl[f"{blk.ctx['mod']}.v"] = env.get_template(blk.template).render(L=blk.ctx, **header(blk.ctx["mod"]))
-        for template, ctx in blk.helpers:
-            rtl[f"{ctx['mod']}.v"] = env.get_template(template).render(R=ctx, **header(ctx["mod"]))
-    rtl["snn_output_stream.v"] = env.get_template("snn_output_stream.v.j2").render(
-        L=plan.out_block.ctx, **header("snn_output_stream"))
+    for path in sorted(LIBRARY_DIR.glob("*.v")):
+        rtl[path.name] = LIBRARY_HEADER.format(module=path.stem, version=snnhw.__version__) + path.read_text()
     rtl["snn_top.v"] = env.get_template("snn_top.v.j2").render(T=top, **header("snn_top"))
     sim_rtl = {"snn_tb_top.v": env.get_template("snn_tb_top.v.j2").render(T=top, **header("snn_tb_top"))}
 

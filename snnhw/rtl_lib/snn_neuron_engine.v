@@ -1,0 +1,624 @@
+// snnhw hardware library: event-driven neuron engine (one layer).
+//
+// One engine per convolution, dense or average-pooling layer. Per time step:
+//   EVENTS  each input event (a spike token, or for the analog first layer a
+//           non-zero pixel) is scattered by snn_scatter_addr to the output
+//           neurons it reaches; each cycle updates LANES output channels of
+//           one membrane word through snn_rmw_pipeline (read-modify-write,
+//           in-flight writes forwarded) and snn_neuron_lane:
+//             V[o, oy, ox] += W[o, c, ky, kx]       (spiking input)
+//             I[o, oy, ox] += W[o, c, ky, kx] * x   (ANALOG = 1: into the
+//                          input-current memory I, once per image)
+//             V[c, oy, ox] += 1                     (AVGPOOL = 1, own lane)
+//   FIRE    after the end-of-step token (ANALOG = 1: after the image's last
+//           pixel, then once per step) a sweep over every membrane word:
+//           V += bias (ANALOG: V += I); SPIKING = 1: fire when V >= theta,
+//           reset by subtraction or to zero, clamp, spikes to snn_spike_emitter;
+//           SPIKING = 0 (output layer): the potentials go out on the res_*
+//           port, one word per cycle;
+//   EOS     an end-of-step token (flagged last on the image's last step).
+// The last step's sweep writes the initial values back (V = v_init, I = bias),
+// so no state leaks into the next image; after reset an INIT sweep does the
+// same. Numeric semantics: docs/numeric_contract.md; memory map and cycle
+// model: docs/hardware.md.
+//
+// Interfaces (all exist; the role selects which are used, the others are
+// tied off by the instantiating top level):
+//   pixel input  (ANALOG = 1)   s_valid/s_ready/s_pixel/s_last, cfg_timesteps, framing_error
+//   token input  (ANALOG = 0)   in_valid/in_ready/in_data = {eos, last, address}
+//   token output (SPIKING = 1)  out_valid/out_ready/out_data = {eos, last, address}
+//   potentials   (SPIKING = 0)  res_* words during the sweep, res_eos_* at end of step
+//
+// Parameters: see the parameter list; widths that size ports are parameters
+// (Verilog-2005 ports can use only those) and are checked against the
+// geometry.
+`default_nettype none
+module snn_neuron_engine #(
+    // role and numeric options
+    parameter integer ANALOG      = 0,     // 1: first layer, analog pixel input
+    parameter integer SPIKING     = 1,     // 1: spiking layer; 0: output layer (accumulates potentials)
+    parameter integer AVGPOOL     = 0,     // 1: average pooling (weight 1 in the event's own channel)
+    parameter integer RESET_SUB   = 1,     // 1: reset by subtraction; 0: reset to zero
+    parameter integer V_INIT_HALF = 0,     // 1: membranes start at theta / 2
+    // geometry (a dense layer is a 1x1 convolution of a 1x1 map)
+    parameter integer C_IN  = 1,
+    parameter integer H_IN  = 1,
+    parameter integer W_IN  = 1,
+    parameter integer C_OUT = 1,
+    parameter integer H_OUT = 1,
+    parameter integer W_OUT = 1,
+    parameter integer KH = 1,
+    parameter integer KW = 1,
+    parameter integer SH = 1,
+    parameter integer SW = 1,
+    parameter integer PT = 0,
+    parameter integer PL = 0,
+    parameter integer LANES = 1,           // output channels updated per cycle
+    // number formats
+    parameter integer WEIGHT_BITS  = 8,
+    parameter integer MEM_BITS     = 16,
+    parameter integer BIAS_BITS    = 8,
+    parameter integer THETA_BITS   = 8,    // unsigned
+    parameter integer CURRENT_BITS = 0,    // ANALOG = 1: input-current width
+    parameter signed [63:0] VMIN = -32768,
+    parameter signed [63:0] VMAX = 32767,
+    parameter integer T_MAX  = 1,
+    // streams: token fields {eos, last, c, y, x} (IN_3D / OUT_3D = 0: {eos, last, index})
+    parameter integer IN_3D  = 1,
+    parameter integer IN_CW  = 1,
+    parameter integer IN_YW  = 1,
+    parameter integer IN_XW  = 1,
+    parameter integer OUT_3D = 1,
+    parameter integer OUT_CW = 1,
+    parameter integer OUT_YW = 1,
+    parameter integer OUT_XW = 1,
+    // port widths (derived; checked)
+    parameter integer IN_TOKEN_W  = 3,
+    parameter integer OUT_TOKEN_W = 3,
+    parameter integer STEP_W      = 1,     // holds T_MAX
+    parameter integer GROUP_W     = 1,     // holds ceil(C_OUT / LANES) - 1
+    parameter integer MEM_ADDR_W  = 1,     // holds the membrane depth - 1
+    parameter integer POS_W       = 1,     // holds H_OUT * W_OUT - 1
+    // memories
+    parameter integer MEM_BLOCK        = 1,   // membrane (and current) RAM in block RAM
+    parameter integer WEIGHT_BANK_AW   = 0,   // > 0: weight ROM in banks of 2**WEIGHT_BANK_AW words
+    parameter         WEIGHT_FILE      = "",  // $readmemh image (banked: prefix of the bank files)
+    parameter         BIAS_FILE        = "",
+    parameter         THETA_FILE       = ""
+) (
+    input  wire                          clk,
+    input  wire                          rst,
+    // pixel input, C-H-W order (ANALOG = 1)
+    input  wire                          s_valid,
+    output wire                          s_ready,
+    input  wire [7:0]                    s_pixel,
+    input  wire                          s_last,
+    input  wire [STEP_W-1:0]             cfg_timesteps,   // sampled with the image's first pixel
+    output wire                          framing_error,   // sticky: tlast disagreed with the pixel count
+    // input spike tokens (ANALOG = 0)
+    input  wire                          in_valid,
+    output wire                          in_ready,
+    input  wire [IN_TOKEN_W-1:0]         in_data,
+    // output spike tokens (SPIKING = 1)
+    output wire                          out_valid,
+    input  wire                          out_ready,
+    output wire [OUT_TOKEN_W-1:0]        out_data,
+    // output potentials, one channel-group word per beat during the sweep (SPIKING = 0)
+    output wire                          res_valid,
+    output wire                          res_last,        // the image's last step
+    output wire [GROUP_W-1:0]            res_group,       // lanes: channels group*LANES + p
+    output wire [MEM_ADDR_W-1:0]         res_addr,        // membrane word group*H_OUT*W_OUT + pos
+    output wire [POS_W-1:0]              res_pos,         // oy*W_OUT + ox
+    output wire [LANES*MEM_BITS-1:0]     res_potentials,
+    output wire                          res_eos_valid,   // end of step, held until res_eos_ready
+    output wire                          res_eos_last,
+    input  wire                          res_eos_ready
+);
+    function integer ubits;            // bits of an unsigned register holding 0..n
+        input integer n;
+        begin
+            ubits = 1;
+            while ((n >> ubits) != 0) ubits = ubits + 1;
+        end
+    endfunction
+    function integer max2(input integer a, input integer b);
+        max2 = a > b ? a : b;
+    endfunction
+
+    localparam integer GROUPS   = (C_OUT + LANES - 1) / LANES;   // channel groups (words per position)
+    localparam integer HW_OUT   = H_OUT * W_OUT;
+    localparam integer VDEPTH   = GROUPS * HW_OUT;               // membrane words
+    localparam integer WDEPTH   = (AVGPOOL != 0) ? 1 : C_IN * KH * KW * GROUPS;   // weight words
+    localparam integer WEIGHT_AW = ubits(WDEPTH - 1);
+    localparam integer ACC_BITS = (ANALOG != 0) ? CURRENT_BITS : MEM_BITS;   // the word the scatter accumulates
+    localparam integer ADD_BITS = (ANALOG != 0) ? CURRENT_BITS : BIAS_BITS;  // what the sweep adds to V
+    localparam integer CALC_BITS = max2(max2(MEM_BITS, BIAS_BITS), max2(CURRENT_BITS, THETA_BITS + 1)) + 2;
+    localparam integer LAST_LANES = C_OUT - (GROUPS - 1) * LANES;     // lanes of the last channel group
+    localparam integer SWEEP_YW = ubits(H_OUT - 1);
+    localparam integer SWEEP_XW = ubits(W_OUT - 1);
+    localparam [31:0]  LAST_ADDR  = VDEPTH - 1;
+    localparam [31:0]  LAST_GROUP = GROUPS - 1;
+    localparam [31:0]  LAST_POS   = HW_OUT - 1;
+    localparam [31:0]  LAST_OY    = H_OUT - 1;
+    localparam [31:0]  LAST_OX    = W_OUT - 1;
+
+`ifndef SYNTHESIS
+    initial begin
+        if (C_IN < 1 || H_IN < 1 || W_IN < 1 || C_OUT < 1 || H_OUT < 1 || W_OUT < 1 || LANES < 1 || LANES > C_OUT) begin
+            $error("snn_neuron_engine: shape %0dx%0dx%0d -> %0dx%0dx%0d with LANES %0d (1..C_OUT) is not mappable",
+                   C_IN, H_IN, W_IN, C_OUT, H_OUT, W_OUT, LANES);
+            $fatal(1, "snn_neuron_engine: bad parameters");
+        end
+        if (IN_TOKEN_W != ((ANALOG != 0) ? 10 : 2 + IN_CW + ((IN_3D != 0) ? IN_YW + IN_XW : 0)) ||
+            OUT_TOKEN_W != 2 + OUT_CW + ((OUT_3D != 0) ? OUT_YW + OUT_XW : 0)) begin
+            $error("snn_neuron_engine: IN_TOKEN_W (%0d) / OUT_TOKEN_W (%0d) disagree with the token fields",
+                   IN_TOKEN_W, OUT_TOKEN_W);
+            $fatal(1, "snn_neuron_engine: bad parameters");
+        end
+        if (GROUP_W != ubits(GROUPS - 1) || MEM_ADDR_W != ubits(VDEPTH - 1) || POS_W != ubits(HW_OUT - 1) ||
+            STEP_W != ubits(T_MAX)) begin
+            $error("snn_neuron_engine: GROUP_W %0d, MEM_ADDR_W %0d, POS_W %0d, STEP_W %0d must be %0d, %0d, %0d, %0d",
+                   GROUP_W, MEM_ADDR_W, POS_W, STEP_W, ubits(GROUPS - 1), ubits(VDEPTH - 1), ubits(HW_OUT - 1),
+                   ubits(T_MAX));
+            $fatal(1, "snn_neuron_engine: bad parameters");
+        end
+        if ((1 << OUT_CW) < C_OUT || (OUT_3D != 0 && ((1 << OUT_YW) < H_OUT || (1 << OUT_XW) < W_OUT))) begin
+            $error("snn_neuron_engine: output token fields (%0d, %0d, %0d bits) cannot address %0dx%0dx%0d",
+                   OUT_CW, OUT_YW, OUT_XW, C_OUT, H_OUT, W_OUT);
+            $fatal(1, "snn_neuron_engine: bad parameters");
+        end
+        if ((ANALOG != 0 && (CURRENT_BITS < 2 || AVGPOOL != 0 || SPIKING == 0)) || (AVGPOOL != 0 && C_IN != C_OUT)) begin
+            $error("snn_neuron_engine: ANALOG %0d needs CURRENT_BITS >= 2 and SPIKING = 1; AVGPOOL %0d needs C_IN = C_OUT",
+                   ANALOG, AVGPOOL);
+            $fatal(1, "snn_neuron_engine: bad parameters");
+        end
+        if (WEIGHT_BANK_AW < 0 || (WEIGHT_BANK_AW > 0 && ANALOG != 0)) begin
+            $error("snn_neuron_engine: WEIGHT_BANK_AW (%0d) must be >= 0, and 0 for the analog layer", WEIGHT_BANK_AW);
+            $fatal(1, "snn_neuron_engine: bad parameters");
+        end
+    end
+`endif
+
+    // ------------------------------------------------------------------
+    // Phases
+    // ------------------------------------------------------------------
+    localparam [2:0] S_INIT   = 3'd0,  // write initial values to every neuron
+                     S_EVENTS = 3'd1,  // accept input events (pixels or tokens)
+                     S_DRAIN  = 3'd2,  // wait for the last scatter write
+                     S_FIRE   = 3'd3,  // fire sweep
+                     S_FLUSH  = 3'd4,  // wait for the sweep's writes and spikes
+                     S_EOS    = 3'd5;  // emit the end-of-step token
+    reg [2:0]        state;
+    reg              step_last;        // the step being finished is the image's last
+    reg [STEP_W-1:0] step;             // 0-based time step within the image
+
+    // ------------------------------------------------------------------
+    // Input events: the next event's position, and acceptance
+    // ------------------------------------------------------------------
+    wire              scatter_busy;    // an event's iterations are pending (not on its last)
+    wire [IN_CW-1:0]  next_c;
+    wire [IN_YW-1:0]  next_y;
+    wire [IN_XW-1:0]  next_x;
+    wire              ev_accept;       // an event with work starts this cycle
+    wire              eos_accept;      // an end-of-step token is taken
+    wire              eos_last;
+    wire              last_pixel_taken;
+    wire [STEP_W-1:0] t_steps;         // ANALOG: time steps of the current image
+    generate
+        if (ANALOG != 0) begin : g_pixels
+            wire px_first, px_last;
+            assign s_ready = (state == S_EVENTS) && !scatter_busy;
+            wire   pixel_take = s_valid && s_ready;
+            snn_pixel_input #(.CHANNELS(C_IN), .HEIGHT(H_IN), .WIDTH(W_IN), .CW(IN_CW), .YW(IN_YW), .XW(IN_XW),
+                              .T_MAX(T_MAX), .STEP_W(STEP_W)) u_pixels (
+                .clk(clk), .rst(rst),
+                .pixel_take(pixel_take), .pixel_last(s_last), .cfg_timesteps(cfg_timesteps),
+                .px_c(next_c), .px_y(next_y), .px_x(next_x), .px_first(px_first), .px_last(px_last),
+                .t_steps(t_steps), .framing_error(framing_error));
+            assign ev_accept        = pixel_take && (s_pixel != 8'd0);   // zero pixels cost a cycle, no work
+            assign last_pixel_taken = pixel_take && px_last;
+            assign eos_accept       = 1'b0;
+            assign eos_last         = 1'b0;
+            assign in_ready         = 1'b0;
+            wire unused_pixel_ports = &{1'b0, px_first, in_valid, in_data, 1'b0};
+        end else begin : g_tokens
+            assign in_ready  = (state == S_EVENTS) && !scatter_busy;
+            wire   in_eos    = in_data[IN_TOKEN_W-1];
+            assign eos_last  = in_data[IN_TOKEN_W-2];
+            assign ev_accept  = in_valid && in_ready && !in_eos;
+            assign eos_accept = in_valid && in_ready && in_eos;
+            if (IN_3D != 0) begin : g_map
+                assign next_c = in_data[IN_CW+IN_YW+IN_XW-1:IN_YW+IN_XW];
+                assign next_y = in_data[IN_YW+IN_XW-1:IN_XW];
+                assign next_x = in_data[IN_XW-1:0];
+            end else begin : g_vector
+                assign next_c = in_data[IN_CW-1:0];
+                assign next_y = {IN_YW{1'b0}};
+                assign next_x = {IN_XW{1'b0}};
+            end
+            assign s_ready          = 1'b0;
+            assign framing_error    = 1'b0;
+            assign t_steps          = {STEP_W{1'b0}};
+            assign last_pixel_taken = 1'b0;
+            wire unused_token_ports = &{1'b0, s_valid, s_pixel, s_last, cfg_timesteps, 1'b0};
+        end
+    endgenerate
+
+    // ------------------------------------------------------------------
+    // Scatter: one iteration (kernel position, channel group) per cycle
+    // ------------------------------------------------------------------
+    wire                  it_valid, it_in, it_last;
+    wire [GROUP_W-1:0]    it_group;
+    wire [MEM_ADDR_W-1:0] it_mem_addr;
+    wire [WEIGHT_AW-1:0]  it_weight_addr;
+    wire [SWEEP_YW-1:0]   unused_it_oy;
+    wire [SWEEP_XW-1:0]   unused_it_ox;
+    wire                  sc_phase = (state == S_EVENTS) || (state == S_DRAIN);   // iterations may end in S_DRAIN
+    assign scatter_busy = it_valid && !it_last;
+    snn_scatter_addr #(
+        .H_IN(H_IN), .W_IN(W_IN), .H_OUT(H_OUT), .W_OUT(W_OUT), .KH(KH), .KW(KW), .SH(SH), .SW(SW),
+        .PT(PT), .PL(PL), .GROUPS((AVGPOOL != 0) ? 1 : GROUPS), .TARGET_CHANNEL_DIV((AVGPOOL != 0) ? LANES : 0),
+        .WEIGHTS((AVGPOOL != 0) ? 0 : 1), .CW(IN_CW), .YW(IN_YW), .XW(IN_XW), .GW(GROUP_W), .TAW(MEM_ADDR_W),
+        .WAW(WEIGHT_AW), .OYW(SWEEP_YW), .OXW(SWEEP_XW)
+    ) u_scatter (
+        .clk(clk), .rst(rst),
+        .start(ev_accept), .ev_c(next_c), .ev_y(next_y), .ev_x(next_x),
+        .advance(sc_phase), .it_valid(it_valid), .it_in(it_in), .it_last(it_last), .it_group(it_group),
+        .it_target(it_mem_addr), .it_weight(it_weight_addr), .it_oy(unused_it_oy), .it_ox(unused_it_ox));
+    wire sc_issue = sc_phase && it_valid && it_in;
+
+    // the event's multiplier (ANALOG: the pixel) and lane (AVGPOOL: one-hot)
+    reg  [7:0]       ev_pixel;
+    reg  [LANES-1:0] ev_lane;
+    wire [31:0]      next_c32 = {{(32 - IN_CW){1'b0}}, next_c};
+    wire [31:0]      next_lane = next_c32 % LANES;
+    always @(posedge clk) begin
+        if (ev_accept) begin
+            ev_pixel <= s_pixel;
+            ev_lane  <= {{(LANES - 1){1'b0}}, 1'b1} << next_lane;
+        end
+    end
+
+    // ------------------------------------------------------------------
+    // Fire-sweep address generator
+    // ------------------------------------------------------------------
+    reg                   sw_running;      // addresses left to issue
+    reg  [MEM_ADDR_W-1:0] sw_addr;
+    reg  [GROUP_W-1:0]    sw_group;
+    reg  [SWEEP_YW-1:0]   sw_oy;
+    reg  [SWEEP_XW-1:0]   sw_ox;
+    reg  [POS_W-1:0]      sw_pos;          // oy*W_OUT + ox
+    wire                  sw_end = (sw_addr == LAST_ADDR[MEM_ADDR_W-1:0]);
+    wire                  emit_room;       // the spike queue can take the sweep's pushes in flight
+    wire                  sw_issue = sw_running && (state == S_INIT || (state == S_FIRE && (emit_room || SPIKING == 0)));
+    reg                   sweep_begin;     // control: start a sweep
+
+    always @(posedge clk) begin
+        if (rst) begin
+            sw_running <= 1'b1;
+            sw_addr    <= {MEM_ADDR_W{1'b0}};
+            sw_group   <= {GROUP_W{1'b0}};
+            sw_oy      <= {SWEEP_YW{1'b0}};
+            sw_ox      <= {SWEEP_XW{1'b0}};
+            sw_pos     <= {POS_W{1'b0}};
+        end else if (sw_issue) begin
+            if (sw_end) begin
+                sw_running <= 1'b0;
+                sw_addr    <= {MEM_ADDR_W{1'b0}};
+                sw_group   <= {GROUP_W{1'b0}};
+                sw_oy      <= {SWEEP_YW{1'b0}};
+                sw_ox      <= {SWEEP_XW{1'b0}};
+                sw_pos     <= {POS_W{1'b0}};
+            end else begin
+                sw_addr <= sw_addr + 1'b1;
+                sw_pos  <= (sw_pos == LAST_POS[POS_W-1:0]) ? {POS_W{1'b0}} : sw_pos + 1'b1;
+                if (sw_ox != LAST_OX[SWEEP_XW-1:0]) begin
+                    sw_ox <= sw_ox + 1'b1;
+                end else begin
+                    sw_ox <= {SWEEP_XW{1'b0}};
+                    if (sw_oy != LAST_OY[SWEEP_YW-1:0]) begin
+                        sw_oy <= sw_oy + 1'b1;
+                    end else begin
+                        sw_oy    <= {SWEEP_YW{1'b0}};
+                        sw_group <= sw_group + 1'b1;
+                    end
+                end
+            end
+        end else if (sweep_begin) begin
+            sw_running <= 1'b1;
+        end
+    end
+
+    // ------------------------------------------------------------------
+    // Read-modify-write pipeline (stages I, A, B, C, D) and what travels with
+    // each operation: sweep or scatter, real step or INIT, reinit, group,
+    // position, pixel, lane
+    // ------------------------------------------------------------------
+    wire                  a_valid, b_valid, c_valid, d_valid;
+    wire [MEM_ADDR_W-1:0] a_addr, b_addr, c_addr, d_addr;
+    wire [LANES*ACC_BITS-1:0] acc_rdata, acc_old, acc_new;
+    wire                  c_acc_write;
+    reg                   a_sweep, b_sweep, c_sweep;
+    reg                   a_step, b_step, c_step;
+    reg                   a_reinit, b_reinit, c_reinit;
+    reg  [GROUP_W-1:0]    a_group, b_group, c_group;
+    reg  [SWEEP_YW-1:0]   a_oy, b_oy, c_oy;
+    reg  [SWEEP_XW-1:0]   a_ox, b_ox, c_ox;
+    reg  [POS_W-1:0]      a_pos, b_pos, c_pos;
+    reg  [7:0]            a_pixel, b_pixel;
+    reg  [LANES-1:0]      a_lane, b_lane, c_lane;
+
+    snn_rmw_pipeline #(.ADDR_W(MEM_ADDR_W), .DATA_W(LANES * ACC_BITS)) u_rmw (
+        .clk(clk), .rst(rst),
+        .issue_valid(sc_issue || sw_issue), .issue_addr(sw_issue ? sw_addr : it_mem_addr),
+        .read_en(a_valid), .read_addr(a_addr), .b_valid(b_valid), .b_addr(b_addr),
+        .c_valid(c_valid), .c_addr(c_addr),
+        .acc_rdata(acc_rdata), .c_acc_write(c_acc_write), .c_acc_wdata(acc_new), .c_acc_old(acc_old),
+        .d_valid(d_valid), .d_addr(d_addr));
+    assign c_acc_write = c_valid && !c_sweep;
+
+    always @(posedge clk) begin
+        a_sweep  <= sw_issue;
+        a_step   <= (state == S_FIRE);
+        a_reinit <= (state == S_INIT) || step_last;
+        a_group  <= sw_issue ? sw_group : it_group;
+        a_oy     <= sw_oy;
+        a_ox     <= sw_ox;
+        a_pos    <= sw_pos;
+        a_pixel  <= ev_pixel;
+        a_lane   <= ev_lane;
+        b_sweep  <= a_sweep;
+        b_step   <= a_step;
+        b_reinit <= a_reinit;
+        b_group  <= a_group;
+        b_oy     <= a_oy;
+        b_ox     <= a_ox;
+        b_pos    <= a_pos;
+        b_pixel  <= a_pixel;
+        b_lane   <= a_lane;
+        c_sweep  <= b_sweep;
+        c_step   <= b_step;
+        c_reinit <= b_reinit;
+        c_group  <= b_group;
+        c_oy     <= b_oy;
+        c_ox     <= b_ox;
+        c_pos    <= b_pos;
+        c_lane   <= b_lane;
+    end
+
+    // ------------------------------------------------------------------
+    // Memories: membrane V (and input current I), weights, bias, threshold.
+    // Weights are read in stage I and arrive in stage C (ANALOG: stage B, the
+    // product is registered into C); V, I, bias and theta are read in stage A.
+    // ------------------------------------------------------------------
+    wire [LANES*MEM_BITS-1:0]    v_rdata;
+    reg                          v_we;
+    reg  [LANES*MEM_BITS-1:0]    v_wdata;
+    wire [LANES*MEM_BITS-1:0]    sweep_v;
+    snn_ram #(.WIDTH(LANES * MEM_BITS), .DEPTH(VDEPTH), .AW(MEM_ADDR_W), .OUTREG(1), .BLOCK(MEM_BLOCK)) u_membrane (
+        .clk(clk), .we(v_we), .waddr(d_addr), .wdata(v_wdata),
+        .re(a_valid), .raddr(a_addr), .rdata(v_rdata));
+
+    wire [LANES*WEIGHT_BITS-1:0] w_rdata;
+    generate
+        if (AVGPOOL != 0) begin : g_no_weights
+            assign w_rdata = {(LANES * WEIGHT_BITS){1'b0}};
+            wire unused_weight_addr = &{1'b0, it_weight_addr, 1'b0};
+        end else if (WEIGHT_BANK_AW > 0) begin : g_banked_weights
+            snn_rom_banked #(.WIDTH(LANES * WEIGHT_BITS), .DEPTH(WDEPTH), .AW(WEIGHT_AW), .BANK_AW(WEIGHT_BANK_AW),
+                             .INIT_PREFIX(WEIGHT_FILE)) u_weights (
+                .clk(clk), .re(sc_issue), .addr(it_weight_addr), .data(w_rdata));
+        end else begin : g_weights
+            snn_rom #(.WIDTH(LANES * WEIGHT_BITS), .DEPTH(WDEPTH), .AW(WEIGHT_AW), .OUTREG((ANALOG != 0) ? 1 : 2),
+                      .INIT_FILE(WEIGHT_FILE)) u_weights (
+                .clk(clk), .re(sc_issue), .addr(it_weight_addr), .data(w_rdata));
+        end
+    endgenerate
+
+    wire [LANES*BIAS_BITS-1:0]  bias_rdata;
+    snn_rom #(.WIDTH(LANES * BIAS_BITS), .DEPTH(GROUPS), .AW(GROUP_W), .OUTREG(1), .INIT_FILE(BIAS_FILE)) u_bias (
+        .clk(clk), .re(a_valid), .addr(a_group), .data(bias_rdata));
+    wire [LANES*THETA_BITS-1:0] theta_rdata;
+    generate
+        if (SPIKING != 0) begin : g_theta
+            snn_rom #(.WIDTH(LANES * THETA_BITS), .DEPTH(GROUPS), .AW(GROUP_W), .OUTREG(1),
+                      .INIT_FILE(THETA_FILE)) u_theta (
+                .clk(clk), .re(a_valid), .addr(a_group), .data(theta_rdata));
+        end else begin : g_no_theta
+            assign theta_rdata = {(LANES * THETA_BITS){1'b0}};
+        end
+    endgenerate
+
+    // ------------------------------------------------------------------
+    // Stage C: per-lane arithmetic
+    // ------------------------------------------------------------------
+    wire [LANES-1:0] fire_mask;
+    wire [LANES*ADD_BITS-1:0] add_word;     // what the sweep adds: bias, or ANALOG the current I
+    genvar p;
+    generate
+        for (p = 0; p < LANES; p = p + 1) begin : g_lane
+            // channel group*LANES + p exists (the last group may be partial)
+            wire lane_exists = (p < LAST_LANES) || (c_group != LAST_GROUP[GROUP_W-1:0]);
+            snn_neuron_lane #(
+                .SPIKING(SPIKING), .RESET_SUB(RESET_SUB), .V_INIT_HALF(V_INIT_HALF),
+                .INCREMENT((ANALOG != 0) ? 1 : (AVGPOOL != 0) ? 2 : 0), .ACC_BITS(ACC_BITS), .WEIGHT_BITS(WEIGHT_BITS),
+                .MEM_BITS(MEM_BITS), .ADD_BITS(ADD_BITS), .THETA_BITS(THETA_BITS), .CALC_BITS(CALC_BITS),
+                .VMIN(VMIN), .VMAX(VMAX)
+            ) u_lane (
+                .clk(clk),
+                .acc_old(acc_old[p*ACC_BITS +: ACC_BITS]), .weight(w_rdata[p*WEIGHT_BITS +: WEIGHT_BITS]),
+                .pixel(b_pixel), .unit(c_lane[p]), .acc_new(acc_new[p*ACC_BITS +: ACC_BITS]),
+                .v_cur(v_rdata[p*MEM_BITS +: MEM_BITS]), .add(add_word[p*ADD_BITS +: ADD_BITS]),
+                .theta(theta_rdata[p*THETA_BITS +: THETA_BITS]), .step(c_step), .lane_exists(lane_exists),
+                .reinit(c_reinit), .fire(fire_mask[p]), .v_new(sweep_v[p*MEM_BITS +: MEM_BITS]),
+                .potential(res_potentials[p*MEM_BITS +: MEM_BITS]));
+        end
+    endgenerate
+
+    // Stage D: the write is registered, so stage C's carry chains and the
+    // routes to a memory spread over many block RAMs fall into different cycles.
+    generate
+        if (ANALOG != 0) begin : g_current
+            // input current I: accumulates the image's pixels, reinitialised to the bias
+            wire [LANES*CURRENT_BITS-1:0] i_rdata;
+            wire [LANES*CURRENT_BITS-1:0] sweep_i;
+            reg                           i_we;
+            reg  [LANES*CURRENT_BITS-1:0] i_wdata;
+            snn_ram #(.WIDTH(LANES * CURRENT_BITS), .DEPTH(VDEPTH), .AW(MEM_ADDR_W), .OUTREG(1),
+                      .BLOCK(MEM_BLOCK)) u_current (
+                .clk(clk), .we(i_we), .waddr(d_addr), .wdata(i_wdata),
+                .re(a_valid), .raddr(a_addr), .rdata(i_rdata));
+            for (p = 0; p < LANES; p = p + 1) begin : g_bias_ext
+                wire [BIAS_BITS-1:0] bias = bias_rdata[p*BIAS_BITS +: BIAS_BITS];
+                if (CURRENT_BITS > BIAS_BITS) begin : g_extend
+                    assign sweep_i[p*CURRENT_BITS +: CURRENT_BITS] = {{(CURRENT_BITS - BIAS_BITS){bias[BIAS_BITS-1]}}, bias};
+                end else begin : g_fit
+                    assign sweep_i[p*CURRENT_BITS +: CURRENT_BITS] = bias[CURRENT_BITS-1:0];
+                end
+            end
+            assign acc_rdata = i_rdata;
+            assign add_word  = i_rdata;
+            always @(posedge clk) begin
+                if (rst) begin
+                    i_we <= 1'b0;
+                    v_we <= 1'b0;
+                end else begin
+                    i_we <= c_valid && (!c_sweep || c_reinit);
+                    v_we <= c_valid && c_sweep;
+                end
+                i_wdata <= c_sweep ? sweep_i : acc_new;
+                v_wdata <= sweep_v;
+            end
+        end else begin : g_membrane_acc
+            assign acc_rdata = v_rdata;
+            assign add_word  = bias_rdata;
+            always @(posedge clk) begin
+                if (rst) v_we <= 1'b0;
+                else     v_we <= c_valid;
+                v_wdata <= c_sweep ? sweep_v : acc_new;
+            end
+        end
+    endgenerate
+
+    // ------------------------------------------------------------------
+    // Outputs: spikes and end-of-step tokens, or potentials
+    // ------------------------------------------------------------------
+    wire pipeline_idle = !a_valid && !b_valid && !c_valid && !d_valid;
+    wire flushed;
+    wire eos_done;
+    generate
+        if (SPIKING != 0) begin : g_spikes
+            wire                emit_valid, emit_busy;
+            wire [OUT_CW-1:0]   emit_channel;
+            wire [SWEEP_YW-1:0] emit_oy;
+            wire [SWEEP_XW-1:0] emit_ox;
+            // PUSH_LATENCY 3: the sweep operations in stages A, B and C may push after emit_room was seen
+            snn_spike_emitter #(.LANES(LANES), .GROUP_W(GROUP_W), .CHANNEL_W(OUT_CW), .POSITION(OUT_3D),
+                                .OY_W(SWEEP_YW), .OX_W(SWEEP_XW), .DEPTH(8), .PUSH_LATENCY(3)) u_emitter (
+                .clk(clk), .rst(rst),
+                .push(c_valid && c_sweep && (fire_mask != {LANES{1'b0}})), .push_room(emit_room),
+                .push_group(c_group), .push_oy(c_oy), .push_ox(c_ox), .push_mask(fire_mask),
+                .spike_valid(emit_valid), .spike_ready(out_ready), .spike_channel(emit_channel),
+                .spike_oy(emit_oy), .spike_ox(emit_ox), .busy(emit_busy));
+            assign out_valid = emit_valid || (state == S_EOS);
+            if (OUT_3D != 0) begin : g_map_token
+                assign out_data = emit_valid ? {2'b00, emit_channel, emit_oy[OUT_YW-1:0], emit_ox[OUT_XW-1:0]}
+                                             : {1'b1, step_last, {(OUT_TOKEN_W - 2){1'b0}}};
+            end else begin : g_vector_token
+                assign out_data = emit_valid ? {2'b00, emit_channel} : {1'b1, step_last, {(OUT_TOKEN_W - 2){1'b0}}};
+                wire unused_emit_pos = &{1'b0, emit_oy, emit_ox, 1'b0};
+            end
+            assign flushed  = pipeline_idle && !emit_busy;
+            assign eos_done = (state == S_EOS) && out_ready && !emit_valid;
+            assign res_valid = 1'b0;
+            assign res_last  = 1'b0;
+            assign res_group = {GROUP_W{1'b0}};
+            assign res_addr  = {MEM_ADDR_W{1'b0}};
+            assign res_pos   = {POS_W{1'b0}};
+            assign res_eos_valid = 1'b0;
+            assign res_eos_last  = 1'b0;
+            wire unused_res_ports = &{1'b0, res_eos_ready, c_pos, 1'b0};
+        end else begin : g_potentials
+            assign emit_room     = 1'b1;
+            assign res_valid     = c_valid && c_sweep && c_step;
+            assign res_last      = c_reinit;
+            assign res_group     = c_group;
+            assign res_addr      = c_addr;
+            assign res_pos       = c_pos;
+            assign res_eos_valid = (state == S_EOS);
+            assign res_eos_last  = step_last;
+            assign flushed  = pipeline_idle;
+            assign eos_done = (state == S_EOS) && res_eos_ready;
+            assign out_valid = 1'b0;
+            assign out_data  = {OUT_TOKEN_W{1'b0}};
+            wire unused_out_ports = &{1'b0, out_ready, fire_mask, c_oy, c_ox, 1'b0};
+        end
+    endgenerate
+    wire unused_engine = &{1'b0, b_addr, c_addr, unused_it_oy, unused_it_ox, next_lane, c_lane, b_pixel, 1'b0};
+
+    // ------------------------------------------------------------------
+    // Control
+    // ------------------------------------------------------------------
+    wire scatter_done = !it_valid && pipeline_idle;
+    wire [STEP_W-1:0] step_next = step + 1'b1;
+    always @(*) begin
+        sweep_begin = 1'b0;
+        case (state)
+            S_DRAIN: sweep_begin = scatter_done;
+            S_EOS:   sweep_begin = (ANALOG != 0) && eos_done && !step_last;
+            default: sweep_begin = 1'b0;
+        endcase
+    end
+
+    always @(posedge clk) begin
+        if (rst) begin
+            state     <= S_INIT;
+            step_last <= 1'b0;
+            step      <= {STEP_W{1'b0}};
+        end else begin
+            case (state)
+                S_INIT: begin
+                    if (!sw_running && pipeline_idle) state <= S_EVENTS;
+                end
+                S_EVENTS: begin
+                    if (ANALOG != 0) begin
+                        if (last_pixel_taken) state <= S_DRAIN;
+                    end else if (eos_accept) begin
+                        step_last <= eos_last;
+                        state     <= S_DRAIN;
+                    end
+                end
+                S_DRAIN: begin
+                    // the last event's iterations finish, then its writes
+                    if (scatter_done) begin
+                        state <= S_FIRE;
+                        if (ANALOG != 0) step_last <= (t_steps == {{(STEP_W - 1){1'b0}}, 1'b1});
+                    end
+                end
+                S_FIRE: begin
+                    if (sw_issue && sw_end) state <= S_FLUSH;
+                end
+                S_FLUSH: begin
+                    if (flushed) state <= S_EOS;
+                end
+                S_EOS: begin
+                    if (eos_done) begin
+                        if (ANALOG == 0) begin
+                            step  <= step_last ? {STEP_W{1'b0}} : step_next;
+                            state <= S_EVENTS;
+                        end else if (step_last) begin
+                            step  <= {STEP_W{1'b0}};
+                            state <= S_EVENTS;
+                        end else begin
+                            step      <= step_next;
+                            step_last <= (step_next + 1'b1 == t_steps);
+                            state     <= S_FIRE;
+                        end
+                    end
+                end
+                default: state <= S_INIT;
+            endcase
+        end
+    end
+endmodule
+`default_nettype wire

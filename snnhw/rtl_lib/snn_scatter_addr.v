@@ -1,0 +1,243 @@
+// snnhw hardware library: scatter address generator.
+//
+// An input event (a pixel or a spike) at (c, y, x) reaches, through a
+// KH x KW kernel with stride SH x SW and top/left padding PT/PL, the outputs
+// oy = (y + PT - ky) / SH for the kernel rows ky = ky0 + SH*my with
+// ky0 = (y + PT) mod SH, my = 0 .. ceil(KH/SH) - 1 (the same for columns).
+// The generator enumerates one iteration per (my, mx, channel group) and
+// cycle, GROUPS channel groups innermost, and flags the iterations whose
+// kernel position and output position are in range (it_in). Positions out
+// of range cost their cycle and do nothing.
+//
+// Two addresses follow the iterations; both are registers that step by
+// constants (no products on the address path; the start values use
+// snn_const_mul):
+//   target  og*H_OUT*W_OUT + oy*W_OUT + ox      (a membrane word, a window)
+//   weight  ((c*KH + ky)*KW + kx)*GROUPS + og   (WEIGHTS = 1 only)
+// where og is the channel group: 0 .. GROUPS-1 when GROUPS > 1, else the
+// event's own group c / TARGET_CHANNEL_DIV when TARGET_CHANNEL_DIV > 0
+// (average pooling: c / lanes; max-pool windows: c), else 0.
+//
+// Timing: `start` loads an event (it_valid rises in the next cycle); each
+// cycle with `advance` and it_valid moves to the next iteration, and after
+// the one flagged it_last it_valid falls unless `start` loads the next event
+// in the same cycle (start has priority).
+//
+// Parameters
+//   H_IN, W_IN              input map (sizes the quotient registers)
+//   H_OUT, W_OUT            output map
+//   KH, KW, SH, SW, PT, PL  kernel, stride, top/left padding
+//   GROUPS                  channel groups iterated per kernel position (>= 1)
+//   TARGET_CHANNEL_DIV      0, or the divisor of c giving the event's own group
+//   WEIGHTS                 1: produce the weight address
+//   CW, YW, XW              event coordinate widths
+//   GW, TAW, WAW            group, target-address and weight-address widths
+//   OYW, OXW                widths of the it_oy / it_ox outputs
+`default_nettype none
+module snn_scatter_addr #(
+    parameter integer H_IN  = 1,
+    parameter integer W_IN  = 1,
+    parameter integer H_OUT = 1,
+    parameter integer W_OUT = 1,
+    parameter integer KH    = 1,
+    parameter integer KW    = 1,
+    parameter integer SH    = 1,
+    parameter integer SW    = 1,
+    parameter integer PT    = 0,
+    parameter integer PL    = 0,
+    parameter integer GROUPS = 1,
+    parameter integer TARGET_CHANNEL_DIV = 0,
+    parameter integer WEIGHTS = 1,
+    parameter integer CW    = 1,
+    parameter integer YW    = 1,
+    parameter integer XW    = 1,
+    parameter integer GW    = 1,
+    parameter integer TAW   = 1,
+    parameter integer WAW   = 1,
+    parameter integer OYW   = 1,
+    parameter integer OXW   = 1
+) (
+    input  wire           clk,
+    input  wire           rst,
+    // event in: loaded when start is high
+    input  wire           start,
+    input  wire [CW-1:0]  ev_c,
+    input  wire [YW-1:0]  ev_y,
+    input  wire [XW-1:0]  ev_x,
+    // iterations out: one per cycle while advance is high
+    input  wire           advance,
+    output reg            it_valid,
+    output wire           it_in,       // kernel and output position in range
+    output wire           it_last,     // the event's last iteration
+    output reg  [GW-1:0]  it_group,
+    output reg  [TAW-1:0] it_target,
+    output wire [WAW-1:0] it_weight,
+    output wire [OYW-1:0] it_oy,
+    output wire [OXW-1:0] it_ox
+);
+    function integer ubits;            // bits of an unsigned register holding 0..n
+        input integer n;
+        begin
+            ubits = 1;
+            while ((n >> ubits) != 0) ubits = ubits + 1;
+        end
+    endfunction
+
+    localparam integer MH   = (KH + SH - 1) / SH;      // kernel rows one input row reaches
+    localparam integer MW   = (KW + SW - 1) / SW;
+    localparam integer QMAX_Y = (H_IN - 1 + PT) / SH;
+    localparam integer QMAX_X = (W_IN - 1 + PL) / SW;
+    localparam integer QW   = ubits(QMAX_Y > QMAX_X ? QMAX_Y : QMAX_X);
+    localparam integer KYW  = ubits((SH > SW ? SH : SW) - 1);
+    localparam integer MYW  = ubits(MH - 1);
+    localparam integer MXW  = ubits(MW - 1);
+    localparam integer HW_OUT = H_OUT * W_OUT;
+    // address steps, modulo the address width
+    localparam integer TA_STEP_GROUP_I = HW_OUT;
+    localparam integer TA_STEP_COL_I   = -(GROUPS - 1) * HW_OUT - 1;
+    localparam integer TA_STEP_ROW_I   = -W_OUT;
+    localparam integer WA_STEP_COL_I   = SW * GROUPS - (GROUPS - 1);
+    localparam integer WA_STEP_ROW_I   = SH * KW * GROUPS;
+    localparam [31:0]  TA_STEP_GROUP = TA_STEP_GROUP_I;
+    localparam [31:0]  TA_STEP_COL   = TA_STEP_COL_I;
+    localparam [31:0]  TA_STEP_ROW   = TA_STEP_ROW_I;
+    localparam [31:0]  WA_STEP_COL   = WA_STEP_COL_I;
+    localparam [31:0]  WA_STEP_ROW   = WA_STEP_ROW_I;
+    localparam [31:0]  LAST_GROUP    = GROUPS - 1;
+    localparam [31:0]  LAST_MY       = MH - 1;
+    localparam [31:0]  LAST_MX       = MW - 1;
+
+`ifndef SYNTHESIS
+    initial begin
+        if (KH < 1 || KW < 1 || SH < 1 || SW < 1 || PT < 0 || PL < 0 || H_OUT < 1 || W_OUT < 1 ||
+            H_IN < 1 || W_IN < 1) begin
+            $error("snn_scatter_addr: geometry H_IN %0d W_IN %0d H_OUT %0d W_OUT %0d KH %0d KW %0d SH %0d SW %0d PT %0d PL %0d is not mappable",
+                   H_IN, W_IN, H_OUT, W_OUT, KH, KW, SH, SW, PT, PL);
+            $fatal(1, "snn_scatter_addr: bad parameters");
+        end
+        if (GROUPS < 1 || (GROUPS > 1 && TARGET_CHANNEL_DIV != 0) || TARGET_CHANNEL_DIV < 0) begin
+            $error("snn_scatter_addr: GROUPS (%0d) must be >= 1, and TARGET_CHANNEL_DIV (%0d) >= 0 needs GROUPS = 1",
+                   GROUPS, TARGET_CHANNEL_DIV);
+            $fatal(1, "snn_scatter_addr: bad parameters");
+        end
+        if (TAW > 31 || WAW > 31 || (1 << TAW) < GROUPS * HW_OUT || (1 << GW) < GROUPS ||
+            (TARGET_CHANNEL_DIV == 0 && (1 << TAW) < HW_OUT)) begin
+            $error("snn_scatter_addr: TAW (%0d), WAW (%0d) or GW (%0d) too narrow for %0d group(s) of %0d outputs",
+                   TAW, WAW, GW, GROUPS, HW_OUT);
+            $fatal(1, "snn_scatter_addr: bad parameters");
+        end
+        if ((1 << OYW) < H_OUT || (1 << OXW) < W_OUT) begin
+            $error("snn_scatter_addr: OYW (%0d) / OXW (%0d) cannot hold H_OUT %0d / W_OUT %0d", OYW, OXW, H_OUT, W_OUT);
+            $fatal(1, "snn_scatter_addr: bad parameters");
+        end
+    end
+`endif
+
+    // ---- the next event's geometry (32-bit index arithmetic) ----
+    wire [31:0] c32 = {{(32 - CW){1'b0}}, ev_c};
+    wire [31:0] y_pad = {{(32 - YW){1'b0}}, ev_y} + PT;
+    wire [31:0] x_pad = {{(32 - XW){1'b0}}, ev_x} + PL;
+    wire [31:0] start_qy  = y_pad / SH;
+    wire [31:0] start_qx  = x_pad / SW;
+    wire [31:0] start_ky0 = y_pad % SH;
+    wire [31:0] start_kx0 = x_pad % SW;
+    wire [31:0] start_group = (TARGET_CHANNEL_DIV > 0) ? c32 / TARGET_CHANNEL_DIV : 32'd0;
+    wire [31:0] qy_times_w, group_times_hw;
+    snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(W_OUT)) u_qy_w (.x(start_qy), .y(qy_times_w));
+    snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(TARGET_CHANNEL_DIV > 0 ? HW_OUT : 0)) u_group_hw (
+        .x(start_group), .y(group_times_hw));
+    wire [31:0] start_target = group_times_hw + qy_times_w + start_qx;
+
+    // ---- iteration state ----
+    reg  [QW-1:0]  ev_qy, ev_qx;       // (y + PT) div SH, (x + PL) div SW
+    reg  [KYW-1:0] ev_ky0, ev_kx0;     // (y + PT) mod SH, (x + PL) mod SW
+    reg  [MYW-1:0] it_my;
+    reg  [MXW-1:0] it_mx;
+    reg  [TAW-1:0] row_target;         // target address of (my, mx = 0, group 0)
+
+    wire [31:0] my_times_sh, mx_times_sw;
+    snn_const_mul #(.IN_WIDTH(MYW), .OUT_WIDTH(32), .K(SH)) u_my_sh (.x(it_my), .y(my_times_sh));
+    snn_const_mul #(.IN_WIDTH(MXW), .OUT_WIDTH(32), .K(SW)) u_mx_sw (.x(it_mx), .y(mx_times_sw));
+    wire [31:0] it_ky  = {{(32 - KYW){1'b0}}, ev_ky0} + my_times_sh;
+    wire [31:0] it_kx  = {{(32 - KYW){1'b0}}, ev_kx0} + mx_times_sw;
+    wire [31:0] oy32   = {{(32 - QW){1'b0}}, ev_qy} - {{(32 - MYW){1'b0}}, it_my};   // wraps when my > qy
+    wire [31:0] ox32   = {{(32 - QW){1'b0}}, ev_qx} - {{(32 - MXW){1'b0}}, it_mx};
+    assign it_in = (it_ky < KH) && (it_kx < KW) && (oy32 < H_OUT) && (ox32 < W_OUT);
+    assign it_oy = oy32[OYW-1:0];
+    assign it_ox = ox32[OXW-1:0];
+    wire   col_last   = (it_mx == LAST_MX[MXW-1:0]);
+    wire   row_last   = (it_my == LAST_MY[MYW-1:0]);
+    wire   group_last = (GROUPS == 1) || (it_group == LAST_GROUP[GW-1:0]);
+    assign it_last = group_last && col_last && row_last;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            it_valid <= 1'b0;
+        end else if (start) begin
+            it_valid   <= 1'b1;
+            ev_qy      <= start_qy[QW-1:0];
+            ev_qx      <= start_qx[QW-1:0];
+            ev_ky0     <= start_ky0[KYW-1:0];
+            ev_kx0     <= start_kx0[KYW-1:0];
+            it_my      <= {MYW{1'b0}};
+            it_mx      <= {MXW{1'b0}};
+            it_group   <= start_group[GW-1:0];
+            it_target  <= start_target[TAW-1:0];
+            row_target <= start_target[TAW-1:0];
+        end else if (it_valid && advance) begin
+            if (it_last) begin
+                it_valid <= 1'b0;
+            end else if (!group_last) begin
+                it_group  <= it_group + 1'b1;
+                it_target <= it_target + TA_STEP_GROUP[TAW-1:0];
+            end else begin
+                if (GROUPS > 1) it_group <= {GW{1'b0}};
+                if (!col_last) begin
+                    it_mx     <= it_mx + 1'b1;
+                    it_target <= it_target + TA_STEP_COL[TAW-1:0];
+                end else begin
+                    it_mx      <= {MXW{1'b0}};
+                    it_my      <= it_my + 1'b1;
+                    row_target <= row_target + TA_STEP_ROW[TAW-1:0];
+                    it_target  <= row_target + TA_STEP_ROW[TAW-1:0];
+                end
+            end
+        end
+    end
+
+    // ---- weight address: ((c*KH + ky0)*KW + kx0)*GROUPS at the start, then stepped ----
+    generate
+        if (WEIGHTS != 0) begin : g_weights
+            reg  [WAW-1:0] weight_addr, row_weight;
+            wire [31:0] c_times_khkwg, ky0_times_kwg, kx0_times_g;
+            snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(KH * KW * GROUPS)) u_c (.x(c32), .y(c_times_khkwg));
+            snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(KW * GROUPS)) u_ky0 (.x(start_ky0), .y(ky0_times_kwg));
+            snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(GROUPS)) u_kx0 (.x(start_kx0), .y(kx0_times_g));
+            wire [31:0] start_weight = c_times_khkwg + ky0_times_kwg + kx0_times_g;
+            always @(posedge clk) begin
+                if (start) begin
+                    weight_addr <= start_weight[WAW-1:0];
+                    row_weight  <= start_weight[WAW-1:0];
+                end else if (it_valid && advance && !it_last) begin
+                    if (!group_last) begin
+                        weight_addr <= weight_addr + 1'b1;
+                    end else if (!col_last) begin
+                        weight_addr <= weight_addr + WA_STEP_COL[WAW-1:0];
+                    end else begin
+                        row_weight  <= row_weight + WA_STEP_ROW[WAW-1:0];
+                        weight_addr <= row_weight + WA_STEP_ROW[WAW-1:0];
+                    end
+                end
+            end
+            assign it_weight = weight_addr;
+            wire unused_weight_hi = &{1'b0, start_weight[31:WAW], 1'b0};
+        end else begin : g_no_weights
+            assign it_weight = {WAW{1'b0}};
+        end
+    endgenerate
+
+    // the bits above each register's width are zero by construction
+    wire unused_hi = &{1'b0, start_qy[31:QW], start_qx[31:QW], start_ky0[31:KYW], start_kx0[31:KYW],
+                       start_group[31:GW], start_target[31:TAW], oy32[31:OYW], ox32[31:OXW], 1'b0};
+endmodule
+`default_nettype wire
