@@ -1,5 +1,6 @@
 """Hardware layout of a QNetwork: which engine each layer becomes, every
-width, memory shape and the template context of every block.
+width, memory shape and image of every block (the plan that
+:mod:`snnhw.codegen.design` turns into library instances).
 
 Nothing here writes files; :func:`plan_design` either returns a complete
 :class:`DesignPlan` or raises :class:`~snnhw.errors.FitError` /
@@ -60,15 +61,13 @@ class Stream:
 
 @dataclass
 class Block:
-    """One hardware block (engine) and its template context."""
+    """One hardware block (engine) of the plan: its widths and geometry (``ctx``), memories and images."""
 
     kind: str  # 'analog' | 'neuron' | 'maxpool' | 'flatten' | 'output'
-    template: str
     layer_index: int
     ctx: dict
     memories: list = field(default_factory=list)  # dicts: name, kind, depth, width, file(s), style
     hex_files: dict = field(default_factory=dict)  # file name -> (array of words, lane bits, lanes)
-    helpers: list = field(default_factory=list)  # (template, context) of modules only this block uses
 
 
 @dataclass
@@ -84,7 +83,7 @@ class DesignPlan:
 
 
 # A weight ROM deeper than this is split into banks of this many words, each
-# registered before the bank multiplexer (snn_weight_banks.v.j2), so no
+# registered before the bank multiplexer (snn_rom_banked), so no
 # multiplexer spans the whole ROM. 8192 words are at most eight block RAMs
 # deep on ECP5 (1024 x 18) or Xilinx (RAMB36 1024 x 36), so a bank's own
 # multiplexer stays small and local (it is still mnist_paper's critical path,
@@ -265,7 +264,7 @@ def _flatten_block(i, name, stream: Stream, mod: str, base: dict) -> Block:
     out = Stream((c * h * w,))
     ctx = dict(base, mod=mod, name=name, H_IN=h, W_IN=w, TIN=stream.width, TOUT=out.width, ONW=out.fields[0],
                **_stream_ctx("I", stream))
-    return Block("flatten", "snn_flatten.v.j2", i, ctx)
+    return Block("flatten", i, ctx)
 
 
 def _maxpool_block(layer: QLayer, stream: Stream, base: dict) -> Block:
@@ -284,7 +283,7 @@ def _maxpool_block(layer: QLayer, stream: Stream, base: dict) -> Block:
     mems = [dict(name="counters", kind="ram", depth=n_in, width=cntw + base["STW"], style="block"),
             dict(name="marks", kind="ram", depth=n_win, width=1, style="block"),
             dict(name="list", kind="ram", depth=n_win, width=sum(out.fields), style="block")]
-    return Block("maxpool", "snn_maxpool_gate.v.j2", layer_index=base["index"], ctx=ctx, memories=mems)
+    return Block("maxpool", layer_index=base["index"], ctx=ctx, memories=mems)
 
 
 def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: bool, reset_sub: bool,
@@ -374,7 +373,6 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: b
     mems = [dict(name="membrane", kind="ram", depth=vdepth, width=P * MB, style=vstyle)]
     if layer.analog_input:
         mems.append(dict(name="current", kind="ram", depth=vdepth, width=P * IB, style=vstyle))
-    helpers = []
     ctx["weight_banks"] = []
     if words is not None:
         style = "block" if WDEPTH * P * WB >= 2048 else "distributed"
@@ -382,11 +380,7 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: b
             banks = _weight_banks(words, files["weight_file"], bank_words)
             for b in banks:
                 hexes[b["file"]] = (b.pop("words"), WB)
-            ctx.update(weight_banks=banks, weight_mod=f"{base['mod']}_weights")
-            helpers.append(("snn_weight_banks.v.j2", dict(
-                mod=ctx["weight_mod"], layer=layer.name, WIDTH=P * WB, AW=ctx["WAW"], DEPTH=WDEPTH,
-                BANK_AW=ubits(bank_words - 1), BANK_WORDS=bank_words, SELW=ctx["WAW"] - ubits(bank_words - 1),
-                banks=banks)))
+            ctx.update(weight_banks=banks)
             mems.append(dict(name="weights", kind="rom", depth=WDEPTH, width=P * WB, style=style,
                              files=[b["file"] for b in banks], banks=len(banks)))
         else:
@@ -401,8 +395,7 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: b
         mems.append(dict(name="theta", kind="rom", depth=G, width=P * TB, file=files["theta_file"],
                          style="block" if G * P * TB >= 2048 else "distributed"))
     kind = "analog" if layer.analog_input else ("neuron" if spiking else "output")
-    return Block(kind, "snn_neuron_layer.v.j2", layer_index=i, ctx=ctx, memories=mems, hex_files=hexes,
-                 helpers=helpers)
+    return Block(kind, layer_index=i, ctx=ctx, memories=mems, hex_files=hexes)
 
 
 def _weight_banks(words: np.ndarray, weight_file: str, bank_words: int) -> list:

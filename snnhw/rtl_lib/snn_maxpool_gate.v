@@ -52,9 +52,22 @@
 //   IN_CW, IN_YW, IN_XW     widths of the input token's c, y, x fields
 //   OUT_CW, OUT_YW, OUT_XW  widths of the output token's c, oy, ox fields
 //
-// Latency: a step's output spikes follow its end-of-step token; the output
-// end-of-step token follows the last of them. in_ready is low outside
-// EVENTS and while an event still has windows to enumerate.
+// Derived widths (localparams) are those of snnhw.codegen.layout, with
+// ubits(n) = bits of an unsigned register holding 0..n (at least 1):
+//   N_IN = CHANNELS*H_IN*W_IN, N_WIN = CHANNELS*H_OUT*W_OUT,
+//   counters and stamps ubits(T_MAX) bits, counter address ubits(N_IN - 1),
+//   window address ubits(N_WIN - 1), list length ubits(N_WIN).
+//
+// Latency and throughput (cycles):
+//   EVENTS : ceil(KH/SH) * ceil(KW/SW) per input spike (in_ready is low
+//            while an event still has windows to enumerate);
+//   DRAIN  : at most 4 after the end-of-step token;
+//   SELECT : KH*KW + 3 per listed window (a window with an input spike in
+//            the step), stalling while the output queue is full;
+//   FLUSH  : 3 plus the output queue's drain, then the end-of-step token;
+//   CLEAR  : max(N_IN, N_WIN) after the image's last step and after reset.
+// A step's output spikes follow its end-of-step token on the input; the
+// output end-of-step token follows the last of them.
 //
 // Interfaces (valid/ready; a token moves when valid and ready are both high)
 //   clock / reset : clk, rst (synchronous, active high)
@@ -286,7 +299,7 @@ module snn_maxpool_gate #(
     reg  [WAW-1:0]   m1_addr, m2_addr;
     reg  [LCW-1:0]   m1_coord, m2_coord;
     reg              m1_fwd2, m2_fwd;
-    wire             mb_new = m2_valid && !mark_rdata;   // list the window in m2
+    wire             mb_new = m2_valid && !m2_fwd && !mark_rdata;   // list the window in m2
 
     // ------------------------------------------------------------------
     // SELECT: scan the listed windows. Per window: fetch the list entry,

@@ -68,21 +68,24 @@ module snn_output_stream #(
     res_eos_valid, res_eos_last, res_eos_ready,
     m_valid, m_ready, m_data, m_user, m_last
 );
-    localparam integer CHANNEL_GROUPS = (CHANNELS + LANES - 1) / LANES;
+    // LANES and POTENTIAL_BITS as used below; a refused value (< 1, see the checks) becomes 1 so
+    // that the module still elaborates and the check can report it
+    localparam integer P              = (LANES >= 1) ? LANES : 1;
+    localparam integer MB             = (POTENTIAL_BITS >= 1) ? POTENTIAL_BITS : 1;
+    localparam integer CHANNEL_GROUPS = (CHANNELS + P - 1) / P;
     localparam integer CLASSES        = CHANNELS * POSITIONS;
     localparam integer WORDS          = CHANNEL_GROUPS * POSITIONS;
-    localparam integer LAST_LANES     = CHANNELS - (CHANNEL_GROUPS - 1) * LANES;   // lanes of the last group
+    localparam integer LAST_LANES     = CHANNELS - (CHANNEL_GROUPS - 1) * P;   // lanes of the last group
     localparam integer GROUP_BITS     = (CHANNEL_GROUPS > 1) ? $clog2(CHANNEL_GROUPS) : 1;
     localparam integer ADDR_BITS      = (WORDS > 1) ? $clog2(WORDS) : 1;
     localparam integer POS_BITS       = (POSITIONS > 1) ? $clog2(POSITIONS) : 1;
-    localparam integer LANE_BITS      = (LANES > 1) ? $clog2(LANES) : 1;
+    localparam integer LANE_BITS      = (P > 1) ? $clog2(P) : 1;
     localparam integer INDEX_BITS     = (CLASSES > 1) ? $clog2(CLASSES) : 1;
     localparam integer CHAN_BITS      = GROUP_BITS + LANE_BITS + 1;   // g * LANES + p without overflow
-    localparam integer MB             = POTENTIAL_BITS;               // short name for the slices
-    localparam integer TREE_LEVELS    = (LANES > 1) ? $clog2(LANES) : 0;
+    localparam integer TREE_LEVELS    = (P > 1) ? $clog2(P) : 0;
     // the last group, lane and position, and channel, as integers and as sized constants
     localparam integer GROUP_LAST_I   = CHANNEL_GROUPS - 1;
-    localparam integer LANE_MAX_I     = LANES - 1;
+    localparam integer LANE_MAX_I     = P - 1;
     localparam integer POS_MAX_I      = POSITIONS - 1;
     localparam integer CHAN_MAX_I     = CHANNELS - 1;
 
@@ -95,7 +98,7 @@ module snn_output_stream #(
     input  wire [GROUP_BITS-1:0]       res_group;
     input  wire [ADDR_BITS-1:0]        res_addr;
     input  wire [POS_BITS-1:0]         res_pos;
-    input  wire [LANES*MB-1:0]         res_potentials;
+    input  wire [P*MB-1:0]             res_potentials;
     // end of step
     input  wire                        res_eos_valid;
     input  wire                        res_eos_last;
@@ -150,7 +153,7 @@ module snn_output_stream #(
                 level_first = level_first + ((lanes + (1 << i) - 1) >> i);
         end
     endfunction
-    localparam integer NODES = level_first(LANES, TREE_LEVELS + 1);   // the root is node NODES - 1
+    localparam integer NODES = level_first(P, TREE_LEVELS + 1);   // the root is node NODES - 1
 
     localparam [GROUP_BITS-1:0] GROUP_LAST = GROUP_LAST_I[GROUP_BITS-1:0];
 
@@ -161,7 +164,7 @@ module snn_output_stream #(
     reg [GROUP_BITS-1:0] r_group;
     reg [ADDR_BITS-1:0]  r_addr;
     reg [POS_BITS-1:0]   r_pos;
-    reg [LANES*MB-1:0]   r_pot;
+    reg [P*MB-1:0]       r_pot;
     always @(posedge clk) begin
         if (rst) r_valid <= 1'b0;
         else     r_valid <= res_valid;
@@ -174,7 +177,7 @@ module snn_output_stream #(
 
     // index of the word's lane 0: r_group * LANES * POSITIONS + r_pos (modulo 2**INDEX_BITS)
     wire [INDEX_BITS-1:0] r_group_index, r_pos_index, r_base;
-    snn_const_mul #(.IN_WIDTH(GROUP_BITS), .OUT_WIDTH(INDEX_BITS), .K(LANES * POSITIONS)) u_group_index (
+    snn_const_mul #(.IN_WIDTH(GROUP_BITS), .OUT_WIDTH(INDEX_BITS), .K(P * POSITIONS)) u_group_index (
         .x(r_group), .y(r_group_index));
     snn_const_mul #(.IN_WIDTH(POS_BITS), .OUT_WIDTH(INDEX_BITS), .K(1)) u_pos_index (
         .x(r_pos), .y(r_pos_index));
@@ -195,17 +198,17 @@ module snn_output_stream #(
     assign level_base[0 +: INDEX_BITS] = r_base;
     genvar lane, level, node;
     generate
-        for (lane = 0; lane < LANES; lane = lane + 1) begin : g_leaf
+        for (lane = 0; lane < P; lane = lane + 1) begin : g_leaf
             localparam [LANE_BITS-1:0]  LANE_ID    = lane;
             assign node_have[lane] = (lane < LAST_LANES) || (r_group != GROUP_LAST);
             assign node_pot[lane*MB +: MB] = r_pot[lane*MB +: MB];
             assign node_lane[lane*LANE_BITS +: LANE_BITS] = LANE_ID;
         end
         for (level = 1; level <= TREE_LEVELS; level = level + 1) begin : g_level
-            localparam integer IN_NODES  = level_nodes(LANES, level - 1);
-            localparam integer IN_FIRST  = level_first(LANES, level - 1);
-            localparam integer OUT_NODES = level_nodes(LANES, level);
-            localparam integer OUT_FIRST = level_first(LANES, level);
+            localparam integer IN_NODES  = level_nodes(P, level - 1);
+            localparam integer IN_FIRST  = level_first(P, level - 1);
+            localparam integer OUT_NODES = level_nodes(P, level);
+            localparam integer OUT_FIRST = level_first(P, level);
             reg                  valid_q;
             reg [INDEX_BITS-1:0] base_q;
             always @(posedge clk) begin
@@ -275,7 +278,7 @@ module snn_output_stream #(
     // ------------------------------------------------------------------
     // final potentials of the image (written during the last step's sweep)
     // ------------------------------------------------------------------
-    reg [LANES*MB-1:0] pot_mem [0:WORDS-1];
+    reg [P*MB-1:0] pot_mem [0:WORDS-1];
     always @(posedge clk) begin
         if (r_valid && r_last) pot_mem[r_addr] <= r_pot;
     end
@@ -298,14 +301,14 @@ module snn_output_stream #(
         .x(snd_og), .y(snd_group_addr));
     snn_const_mul #(.IN_WIDTH(POS_BITS), .OUT_WIDTH(ADDR_BITS), .K(1)) u_snd_pos_addr (
         .x(snd_pos), .y(snd_pos_addr));
-    snn_const_mul #(.IN_WIDTH(GROUP_BITS), .OUT_WIDTH(CHAN_BITS), .K(LANES)) u_snd_group_chan (
+    snn_const_mul #(.IN_WIDTH(GROUP_BITS), .OUT_WIDTH(CHAN_BITS), .K(P)) u_snd_group_chan (
         .x(snd_og), .y(snd_group_chan));
     snn_const_mul #(.IN_WIDTH(LANE_BITS), .OUT_WIDTH(CHAN_BITS), .K(1)) u_snd_lane_chan (
         .x(snd_lane), .y(snd_lane_chan));
     assign snd_addr = snd_group_addr + snd_pos_addr;
     assign snd_chan = snd_group_chan + snd_lane_chan;
     wire               snd_end  = (snd_chan == CHAN_MAX) && (snd_pos == POS_MAX);
-    wire [LANES*MB-1:0] snd_word = pot_mem[snd_addr];
+    wire [P*MB-1:0] snd_word = pot_mem[snd_addr];
     wire [MB-1:0]       snd_val  = snd_word[snd_lane * MB +: MB];
 
     // beat data: the potential sign-extended, the class zero-extended
