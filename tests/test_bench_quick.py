@@ -132,8 +132,8 @@ def test_accel_is_bit_exact(shared):
     pytest.importorskip("torch", reason="torch not installed: only the NumPy path exists, nothing to compare")
     from bench import accel
     from bench.common import Converter, load_data, to_float
-    from snnhw.frontend.float_snn import SnnConfig, run_float_snn
-    from snnhw.frontend.golden import run_golden
+    from snnhw.reference.float_snn import SnnConfig, run_float_snn
+    from snnhw.reference.golden import run_golden
 
     x, _, calib = load_data(shared, "mnist_paper", 16, 100)
     conv = Converter(shared, "mnist_paper", calib)

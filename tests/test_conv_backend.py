@@ -3,7 +3,7 @@ on integer data, which is what the golden model relies on."""
 import numpy as np
 import pytest
 
-from snnhw.frontend import conv
+from snnhw.reference import conv
 
 
 @pytest.fixture
