@@ -1,7 +1,7 @@
 """Which convolution backend snnhw's simulators use, for timing both (bench only).
 
 snnhw's ``conv2d`` uses PyTorch's CPU convolution when torch is installed
-(``snnhw.frontend.conv.conv_backend``; exact for the golden model's integer
+(``snnhw.reference.conv.conv_backend``; exact for the golden model's integer
 sums) and otherwise its NumPy im2col + BLAS path (``SNNHW_CONV=numpy``).
 The accuracy scripts use the library's default; ``bench/speed.py`` times both
 paths in the same process: ``disable()`` forces the NumPy path, ``enable()``
@@ -16,7 +16,7 @@ _SAVED = {}
 
 
 def _conv():
-    return importlib.import_module("snnhw.frontend.conv")
+    return importlib.import_module("snnhw.reference.conv")
 
 
 def enable() -> None:

@@ -24,7 +24,7 @@ from bench.common import (command_line, environment, load_data, log, model_path,
 
 
 def first_layer_stats(shared, model: str, calib_size: int, batch: int = 250) -> dict:
-    from snnhw.frontend.ann import apply_layer
+    from snnhw.reference.ann import apply_layer
     from snnhw.pipeline import import_model
 
     ann = import_model(model_path(shared, model))

@@ -25,7 +25,7 @@ def compare(model: Path, data: Path, limit: int | None) -> dict:
     import onnxruntime as ort
 
     from snnhw.data import load_split, to_nchw
-    from snnhw.frontend.ann import run_ann
+    from snnhw.reference.ann import run_ann
     from snnhw.pipeline import import_model, model_input
 
     net = import_model(model)

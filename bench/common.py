@@ -288,8 +288,10 @@ def source_digest() -> str:
     global _SOURCE_DIGEST
     if _SOURCE_DIGEST is None:
         h = hashlib.sha256()
-        # the code that decides a curve: import, conversion and simulators (not codegen, sim or synth)
-        files = sorted((REPO / "snnhw" / "frontend").rglob("*.py")) + [REPO / "snnhw" / f for f in SIM_SOURCES]
+        # the code that decides a curve: import and conversion (frontend/), the simulators
+        # (reference/) and SIM_SOURCES; not codegen, sim or synth
+        files = [f for d in ("frontend", "reference") for f in sorted((REPO / "snnhw" / d).rglob("*.py"))]
+        files += [REPO / "snnhw" / f for f in SIM_SOURCES]
         for f in files:
             h.update(str(f.relative_to(REPO)).encode() + f.read_bytes())
         _SOURCE_DIGEST = h.hexdigest()[:16]
@@ -483,7 +485,7 @@ def log(msg: str) -> None:
 
 
 def ann_accuracy(ann, x_u8: np.ndarray, y: np.ndarray, batch: int = 500) -> float:
-    from snnhw.frontend.ann import run_ann
+    from snnhw.reference.ann import run_ann
 
     hits = 0
     for s in range(0, len(x_u8), batch):
@@ -494,7 +496,7 @@ def ann_accuracy(ann, x_u8: np.ndarray, y: np.ndarray, batch: int = 500) -> floa
 
 def float_snn_hits(normalized, x_u8, y, timesteps: int, cfg, batch: int, label: str = "") -> np.ndarray:
     """Correctly classified images after every step 1..T of snnhw's float SNN (``run_float_snn``)."""
-    from snnhw.frontend.float_snn import run_float_snn
+    from snnhw.reference.float_snn import run_float_snn
 
     hits = np.zeros(timesteps, np.int64)
     t0 = time.perf_counter()
@@ -508,7 +510,7 @@ def float_snn_hits(normalized, x_u8, y, timesteps: int, cfg, batch: int, label: 
 
 def golden_sums(qnet, x_u8, y, timesteps: int, batch: int, label: str = "") -> tuple:
     """(correct images after every step (T,), synaptic operations summed over the images (T, L)) of the golden model."""
-    from snnhw.frontend.golden import run_golden
+    from snnhw.reference.golden import run_golden
 
     hits = np.zeros(timesteps, np.int64)
     synops = np.zeros((timesteps, len(qnet.layers)), np.float64)

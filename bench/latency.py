@@ -48,7 +48,7 @@ def within(curve, target: float):
 
 
 def run_model(args, model: str) -> dict:
-    from snnhw.frontend.float_snn import SnnConfig
+    from snnhw.reference.float_snn import SnnConfig
 
     x, y, calib = load_data(args.shared, model, args.images, args.calib_size)
     conv = Converter(args.shared, model, calib)

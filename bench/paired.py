@@ -71,7 +71,7 @@ def correct_sj(shared, model, calib, x, y, steps, batch) -> np.ndarray:
 
 def correct_snnhw(conv, x, y, steps, batch, v_init, per_channel=False, gate="count") -> np.ndarray:
     """(T, N) bool: snnhw's float SNN (p = 99.9) right after each step."""
-    from snnhw.frontend.float_snn import SnnConfig, run_float_snn
+    from snnhw.reference.float_snn import SnnConfig, run_float_snn
 
     cfg = SnnConfig(reset="subtract", input="analog", gate=gate, v_init=v_init)
     net = conv.normalized(99.9, per_channel)

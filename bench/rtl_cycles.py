@@ -56,7 +56,7 @@ def models(shared: Path):
 def measure(spec: dict, images: int, steps: int, workdir: Path, bits: int = 8) -> dict:
     from snnhw.codegen import generate_design
     from snnhw.data import load_split, to_nchw
-    from snnhw.frontend.golden import run_golden
+    from snnhw.reference.golden import run_golden
     from snnhw.pipeline import compile_model
     from snnhw.sim import run_sim
 

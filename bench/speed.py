@@ -34,8 +34,8 @@ def measure(shared, model: str, images: int, steps: int, repeats: int, calib_siz
     """Seconds per image-step (median) of every simulator on the same ``images`` x ``steps``."""
     import torch
 
-    from snnhw.frontend.float_snn import SnnConfig, run_float_snn
-    from snnhw.frontend.golden import run_golden
+    from snnhw.reference.float_snn import SnnConfig, run_float_snn
+    from snnhw.reference.golden import run_golden
 
     x, y, calib = load_data(shared, model, images, calib_size)
     conv = Converter(shared, model, calib)

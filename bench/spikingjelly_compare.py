@@ -44,7 +44,7 @@ PAIRS = {"99.9": ("snnhw_99.9", "sj_99.9"), "max": ("snnhw_100", "sj_100"), "hal
 
 
 def run_model(args, model: str) -> dict:
-    from snnhw.frontend.float_snn import SnnConfig
+    from snnhw.reference.float_snn import SnnConfig
 
     T = args.timesteps
     path = args.out / f"spikingjelly_{model}.json"

@@ -170,7 +170,7 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
     from snnhw.data import load_split, to_nchw
     from snnhw.evaluate import evaluate as run_eval
     from snnhw.evaluate import format_table, plot_accuracy, write_json
-    from snnhw.frontend.float_snn import SnnConfig
+    from snnhw.reference.float_snn import SnnConfig
     from snnhw.pipeline import compile_model, import_model
 
     ann = import_model(model)

@@ -10,10 +10,10 @@ from typing import Optional
 import numpy as np
 from tqdm import tqdm
 
-from snnhw.frontend.ann import run_ann
-from snnhw.frontend.float_snn import SnnConfig, run_float_snn
-from snnhw.frontend.golden import run_golden
 from snnhw.pipeline import Compiled, model_input
+from snnhw.reference.ann import run_ann
+from snnhw.reference.float_snn import SnnConfig, run_float_snn
+from snnhw.reference.golden import run_golden
 
 
 @dataclass

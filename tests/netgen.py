@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from snnhw.frontend.conv import output_hw
 from snnhw.ir import AvgPool, Conv, Dense, Flatten, MaxPool, Network
+from snnhw.reference.conv import output_hw
 
 
 def random_network(seed: int, max_channels: int = 4, size: int = 8, in_channels: int = 1) -> Network:

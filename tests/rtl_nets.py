@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from snnhw.frontend.conv import output_hw
 from snnhw.frontend.quantize import quantize
 from snnhw.ir import AvgPool, Conv, Dense, Flatten, MaxPool, Network
+from snnhw.reference.conv import output_hw
 
 
 class NetBuilder:

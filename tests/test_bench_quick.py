@@ -4,6 +4,7 @@ Each runs in-process on tiny subsets of ../shared (skipped when absent);
 all of them together take well under two minutes.
 """
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from conftest import shared_path  # noqa: E402
+from conftest import require_torch, shared_path  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -129,25 +130,25 @@ def test_make_results(tmp_path, shared):
 
 def test_accel_is_bit_exact(shared):
     """The torch conv backend leaves the golden model bit-identical to the NumPy path (and the float SNN's classes)."""
-    pytest.importorskip("torch", reason="torch not installed: only the NumPy path exists, nothing to compare")
+    require_torch()  # without torch only the NumPy path exists (skip), but CI must compare the two
     from bench import accel
     from bench.common import Converter, load_data, to_float
-    from snnhw.frontend.float_snn import SnnConfig, run_float_snn
-    from snnhw.frontend.golden import run_golden
+    from snnhw.reference.float_snn import SnnConfig, run_float_snn
+    from snnhw.reference.golden import run_golden
 
     x, _, calib = load_data(shared, "mnist_paper", 16, 100)
     conv = Converter(shared, "mnist_paper", calib)
     qnet = conv.qnet(99.9, bits=8)
     net = conv.normalized(99.9)
+    assert accel.enabled() or os.environ.get("SNNHW_CONV") == "numpy"
     accel.disable()
-    ref = run_golden(qnet, x, 12)
-    ref_f = run_float_snn(net, to_float(x), 12, SnnConfig())
-    accel.enable()
     try:
-        fast = run_golden(qnet, x, 12)
-        fast_f = run_float_snn(net, to_float(x), 12, SnnConfig())
+        ref = run_golden(qnet, x, 12)
+        ref_f = run_float_snn(net, to_float(x), 12, SnnConfig())
     finally:
-        accel.disable()
+        accel.enable()  # the library's default again for the rest of this test process
+    fast = run_golden(qnet, x, 12)
+    fast_f = run_float_snn(net, to_float(x), 12, SnnConfig())
     assert np.array_equal(ref.potentials, fast.potentials)
     assert np.array_equal(ref.synops, fast.synops)
     assert (ref_f == fast_f).mean() >= 0.95  # float32 summation order may flip a rare exact-threshold tie

@@ -3,14 +3,16 @@ on integer data, which is what the golden model relies on."""
 import numpy as np
 import pytest
 
-from snnhw.frontend import conv
+from conftest import require_torch
+from snnhw.reference import conv
 
 
 @pytest.fixture
-def torch_conv():
+def torch_conv(monkeypatch):
+    require_torch()  # skips without torch, but fails in CI
+    monkeypatch.delenv("SNNHW_CONV", raising=False)  # the torch path even where the user disabled it
     fast = conv._torch_conv()
-    if fast is None:
-        pytest.skip("torch is not installed (optional: pip install torch==2.13.0); NumPy path only")
+    assert fast is not None
     return fast
 
 

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from netgen import random_images, random_network
-from snnhw.frontend.ann import run_ann
-from snnhw.frontend.float_snn import SnnConfig, run_float_snn
-from snnhw.frontend.golden import run_golden
 from snnhw.frontend.normalize import activation_lambdas, normalize
 from snnhw.frontend.quantize import quantize
+from snnhw.reference.ann import run_ann
+from snnhw.reference.float_snn import SnnConfig, run_float_snn
+from snnhw.reference.golden import run_golden
 
 
 def converted(seed, n=40, percentile=100.0):

@@ -5,10 +5,10 @@ from hypothesis import given, settings, strategies as st
 
 from event_reference import run_reference
 from netgen import random_images, random_network
-from snnhw.frontend.golden import run_golden
 from snnhw.frontend.normalize import normalize
 from snnhw.frontend.quantize import quantize
 from snnhw.ir import Conv, Dense
+from snnhw.reference.golden import run_golden
 
 
 def random_qnet(seed, bits=8, reset="subtract", v_init="zero", per_channel=False, lam_range=(0.2, 1.5)):

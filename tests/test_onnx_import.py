@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 from snnhw import ir
-from snnhw.frontend.ann import run_ann
-from snnhw.frontend.conv import avg_pool2d, conv2d, max_pool2d, output_hw, same_pads
 from snnhw.frontend.onnx_import import load_onnx
 from snnhw.frontend.passes import canonicalize
+from snnhw.reference.ann import run_ann
+from snnhw.reference.conv import avg_pool2d, conv2d, max_pool2d, output_hw, same_pads
 
 TOLERANCE = 1e-4
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -8,11 +8,11 @@ import pytest
 
 from snnhw import ir
 from snnhw.errors import UnsupportedModelError
-from snnhw.frontend.ann import run_ann
 from snnhw.frontend.passes import (
     PASSES, canonical_flatten, canonicalize, check_canonical, drop_identity, fold_batchnorm, fuse_relu,
     strip_softmax,
 )
+from snnhw.reference.ann import run_ann
 
 RNG = np.random.default_rng(7)
 INPUT = (2, 6, 6)

@@ -4,11 +4,11 @@ import pytest
 
 from netgen import random_images, random_network
 from snnhw.errors import ModelLoadError, OptionError
-from snnhw.frontend.golden import run_golden
 from snnhw.frontend.normalize import normalize
 from snnhw.frontend.qformat import load_qnet, save_qnet
 from snnhw.frontend.quantize import quantize, signed_bits, weight_error
 from snnhw.ir import Conv, Dense
+from snnhw.reference.golden import run_golden
 
 
 def normalized(seed):
@@ -75,7 +75,7 @@ def test_loading_a_non_qnet_file_names_it(tmp_path):
 
 def test_per_channel_keeps_one_scale_for_the_output_layer():
     # per-class scales would rescale each logit differently and change the argmax
-    from snnhw.frontend.ann import run_ann
+    from snnhw.reference.ann import run_ann
     from snnhw.frontend.normalize import activation_lambdas
 
     net = random_network(9)

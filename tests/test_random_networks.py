@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import rtl_nets as R
 from snnhw.codegen import generate_design
-from snnhw.frontend.conv import output_hw
+from snnhw.reference.conv import output_hw
 from snnhw.sim import run_sim
 
 _counter = itertools.count()

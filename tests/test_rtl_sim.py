@@ -13,7 +13,7 @@ import pytest
 import rtl_nets as R
 from example_model import example_qnet
 from snnhw.codegen import generate_design
-from snnhw.frontend.golden import run_golden
+from snnhw.reference.golden import run_golden
 from snnhw.sim import run_sim
 
 # name: (network, quantization options, parallelism)

@@ -3,7 +3,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snnhw.frontend.spike_ops import gate, gate_counts
+from snnhw.reference.spike_ops import gate, gate_counts
 
 
 @st.composite

@@ -22,8 +22,8 @@ import snnhw
 from snnhw.codegen.design import Instance, describe_blocks, top_instances
 from snnhw.codegen.layout import WEIGHT_BANK_WORDS, DesignPlan, hex_lines, plan_design
 from snnhw.errors import DataError, OptionError
-from snnhw.frontend.spike_ops import windows as _win
 from snnhw.ir import ROLE_OUTPUT, QNetwork
+from snnhw.reference.spike_ops import windows as _win
 
 MANIFEST_FORMAT = "snnhw-design"
 MANIFEST_VERSION = 1
@@ -224,7 +224,7 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps:
     ``weight_bank_words`` are split into registered banks (timing). Raises FitError/OptionError
     before writing anything when the network cannot be mapped.
     """
-    from snnhw.frontend.golden import run_golden  # lazy: needs the conv kernel
+    from snnhw.reference.golden import run_golden  # lazy: needs the conv kernel
 
     source_note = source_note or qnet.source or "(unnamed model)"
     plan = plan_design(qnet, parallelism=parallelism, timesteps=timesteps, source_note=source_note,

@@ -12,8 +12,8 @@ import copy
 import numpy as np
 
 from snnhw.errors import DataError
-from snnhw.frontend.ann import run_ann
 from snnhw.ir import AvgPool, Conv, Dense, Flatten, MaxPool, Network
+from snnhw.reference.ann import run_ann
 
 
 def _positive_percentile(values: np.ndarray, percentile: float) -> float:

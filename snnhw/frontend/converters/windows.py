@@ -1,7 +1,7 @@
 """Attributes shared by the window ops (Conv, MaxPool, AveragePool)."""
 from __future__ import annotations
 
-from snnhw.frontend.conv import output_hw, same_pads
+from snnhw.reference.conv import output_hw, same_pads
 
 
 def window_stride(ctx) -> tuple:

@@ -14,8 +14,8 @@ from typing import Optional
 
 import numpy as np
 
-from snnhw.frontend.spike_ops import exact_dtype, fan_out_counts, gate, weighted_sum
 from snnhw.ir import ROLE_OUTPUT, QLayer, QNetwork
+from snnhw.reference.spike_ops import exact_dtype, fan_out_counts, gate, weighted_sum
 
 
 @dataclass

@@ -11,7 +11,7 @@ import numpy as np
 
 from snnhw import ir
 from snnhw.errors import DataError
-from snnhw.frontend.conv import avg_pool2d, conv2d, max_pool2d
+from snnhw.reference.conv import avg_pool2d, conv2d, max_pool2d
 
 
 def run_ann(net: ir.Network, x: np.ndarray, return_activations: bool = False, batch_size: int = 64):

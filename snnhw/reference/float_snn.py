@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from snnhw.frontend.spike_ops import exact_dtype, gate, gate_counts, weighted_sum, window_sum, windows
 from snnhw.ir import AvgPool, Conv, Dense, Flatten, MaxPool, Network
+from snnhw.reference.spike_ops import exact_dtype, gate, gate_counts, weighted_sum, window_sum, windows
 
 OPTIONS = dict(reset=("subtract", "zero"), input=("analog", "poisson"), gate=("count", "ewma", "none", "ann"),
                output=("accumulate", "softmax"), v_init=("zero", "half"))
@@ -71,7 +71,7 @@ def run_float_snn(net: Network, x: np.ndarray, timesteps: int, cfg: SnnConfig = 
         k = max((l.kernel[0] * l.kernel[1] for l in pools.values()), default=1)
         rate_dtype = exact_dtype((timesteps + 1) * 2 * k)
     if cfg.gate == "ann":  # fixed "rates": the ANN activations that feed each max-pool
-        from snnhw.frontend.ann import run_ann
+        from snnhw.reference.ann import run_ann
 
         acts = run_ann(net, x, return_activations=True)
         rates = {i: acts[i - 1].astype(np.float32) for i in pools}

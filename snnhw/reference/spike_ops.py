@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from snnhw.frontend.conv import conv2d, pad_nchw, pool_windows
+from snnhw.reference.conv import conv2d, pad_nchw, pool_windows
 
 
 def exact_dtype(bound: float):
