@@ -241,8 +241,10 @@ class Manifest:
                 raise ValueError(f"require_files: unknown part {part!r}")
             missing = [(f, where) for f, where in listed[part]() if not (build_dir / f).is_file()]
             if missing:
-                raise ManifestError(build_dir / MANIFEST_FILE, f"lists {', '.join(f for f, _ in missing)}, "
-                                    f"missing from {build_dir}", field=missing[0][1])
+                names = ", ".join(f for f, _ in missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3
+                                                                else "")
+                raise ManifestError(build_dir / MANIFEST_FILE, f"lists {names}, missing from {build_dir}",
+                                    field=missing[0][1])
 
     # -- conversion ---------------------------------------------------------
     def to_dict(self) -> dict:
@@ -266,11 +268,13 @@ class Manifest:
 
             by = data.get("snnhw_version")
             by = f"snnhw {by}" if isinstance(by, str) else "another snnhw"
-            how = ("an older" if version < MANIFEST_VERSION else "a newer")
-            raise ManifestError(path, f"manifest version {version} (written by {by}), this snnhw "
-                                f"{snnhw.__version__} reads version {MANIFEST_VERSION}: the build directory "
-                                f"comes from {how} snnhw; regenerate it with this snnhw (snnhw generate)",
-                                field="version")
+            if version < MANIFEST_VERSION:
+                how = (f"an older manifest format; this snnhw ({snnhw.__version__}) reads version "
+                       f"{MANIFEST_VERSION} only: regenerate the build directory with this snnhw (snnhw generate)")
+            else:
+                how = (f"a newer manifest format than this snnhw ({snnhw.__version__}) reads (version "
+                       f"{MANIFEST_VERSION}): upgrade snnhw, or regenerate the build directory with this one")
+            raise ManifestError(path, f"manifest version {version} (written by {by}) is {how}", field="version")
         return _from_json(cls, data, path, "")
 
 
