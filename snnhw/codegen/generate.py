@@ -366,7 +366,8 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps:
         c = blk.ctx
         for m in blk.memories:
             memories.append(Memory(layer=c["name"], name=m["name"], kind=m["kind"], depth=int(m["depth"]),
-                                   width=int(m["width"]), style=m["style"], instance=f"{insts[c['index']]}.u_{m['name']}",
+                                   width=int(m["width"]), style=m["style"],
+                                   instance=f"{insts[c['index']]}.u_{m['name']}",  # as the templates name them
                                    file=m.get("file"), files=m.get("files"), banks=m.get("banks")))
         row = LayerInfo(index=c["index"], name=c["name"], engine=blk.kind if blk.kind != "neuron" else c["kind"],
                         kind=c["kind"], module=c["mod"], in_shape=list(c["in_shape"]), out_shape=list(c["out_shape"]),
@@ -393,7 +394,8 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps:
         rtl=sorted(rtl), sim_rtl=sorted(sim_rtl),
         interface=Interface(
             clock="clk", reset="rst (synchronous, active high)", pixels_per_image=int(np.prod(qnet.input_shape)),
-            input_shape=[int(v) for v in qnet.input_shape], s_axis=SAxis(tdata_bits=8, order="C-H-W", tlast="last pixel"),
+            input_shape=[int(v) for v in qnet.input_shape],
+            s_axis=SAxis(tdata_bits=8, order="C-H-W", tlast="last pixel"),
             m_axis=MAxis(tdata_bits=plan.OW, tuser_bits=1,
                          framing=("per image: T beats tuser=0 (class after each step, unsigned), then K beats tuser=1 "
                                   "(final output potentials, signed two's complement), tlast on the last beat")),

@@ -176,7 +176,8 @@ def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = 
     }
     runner = get_runner("verilator")
     try:
-        runner.test(test_module="snnhw.sim.tb_snn", hdl_toplevel=manifest.sim_top, hdl_toplevel_lang="verilog", build_dir=str(sim_build),
+        runner.test(test_module="snnhw.sim.tb_snn", hdl_toplevel=manifest.sim_top, hdl_toplevel_lang="verilog",
+                    build_dir=str(sim_build),
                     test_dir=str(build_dir), extra_env=env, results_xml=str(out / f"results_{tag}.xml"),
                     plusargs=[f"+taps_file={taps_file}"] if taps else [], seed=seed, log_file=str(log),
                     verbose=verbose)
