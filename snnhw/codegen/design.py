@@ -90,6 +90,12 @@ class NeuronEngine:
 
     module = "snn_neuron_engine"
 
+    def memory_instance(self, memory: str) -> str:
+        """Hierarchical name of a memory inside the engine (as synthesis names its cells)."""
+        return {"membrane": "u_membrane", "current": "g_current.u_current", "bias": "u_bias",
+                "theta": "g_theta.u_theta",
+                "weights": "g_banked_weights.u_weights" if self.weight_bank_aw else "g_weights.u_weights"}[memory]
+
     def parameters(self) -> list:
         p = [("ANALOG", self.analog), ("SPIKING", self.spiking), ("AVGPOOL", self.avgpool),
              ("RESET_SUB", self.reset_sub), ("V_INIT_HALF", self.v_init_half),
@@ -131,6 +137,10 @@ class MaxPoolGate:
     out: StreamFields
 
     module = "snn_maxpool_gate"
+
+    @staticmethod
+    def memory_instance(memory: str) -> str:
+        return {"counters": "u_counters", "marks": "u_marks", "list": "u_list"}[memory]
 
     def parameters(self) -> list:
         return [(k, vlit(v)) for k, v in [

@@ -11,10 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from snnhw.errors import SnnhwError
+from snnhw.codegen.manifest import load_manifest
 from snnhw.sim.tools import ToolError, apply_verilator_env
-
-TOP = "snn_tb_top"
 
 
 @dataclass
@@ -47,9 +45,11 @@ class SimResult:
         return s
 
 
-def _sources(build_dir: Path) -> list:
-    manifest = json.loads((build_dir / "manifest.json").read_text())
-    return [build_dir / "rtl" / f for f in manifest["rtl"]] + [build_dir / "sim_rtl" / f for f in manifest["sim_rtl"]]
+def _sources(build_dir: Path, manifest=None) -> list:
+    """The design's RTL and simulation RTL, as the manifest lists them (checked to exist)."""
+    manifest = manifest or load_manifest(build_dir)
+    manifest.require_files(build_dir, "rtl", "sim_rtl")
+    return manifest.rtl_paths(build_dir) + manifest.sim_rtl_paths(build_dir)
 
 
 def _stamp(sources, defines) -> str:
@@ -113,14 +113,16 @@ def build(build_dir, taps: bool = False, verbose: bool = False) -> Path:
     from cocotb_tools.runner import get_runner
 
     build_dir = Path(build_dir).resolve()
+    manifest = load_manifest(build_dir)
+    top = manifest.sim_top
     apply_verilator_env()
     variant = "taps" if taps else "plain"
     sim_build = build_dir / "sim_build" / variant
-    sources = _sources(build_dir)
+    sources = _sources(build_dir, manifest)
     defines = {"SNNHW_TAPS": 1} if taps else {}
     stamp = _stamp(sources, defines)
     stamp_file = sim_build / "snnhw.stamp"
-    if stamp_file.exists() and stamp_file.read_text() == stamp and (sim_build / TOP).exists():
+    if stamp_file.exists() and stamp_file.read_text() == stamp and (sim_build / top).exists():
         return sim_build
     runner = get_runner("verilator")
     _seed_runtime(sim_build)
@@ -128,7 +130,7 @@ def build(build_dir, taps: bool = False, verbose: bool = False) -> Path:
     log.parent.mkdir(exist_ok=True)
     for attempt in range(2):  # a parallel make of Verilator's precompiled header occasionally races
         try:
-            runner.build(sources=[str(s) for s in sources], hdl_toplevel=TOP, build_dir=str(sim_build),
+            runner.build(sources=[str(s) for s in sources], hdl_toplevel=top, build_dir=str(sim_build),
                          defines=defines, build_args=["-O2", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal"],
                          timescale=("1ns", "1ps"), always=True, clean=attempt > 0, verbose=verbose,
                          log_file=str(log))
@@ -154,10 +156,7 @@ def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = 
     from cocotb_tools.runner import get_runner
 
     build_dir = Path(build_dir).resolve()
-    if not (build_dir / "manifest.json").exists():
-        raise SnnhwError(f"{build_dir}: not an snnhw build directory (no manifest.json)")
-    if not (build_dir / "vectors" / "test_vectors.npz").exists():
-        raise SnnhwError(f"{build_dir}: no test vectors (vectors/test_vectors.npz)")
+    manifest = load_manifest(build_dir, require=("rtl", "sim_rtl", "mem", "vectors"))
     sim_build = build(build_dir, taps=taps, verbose=verbose)
     out = build_dir / "sim"
     out.mkdir(exist_ok=True)
@@ -177,7 +176,8 @@ def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = 
     }
     runner = get_runner("verilator")
     try:
-        runner.test(test_module="snnhw.sim.tb_snn", hdl_toplevel=TOP, hdl_toplevel_lang="verilog", build_dir=str(sim_build),
+        runner.test(test_module="snnhw.sim.tb_snn", hdl_toplevel=manifest.sim_top, hdl_toplevel_lang="verilog",
+                    build_dir=str(sim_build),
                     test_dir=str(build_dir), extra_env=env, results_xml=str(out / f"results_{tag}.xml"),
                     plusargs=[f"+taps_file={taps_file}"] if taps else [], seed=seed, log_file=str(log),
                     verbose=verbose)

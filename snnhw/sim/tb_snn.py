@@ -25,6 +25,8 @@ from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 from cocotb.utils import get_sim_time, get_time_from_sim_steps
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
+from snnhw.codegen.manifest import load_manifest
+
 CLK_NS = 10
 
 
@@ -37,16 +39,16 @@ class Bench:
     def __init__(self, dut):
         self.dut = dut
         self.build = Path(os.environ["SNNHW_BUILD_DIR"])
-        self.manifest = json.loads((self.build / "manifest.json").read_text())
-        vec = np.load(self.build / "vectors" / "test_vectors.npz")
+        self.manifest = load_manifest(self.build, require=("vectors",))
+        vec = np.load(self.build / self.manifest.vectors.file)
         self.images = vec["images"]
         self.T = int(vec["timesteps"])
         self.potentials = vec["potentials"]  # (T, N, K)
         self.classes = vec["classes"]  # (T, N)
         n = _env_int("SNNHW_IMAGES", self.images.shape[0])
         self.n = max(1, min(n, self.images.shape[0]))
-        self.K = int(self.manifest["interface"]["classes"])
-        self.OW = int(self.manifest["interface"]["m_axis"]["tdata_bits"])
+        self.K = self.manifest.interface.classes
+        self.OW = self.manifest.interface.m_axis.tdata_bits
         self.seed = _env_int("SNNHW_SEED", 0)
         self.rng = random.Random(self.seed)
         self.stalls = bool(_env_int("SNNHW_STALLS", 1))
@@ -54,7 +56,7 @@ class Bench:
         self.extra = bool(_env_int("SNNHW_EXTRA", 1))
         self.results = dict(passed=False, images=self.n, timesteps=self.T, seed=self.seed, stalls=self.stalls,
                             mismatches=[], passes={})
-        self.init_cycles = int(self.manifest["interface"]["init_cycles_after_reset"])
+        self.init_cycles = self.manifest.interface.init_cycles_after_reset
 
     # --------------------------------------------------------------
     def pauses(self, prob):
@@ -174,8 +176,8 @@ class Bench:
         self.results["mismatches"] += errs
 
     def compare_taps(self):
-        spikes = np.load(self.build / "vectors" / "spikes.npz")
-        taps = {t["layer"]: t for t in self.manifest["interface"]["taps"]}
+        spikes = np.load(self.build / self.manifest.vectors.spikes)
+        taps = {t.layer: t for t in self.manifest.interface.taps}
         got = {layer: [] for layer in taps}  # layer -> list over (image, step) of lists of neurons
         cur = {layer: [] for layer in taps}
         for line in Path(self.taps_file).read_text().splitlines():
@@ -188,7 +190,7 @@ class Bench:
                 cur[layer] = []
             else:
                 cur[layer].append(int(parts[2]))
-        names = {r["index"]: r["name"] for r in self.manifest["layers"]}
+        names = self.manifest.layer_names()
         first = None
         for n in range(self.n):
             for t in range(self.T):
@@ -243,7 +245,7 @@ async def test_design(dut):
     """All vectors with random stalls (+ back-to-back and reset-mid-image passes)."""
     bench = Bench(dut)
     await bench.start()
-    est = bench.manifest["cycle_model"]["latency_cycles_estimate"]
+    est = bench.manifest.cycle_model.latency_cycles_estimate
     timeout = int(50 * est + 20 * bench.init_cycles + 20000) * max(1, bench.n)
     try:
         # the first pass must start right after reset: the taps log counts images from there

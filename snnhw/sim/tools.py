@@ -58,9 +58,12 @@ def apply_verilator_env() -> None:
 
 def lint(build_dir, defines=(), extra=()) -> str:
     """``verilator --lint-only -Wall`` over a build directory's RTL; returns the output, raises on warnings."""
+    from snnhw.codegen.manifest import load_manifest
+
     build_dir = Path(build_dir)
-    files = sorted(str(p) for p in (build_dir / "rtl").glob("*.v"))
-    cmd = ["verilator", "--lint-only", "-Wall", "--top-module", "snn_top", *[f"-D{d}" for d in defines],
+    manifest = load_manifest(build_dir, require=("rtl",))
+    files = [str(p) for p in manifest.rtl_paths(build_dir)]
+    cmd = ["verilator", "--lint-only", "-Wall", "--top-module", manifest.top, *[f"-D{d}" for d in defines],
            *extra, *files]
     proc = subprocess.run(cmd, cwd=build_dir, env=verilator_env(), capture_output=True, text=True)
     out = proc.stdout + proc.stderr

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from snnhw.codegen.manifest import Manifest
+
 _MAP = re.compile(r"^mapping memory (\S+) via (\S+)", re.M)
 _FF = re.compile(r"^using FF mapping for memory (\S+)", re.M)
 _BRAM_CELLS = ("16KD", "RAM4K", "BLOCKRAM", "RAMB")  # DP16KD, PDPW16KD, RAM4K, BLOCKRAM_SDP/TDP
@@ -22,33 +24,34 @@ def memory_mapping(yosys_log: str) -> dict:
     return out
 
 
-def manifest_memory_paths(manifest: dict, top: str = "snn_top") -> dict:
+def _typed(manifest) -> Manifest:
+    return manifest if isinstance(manifest, Manifest) else Manifest.from_dict(manifest)
+
+
+def manifest_memory_paths(manifest, top: str = "snn_top") -> dict:
     """(layer name, memory name) -> the memory's instance path prefix, e.g. 'snn_top.u_l2.u_weights'."""
-    index = {row["name"]: row["index"] for row in manifest.get("layers", [])}
-    return {(m["layer"], m["name"]): f"{top}.u_l{index[m['layer']]}.u_{m['name']}"
-            for m in manifest.get("memories", []) if m.get("layer") in index}
+    return {(m.layer, m.name): f"{top}.{m.instance}" for m in _typed(manifest).memories}
 
 
-def unmapped_block_memories(mapping: dict, manifest: dict, top: str = "snn_top") -> list:
+def unmapped_block_memories(mapping: dict, manifest, top: str = "snn_top") -> list:
     """Manifest memories with style 'block' that Yosys did not put in block RAM: ['layer/memory (how)']."""
     bad = []
-    paths = manifest_memory_paths(manifest, top)
-    for m in manifest.get("memories", []):
-        if m.get("style") != "block":
+    for m in _typed(manifest).memories:
+        if m.style != "block":
             continue
-        prefix = paths.get((m["layer"], m["name"]))
-        if prefix is None:
-            continue
+        prefix = f"{top}.{m.instance}"
         hits = [how for p, how in mapping.items() if p == prefix or p.startswith(prefix + ".")]
         if not hits:
-            bad.append(f"{m['layer']}/{m['name']} ({m['depth']}x{m['width']}): not reported by memory_libmap")
+            bad.append(f"{m.layer}/{m.name} ({m.depth}x{m.width}): not reported by memory_libmap")
         elif any(h != "bram" for h in hits):
-            bad.append(f"{m['layer']}/{m['name']} ({m['depth']}x{m['width']}): mapped to {', '.join(hits)}")
+            bad.append(f"{m.layer}/{m.name} ({m.depth}x{m.width}): mapped to {', '.join(hits)}")
     return bad
 
 
-def check_bram_mapping(result, manifest: dict, ff_fraction: float = 0.1) -> list:
+def check_bram_mapping(result, manifest, ff_fraction: float = 0.1) -> list:
     """Problems with the memory mapping of ``result`` (a SynthResult or its dict); [] when all is well.
+
+    ``manifest``: the build directory's :class:`~snnhw.codegen.manifest.Manifest` (or its dict).
 
     - every ``style: block`` memory of the manifest is mapped to a block-RAM
       primitive (from Yosys's memory_libmap log, kept in ``result.memory_mapping``);
@@ -60,8 +63,8 @@ def check_bram_mapping(result, manifest: dict, ff_fraction: float = 0.1) -> list
     r = result if isinstance(result, dict) else result.to_dict()
     if r["target"] == "generic":
         return []
-    mems = manifest.get("memories", [])
-    block_bits = sum(m["depth"] * m["width"] for m in mems if m.get("style") == "block")
+    manifest = _typed(manifest)
+    block_bits = sum(m.bits for m in manifest.memories if m.style == "block")
     probs = []
     if r["abstract_memories"]:
         probs.append(f"{r['abstract_memories']} $mem cells left unmapped")

@@ -143,18 +143,21 @@ def primitives_for_memory(depth: int, width: int, shapes) -> int:
 def bram_lower_bound(memories, target: str) -> float:
     """Primitives that the manifest's block memories need at least (RAMB36 units on Xilinx 7).
 
-    On Xilinx 7 a memory is counted in RAMB18 halves where one fits.
+    ``memories``: the manifest's :class:`~snnhw.codegen.manifest.Memory` list (or dicts with depth,
+    width and style). On Xilinx 7 a memory is counted in RAMB18 halves where one fits.
     """
     t = check_target(target)
     total = 0.0
     for m in memories:
-        if m.get("style") != "block":
+        depth, width, style = (m["depth"], m["width"], m.get("style")) if isinstance(m, dict) else (
+            m.depth, m.width, m.style)
+        if style != "block":
             continue
         if target == "xilinx7":
-            r18 = primitives_for_memory(m["depth"], m["width"],
+            r18 = primitives_for_memory(depth, width,
                                         ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)))
-            r36 = primitives_for_memory(m["depth"], m["width"], t.bram_shapes)
+            r36 = primitives_for_memory(depth, width, t.bram_shapes)
             total += min(r18 * 0.5, float(r36))
         else:
-            total += primitives_for_memory(m["depth"], m["width"], t.bram_shapes)
+            total += primitives_for_memory(depth, width, t.bram_shapes)
     return total

@@ -17,6 +17,7 @@ from pathlib import Path
 import jinja2
 
 import snnhw
+from snnhw.codegen.manifest import Manifest, load_manifest
 from snnhw.errors import OptionError
 from snnhw.synth import stats as _stats
 from snnhw.synth import timing as _timing
@@ -115,70 +116,36 @@ def format_table(results) -> str:
 # ---------------------------------------------------------------------------
 # build directory
 
-def load_manifest(build_dir: Path) -> dict:
-    p = build_dir / "manifest.json"
-    if not p.exists():
-        raise OptionError(f"{build_dir}: not an snnhw build directory (no manifest.json)")
-    return json.loads(p.read_text())
+def rtl_files(build_dir: Path, manifest: Manifest) -> list:
+    """The design's RTL files, relative to the build directory (checked to exist)."""
+    manifest.require_files(build_dir, "rtl")
+    return [f"rtl/{n}" for n in manifest.rtl]
 
 
-def rtl_files(build_dir: Path, manifest: dict) -> list:
-    names = manifest.get("rtl") or sorted(p.name for p in (build_dir / "rtl").glob("*.v"))
-    files = [f"rtl/{n}" for n in names]
-    missing = [f for f in files if not (build_dir / f).exists()]
-    if missing:
-        raise OptionError(f"{build_dir}: RTL files missing: {', '.join(missing)}")
-    return files
+def top_ports(manifest: Manifest) -> list:
+    """Ports of the design top without the optional (`ifdef) ones: [Port] from the manifest."""
+    return manifest.interface.top_ports()
 
 
-def memory_bits_by_layer(manifest: dict) -> dict:
-    out = {}
-    for m in manifest.get("memories", []):
-        out.setdefault(m.get("layer", "?"), {})[m["name"]] = int(m["depth"]) * int(m["width"])
-    return out
-
-
-_PORT = re.compile(r"\b(input|output|inout)\s+(?:wire|reg|logic)?\s*(?:signed\s*)?(?:\[\s*(\d+)\s*:\s*(\d+)\s*\])?\s*"
-                   r"(\w+)")
-
-
-def top_ports(build_dir: Path, manifest: dict) -> list:
-    """Ports of the design top (without optional `ifdef blocks): [(direction, name, width)]."""
-    top = manifest.get("top", "snn_top")
-    text = (build_dir / "rtl" / f"{top}.v").read_text()
-    text = re.sub(r"//[^\n]*", "", text)
-    text = re.sub(r"`ifdef\b.*?`endif", "", text, flags=re.S)
-    m = re.search(rf"module\s+{re.escape(top)}\s*(#\s*\(.*?\)\s*)?\((.*?)\);", text, re.S)
-    if not m:
-        raise OptionError(f"{build_dir}: cannot find the port list of module {top}")
-    ports = []
-    for d, hi, lo, name in _PORT.findall(m.group(2)):
-        width = abs(int(hi) - int(lo)) + 1 if hi else 1
-        ports.append((d, name, width))
-    if not ports:
-        raise OptionError(f"{build_dir}: module {top} has no ports I can read")
-    return ports
-
-
-def render_wrapper(build_dir: Path, manifest: dict, device: Device | None) -> str:
-    ports = top_ports(build_dir, manifest)
-    clock = manifest.get("interface", {}).get("clock", "clk")
+def render_wrapper(manifest: Manifest, device: Device | None) -> str:
+    ports = top_ports(manifest)
+    clock = manifest.interface.clock
     inputs, outputs, lo_i, lo_o = [], [], 0, 0
-    for d, name, w in ports:
-        if name == clock:
+    for p in ports:
+        if p.name == clock:
             continue
-        if d == "input":
-            inputs.append(dict(name=name, width=w, lo=lo_i))
-            lo_i += w
+        if p.direction == "input":
+            inputs.append(dict(name=p.name, width=p.width, lo=lo_i))
+            lo_i += p.width
         else:
-            outputs.append(dict(name=name, width=w, lo=lo_o))
-            lo_o += w
+            outputs.append(dict(name=p.name, width=p.width, lo=lo_o))
+            lo_o += p.width
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
     return env.get_template("synth_wrapper.v.j2").render(
-        module=WRAPPER, version=snnhw.__version__, top=manifest.get("top", "snn_top"), clock=clock,
+        module=WRAPPER, version=snnhw.__version__, top=manifest.top, clock=clock,
         inputs=inputs, outputs=outputs, n_in=max(lo_i, 2), n_out=max(lo_o, 2),
-        io_bits=sum(w for _, _, w in ports), device=device.name if device else "-",
+        io_bits=sum(p.width for p in ports), device=device.name if device else "-",
         device_io=device.io if device else 0)
 
 
@@ -273,7 +240,7 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
         raise OptionError(f"io must be auto, direct or wrapper, got {io!r}")
     manifest = load_manifest(build_dir)
     files = rtl_files(build_dir, manifest)
-    design_top = manifest.get("top", "snn_top")
+    design_top = manifest.top
     say = progress or (lambda s: None)
     freq = float(freq_mhz) if freq_mhz else DEFAULT_FREQ_MHZ[target]
     if freq <= 0:
@@ -285,8 +252,7 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     for stale in ("netlist.json", "stat.json", "stat.txt", "pnr_report.json", "nextpnr.log", "memories.il"):
         (work / stale).unlink(missing_ok=True)
 
-    ports = top_ports(build_dir, manifest)
-    io_bits = sum(w for _, _, w in ports)
+    io_bits = sum(p.width for p in top_ports(manifest))
     do_pnr = place_route and t.pnr is not None and dev is not None
     if io == "auto":  # the wrapper only where nextpnr must place more IO bits than the package has pins
         io_mode = "wrapper" if do_pnr and io_bits > dev.io else "direct"
@@ -294,7 +260,7 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
         io_mode = io
     top = design_top
     if io_mode == "wrapper":
-        (work / f"{WRAPPER}.v").write_text(render_wrapper(build_dir, manifest, dev))
+        (work / f"{WRAPPER}.v").write_text(render_wrapper(manifest, dev))
         files = files + [f"{work_rel}/{WRAPPER}.v"]
         top = WRAPPER
 
@@ -308,18 +274,16 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     stat = _stats.load_stat_json((work / "stat.json").read_text())
     cells = _stats.cell_counts(stat, top)
     summ = _stats.summarize(cells, target)
-    mem_by_layer = memory_bits_by_layer(manifest)
+    mem_by_layer = manifest.memory_bits_by_layer()
     bram = summ["bram"]
     if target == "generic":
         bram = _stats.mem_v2_bits((work / "memories.il").read_text()) if (work / "memories.il").exists() else 0
     res = SynthResult(
         target=target, device=dev.name if dev else None, top=top, design_top=design_top, luts=summ["luts"],
         ffs=summ["ffs"], bram=bram, dsp=summ["dsp"], bram_name=t.bram_name, dsp_name=t.dsp_name,
-        abstract_memories=summ["abstract_memories"], bram_needed=bram_lower_bound(manifest.get("memories", []),
-                                                                                  target),
+        abstract_memories=summ["abstract_memories"], bram_needed=bram_lower_bound(manifest.memories, target),
         memory_bits=mem_by_layer, memory_bits_total=int(sum(sum(v.values()) for v in mem_by_layer.values())),
-        block_memory_bits=int(sum(m["depth"] * m["width"] for m in manifest.get("memories", [])
-                                  if m.get("style") == "block")),
+        block_memory_bits=int(sum(m.bits for m in manifest.memories if m.style == "block")),
         cells=cells, io_mode=io_mode, io_bits=io_bits, fits=None, freq_target_mhz=freq if do_pnr else None,
         yosys_seconds=round(ysec, 1), luts_logic=summ["luts_logic"], lutram_luts=summ["lutram_luts"],
         files={"yosys_script": f"{work_rel}/synth.ys", "yosys_log": f"{work_rel}/yosys.log",
