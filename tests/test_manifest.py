@@ -216,3 +216,16 @@ def test_cli_reports_a_missing_manifest_in_one_line(tmp_path):
         assert r.exit_code == 2 and len(lines) == 1, r.output
         assert "manifest.json: no such file" in lines[0], r.output
     assert issubclass(ManifestError, SnnhwError)
+
+
+def test_block_parameters_are_what_snn_top_sets(build):
+    """The manifest's per-block parameters are the ones snn_top.v passes to the library modules."""
+    out, _ = build
+    m = load_manifest(out)
+    top = re.sub(r"//[^\n]*", "", (out / "rtl" / "snn_top.v").read_text())
+    assert all(row.parameters and row.instance for row in m.layers)
+    for row in m.layers:
+        inst = re.search(rf"\b{row.module}\s+#\((.*?)\)\s*{row.instance}\s*\(", top, re.S)
+        assert inst, row.instance
+        set_there = dict(re.findall(r"\.(\w+)\(([^()]*)\)", inst.group(1)))
+        assert set_there == {p.name: p.value for p in row.parameters}, row.instance

@@ -21,8 +21,8 @@ import snnhw
 from snnhw.codegen.design import Instance, describe_blocks, top_instances
 from snnhw.codegen.layout import WEIGHT_BANK_WORDS, DesignPlan, hex_lines, plan_design
 from snnhw.codegen.manifest import (MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, TAPS_DEFINE, CycleModel,
-                                    CycleRow, Interface, LayerInfo, MAxis, Manifest, Memory, Numeric, Port, SAxis,
-                                    Tap, Vectors, write_manifest)
+                                    CycleRow, Interface, LayerInfo, MAxis, Manifest, Memory, Numeric, Parameter, Port,
+                                    SAxis, Tap, Vectors, write_manifest)
 from snnhw.errors import DataError, OptionError
 from snnhw.ir import ROLE_OUTPUT, QNetwork
 from snnhw.reference.spike_ops import windows as _win
@@ -311,6 +311,8 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps:
         row = LayerInfo(index=c["index"], name=c["name"], engine=blk.kind if blk.kind != "neuron" else c["kind"],
                         kind=c["kind"], module=desc.module, in_shape=list(c["in_shape"]),
                         out_shape=list(c["out_shape"]), memory_bits=int(sum(m["depth"] * m["width"] for m in blk.memories)))
+        row.instance = f"u_l{c['index']}" + ("_flatten" if blk.kind == "flatten" else "")
+        row.parameters = [Parameter(name=n, value=v) for n, v in desc.parameters()]
         if blk.kind in ("analog", "neuron", "output"):
             layer = qnet.layers[c["index"]]
             row.parallelism, row.channel_groups, row.weight_bits = c["P"], c["G"], c["WB"]

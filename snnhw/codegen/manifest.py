@@ -98,6 +98,14 @@ class Numeric:
 
 
 @dataclass
+class Parameter:
+    """One Verilog parameter of a block's library module, as snn_top sets it."""
+
+    name: str
+    value: str  # the Verilog literal
+
+
+@dataclass
 class LayerInfo:
     """One hardware block (engine) of the layer pipeline."""
 
@@ -126,6 +134,8 @@ class LayerInfo:
     threshold_max: int | None = None
     current_bits: int | None = None  # the analog input layer
     counter_bits: int | None = None  # max-pool gates
+    instance: str | None = None  # the block's instance in snn_top (e.g. u_l2)
+    parameters: list[Parameter] | None = None  # the library module's parameters, as snn_top sets them
 
 
 @dataclass

@@ -119,7 +119,8 @@ def build(build_dir, taps: bool = False, verbose: bool = False) -> Path:
     variant = "taps" if taps else "plain"
     sim_build = build_dir / "sim_build" / variant
     sources = _sources(build_dir, manifest)
-    defines = {"SNNHW_TAPS": 1} if taps else {}
+    # simulation assertions (snn_fifo: a producer beyond its credit) are always on in simulation
+    defines = {"SNNHW_ASSERT": 1, **({"SNNHW_TAPS": 1} if taps else {})}
     stamp = _stamp(sources, defines)
     stamp_file = sim_build / "snnhw.stamp"
     if stamp_file.exists() and stamp_file.read_text() == stamp and (sim_build / top).exists():
