@@ -224,8 +224,10 @@ def test_block_parameters_are_what_snn_top_sets(build):
     m = load_manifest(out)
     top = re.sub(r"//[^\n]*", "", (out / "rtl" / "snn_top.v").read_text())
     assert all(row.parameters and row.instance for row in m.layers)
+    instances = {name: (module, params) for module, params, name in
+                 re.findall(r"\b(\w+)\s+#\((.*?)\)\s*(\w+)\s*\(", top, re.S)}
     for row in m.layers:
-        inst = re.search(rf"\b{row.module}\s+#\((.*?)\)\s*{row.instance}\s*\(", top, re.S)
-        assert inst, row.instance
-        set_there = dict(re.findall(r"\.(\w+)\(([^()]*)\)", inst.group(1)))
+        module, params = instances[row.instance]
+        assert module == row.module, row.instance
+        set_there = dict(re.findall(r"\.(\w+)\(([^()]*)\)", params))
         assert set_there == {p.name: p.value for p in row.parameters}, row.instance
