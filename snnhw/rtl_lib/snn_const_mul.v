@@ -44,28 +44,32 @@ module snn_const_mul #(
     end
 `endif
 
+    // internal widths stay legal for any parameters, so the check above can report bad ones
+    localparam integer IW = IN_WIDTH < 1 ? 1 : IN_WIDTH;
+    localparam integer OW = OUT_WIDTH < 1 ? 1 : OUT_WIDTH;
+
     // x zero-extended (or truncated) to the product's width
-    wire [OUT_WIDTH-1:0] x_ext;
+    wire [OW-1:0] x_ext;
     generate
-        if (IN_WIDTH < OUT_WIDTH) begin : g_extend
-            assign x_ext = {{(OUT_WIDTH - IN_WIDTH){1'b0}}, x};
-        end else if (IN_WIDTH == OUT_WIDTH) begin : g_same
+        if (IW < OW) begin : g_extend
+            assign x_ext = {{(OW - IW){1'b0}}, x};
+        end else if (IW == OW) begin : g_same
             assign x_ext = x;
         end else begin : g_truncate
-            assign x_ext = x[OUT_WIDTH-1:0];
-            wire unused_x_high = &{1'b0, x[IN_WIDTH-1:OUT_WIDTH], 1'b0};
+            assign x_ext = x[OW-1:0];
+            wire unused_x_high = &{1'b0, x[IW-1:OW], 1'b0};
         end
     endgenerate
     wire unused_x_ext = &{1'b0, x_ext, 1'b0};   // K = 0 uses no bit of x
 
-    // partial[i] = x * (the NAF digits of K below bit i); partial[OUT_WIDTH] = y
-    wire [(OUT_WIDTH + 1) * OUT_WIDTH - 1:0] partial;
-    assign partial[OUT_WIDTH-1:0] = {OUT_WIDTH{1'b0}};
+    // partial[i] = x * (the NAF digits of K below bit i); partial[OW] = y
+    wire [(OW + 1) * OW - 1:0] partial;
+    assign partial[OW-1:0] = {OW{1'b0}};
     genvar i;
     generate
-        for (i = 0; i < OUT_WIDTH; i = i + 1) begin : g_digit
-            wire [OUT_WIDTH-1:0] sum_in = partial[i * OUT_WIDTH +: OUT_WIDTH];
-            wire [OUT_WIDTH-1:0] sum_out;
+        for (i = 0; i < OW; i = i + 1) begin : g_digit
+            wire [OW-1:0] sum_in = partial[i * OW +: OW];
+            wire [OW-1:0] sum_out;
             if (i < 64 && NAF_PLUS[i % 64]) begin : g_plus
                 assign sum_out = sum_in + (x_ext << i);
             end else if (i < 64 && NAF_MINUS[i % 64]) begin : g_minus
@@ -73,9 +77,9 @@ module snn_const_mul #(
             end else begin : g_zero
                 assign sum_out = sum_in;
             end
-            assign partial[(i + 1) * OUT_WIDTH +: OUT_WIDTH] = sum_out;
+            assign partial[(i + 1) * OW +: OW] = sum_out;
         end
     endgenerate
-    assign y = partial[OUT_WIDTH * OUT_WIDTH +: OUT_WIDTH];
+    assign y = partial[OW * OW +: OW];
 endmodule
 `default_nettype wire

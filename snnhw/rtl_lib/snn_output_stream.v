@@ -28,8 +28,13 @@
 // registered binary tree of TREE_LEVELS = ceil(log2(LANES)) levels (within a
 // word lower lanes win ties: they have the lower index), its index computed
 // (stage x), then merged into the running (value, index) best: independent
-// of the word order, ties to the lowest index. A word's argmax is merged
-// TREE_LEVELS + 2 cycles after res_valid.
+// of the word order, ties to the lowest index. A word carried by res_valid in
+// cycle t is in the running best from cycle t + TREE_LEVELS + 3 on; the class
+// beat is sent once res_eos_valid is high, res_valid low and stages r .. x
+// are empty.
+//
+// The potential beats read a memory of WORDS words written with the last
+// step's result words (res_last), at res_addr.
 //
 // Parameters
 //   LANES           potentials per result word (>= 1)
@@ -45,8 +50,11 @@
 //   LANE_BITS (LANES), INDEX_BITS (CLASSES). The ports are declared after
 //   these localparams (a Verilog-2005 non-ANSI port list).
 //
-// Latency: the class beat of a step is valid TREE_LEVELS + 4 cycles after the
-// step's last res_valid at the earliest (res_eos_valid must be high by then).
+// Latency: m_valid of a step's class beat rises TREE_LEVELS + 4 cycles after
+// the cycle of the step's last res_valid if res_eos_valid is high by cycle
+// TREE_LEVELS + 3; res_eos_ready pulses in the cycle after the step's last
+// beat is taken. Beats follow the AXI4-Stream rule: once m_valid is high,
+// m_data, m_user and m_last hold until m_ready.
 //
 // Interfaces
 //   clock and reset : clk, rst (synchronous, active high)

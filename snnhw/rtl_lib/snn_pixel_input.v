@@ -61,6 +61,10 @@ module snn_pixel_input #(
     end
 `endif
 
+    // compared in 32 bits: with T_MAX = 2**STEP_W - 1 (STEP_W = ubits(T_MAX), T_MAX = 1, 3, 7, 15 ...)
+    // a STEP_W-bit comparison is constant and lint (CMPCONST) flags it
+    wire [31:0] cfg32 = {{(32 - STEP_W){1'b0}}, cfg_timesteps};
+
     assign px_first = (px_c == {CW{1'b0}}) && (px_y == {YW{1'b0}}) && (px_x == {XW{1'b0}});
     assign px_last  = (px_c == LAST_C[CW-1:0]) && (px_y == LAST_Y[YW-1:0]) && (px_x == LAST_X[XW-1:0]);
 
@@ -75,7 +79,7 @@ module snn_pixel_input #(
             if (px_first) begin
                 if (cfg_timesteps == {STEP_W{1'b0}})
                     t_steps <= {{(STEP_W - 1){1'b0}}, 1'b1};
-                else if (cfg_timesteps > T_MAX32[STEP_W-1:0])
+                else if (cfg32 > T_MAX32)
                     t_steps <= T_MAX32[STEP_W-1:0];
                 else
                     t_steps <= cfg_timesteps;

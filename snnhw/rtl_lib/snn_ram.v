@@ -20,7 +20,7 @@
 // block RAM); BLOCK = 0 (shallow memories) carries no attribute and leaves the
 // choice (LUT RAM or flip-flops) to the tool.
 //
-// The users never use the word read in a cycle in which the same address is
+// The engines never use the word read in a cycle in which the same address is
 // written (they forward in-flight writes themselves), hence no_rw_check: no
 // collision-bypass logic around the memory. Such a read returns an undefined
 // word. re = 0 holds the read register (the later output registers shift
@@ -29,7 +29,8 @@
 // Parameters
 //   WIDTH    bits per word (>= 1)
 //   DEPTH    words (>= 1, <= 2**AW)
-//   AW       address bits (>= 1)
+//   AW       address bits (>= 1; max(1, ceil(log2(DEPTH))) is lint-clean, a
+//            wider AW works but Verilator flags its unused bits)
 //   OUTREG   registers after the memory's read register: 0, 1 or 2
 //   BLOCK    1: ram_style = "block"; 0: no attribute (flat RAM only)
 //   BANK_AW  0: one memory; > 0: banks of 2**BANK_AW words (needs OUTREG = 2

@@ -15,7 +15,8 @@
 // Parameters
 //   WIDTH           bits per word (>= 1)
 //   DEPTH           words (>= 1, <= 2**AW)
-//   AW              address bits (>= 1)
+//   AW              address bits (>= 1; max(1, ceil(log2(DEPTH))) is lint-clean,
+//                   a wider AW works but Verilator flags its unused bits)
 //   BLOCK_MIN_BITS  smallest table (bits) marked rom_style = "block" (>= 0)
 //   OUTREG          registers after the memory's read register: 0, 1 or 2
 //   INIT_FILE       $readmemh file (a path relative to the simulator's or the

