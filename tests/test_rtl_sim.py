@@ -34,6 +34,37 @@ def test_bit_exact_with_taps(tmp_path, name):
     assert res.cycles_pass == "back-to-back" and res.cycles_per_image == res.passes["back-to-back"]["cycles_per_image"]
     spikes = np.load(tmp_path / name / "vectors" / "spikes.npz")
     assert all(spikes[k].sum() > 0 for k in spikes.files), "test network is silent: weak test"
+    if qargs.get("per_channel"):
+        assert_distinct_lane_thresholds(q, tmp_path / name)
+
+
+def assert_distinct_lane_thresholds(q, build_dir):
+    """The theta ROMs hold the per-channel thresholds, and every spiking conv/dense layer with more than
+    one lane has a word whose lanes differ: the case cannot silently degrade to one threshold."""
+    lanes = R.lane_thresholds(build_dir)
+    for i, layer in enumerate(q.layers):
+        if layer.kind not in ("conv", "dense") or layer.role != "spiking":
+            continue
+        words = lanes[i]
+        assert [t for w in words for t in w] == [int(t) for t in layer.threshold], layer.name
+        if max(len(w) for w in words) > 1:
+            assert any(len(set(w)) > 1 for w in words), f"{layer.name}: one threshold per word {words}"
+    return lanes
+
+
+def test_per_channel_cases_have_distinct_lane_thresholds(tmp_path):
+    """Every per-channel case (generated without simulation) has distinct thresholds within a theta word."""
+    assert len(R.PER_CHANNEL_CASES) >= 3
+    for name in R.PER_CHANNEL_CASES:
+        make, qargs, gen = CASES[name]
+        q = R.qnet_of(make(), **qargs)
+        assert q.reset == qargs.get("reset", "subtract") and q.v_init == "half"
+        generate_design(q, tmp_path / name, timesteps=4, test_images=R.images(q.input_shape, 1), **gen)
+        lanes = assert_distinct_lane_thresholds(q, tmp_path / name)
+        assert gen["parallelism"] % 2 == 1
+        assert any(len(w[-1]) < gen["parallelism"] and len(set(w[-1])) > 1 for w in lanes.values()), \
+            f"{name}: no partial last channel group with distinct thresholds"
+        print(name, {i: w for i, w in lanes.items()})
 
 
 def test_taps_name_the_first_mismatching_layer(tmp_path):
