@@ -1,6 +1,9 @@
 """Small hand-built networks for code generation and RTL tests (no ONNX needed)."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from snnhw.frontend.quantize import quantize
@@ -65,8 +68,33 @@ def images(shape, n, seed=0, sparsity=0.3):
     return x.astype(np.uint8)
 
 
-def qnet_of(builder, bits=8, reset="subtract", v_init="zero", max_timesteps=32):
-    return quantize(builder.network(), bits=bits, reset=reset, v_init=v_init, max_timesteps=max_timesteps)
+def qnet_of(builder, bits=8, reset="subtract", v_init="zero", max_timesteps=32, per_channel=False):
+    return quantize(builder.network(), bits=bits, reset=reset, v_init=v_init, max_timesteps=max_timesteps,
+                    per_channel=per_channel)
+
+
+def lane_thresholds(build_dir) -> dict:
+    """The thresholds the RTL reads, per spiking layer: layer index -> list of theta ROM words, each the
+    list of its used lanes' thresholds (decoded from mem/l<i>_theta.hex; the partial last channel
+    group's unused lanes left out)."""
+    build_dir = Path(build_dir)
+    manifest = json.loads((build_dir / "manifest.json").read_text())
+    out = {}
+    for row in manifest["layers"]:
+        if "threshold_bits" not in row:
+            continue
+        P, TB, C = row["parallelism"], row["threshold_bits"], row["out_shape"][0]
+        words = (build_dir / "mem" / f"l{row['index']}_theta.hex").read_text().split()
+        assert len(words) == row["channel_groups"] == -(-C // P)
+        mask = (1 << TB) - 1
+        out[row["index"]] = [[(int(w, 16) >> (p * TB)) & mask for p in range(P) if g * P + p < C]
+                             for g, w in enumerate(words)]
+    return out
+
+
+def words_with_distinct_lane_thresholds(build_dir) -> int:
+    """How many theta ROM words hold two or more different thresholds in their used lanes."""
+    return sum(len(set(word)) > 1 for words in lane_thresholds(build_dir).values() for word in words)
 
 
 # ---------------------------------------------------------------------------
@@ -120,4 +148,21 @@ DESIGN_CASES = {
     "conv_maxpool_banked_p2_b8": (design_conv_maxpool, dict(bits=8), dict(parallelism=2, weight_bank_words=8)),
     # max-pool counter RAM deeper than one block RAM: banked, registered bank outputs
     "wide_maxpool_p4_b8": (design_wide_maxpool, dict(bits=8), dict(parallelism=4)),
+    # per-channel scales (distinct thresholds in the lanes of one membrane word, of different bit
+    # lengths in the analog layer), reset to zero, v_init half (theta >> 1 per lane), P = 3: both conv
+    # layers end in a partial channel group (4 = 3 + 1, 5 = 3 + 2 channels); max-pool gate, padded
+    # stride-2 conv, dense output
+    "conv_maxpool_pc_zero_half_p3_b8": (design_conv_maxpool, dict(bits=8, per_channel=True, reset="zero",
+                                                                  v_init="half"), dict(parallelism=3)),
+    # per-channel scales, reset to zero, v_init half, P = 5: analog dense 10 = 5 + 5, dense spiking
+    # 7 = 5 + 2 (partial last group), dense output 5; 6 bits
+    "dense_pc_zero_half_p5_b6": (design_dense, dict(bits=6, per_channel=True, reset="zero", v_init="half"),
+                                 dict(parallelism=5)),
+    # per-channel scales with reset by subtraction and v_init half, P = 5 clamped per layer: analog conv
+    # 3 lanes, conv 4 lanes, avg-pool (one threshold 9), dense 6 = 5 + 1; overlapping padded pools
+    "overlap_pc_sub_half_p5_b7": (design_overlap, dict(bits=7, per_channel=True, v_init="half"),
+                                  dict(parallelism=5)),
 }
+
+# cases with per-channel scales: their theta ROMs must hold distinct thresholds within a word
+PER_CHANNEL_CASES = sorted(k for k, (_, q, _) in DESIGN_CASES.items() if q.get("per_channel"))

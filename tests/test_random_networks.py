@@ -1,8 +1,9 @@
 """Property test: random small CNNs -> generate -> RTL simulation == golden, bit for bit.
 
 Hypothesis draws the geometry (kernels 1-5, strides 1-2, padding, channels,
-max/avg pooling, dense sizes), the numeric options (bits 4-12, both resets,
-both initial potentials), the parallelism and a few time steps. Failing
+max/avg pooling, dense sizes), the numeric options (bits 4-12, per-layer or
+per-channel scales, both resets, both initial potentials), the parallelism
+(odd values included: partial last channel groups) and a few time steps. Failing
 examples are printed with their reproduction blob.
 """
 from __future__ import annotations
@@ -67,9 +68,10 @@ def networks(draw):
     k = draw(st.integers(2, 5))
     b.dense(k, relu=False)
     desc.append(f"out{k}")
-    opts = dict(bits=draw(st.integers(4, 12)), reset=draw(st.sampled_from(["subtract", "zero"])),
-                v_init=draw(st.sampled_from(["zero", "half"])), max_timesteps=16)
-    P = draw(st.sampled_from([1, 2, 3, 4, 8]))
+    opts = dict(bits=draw(st.integers(4, 12)), per_channel=draw(st.booleans()),
+                reset=draw(st.sampled_from(["subtract", "zero"])), v_init=draw(st.sampled_from(["zero", "half"])),
+                max_timesteps=16)
+    P = draw(st.sampled_from([1, 2, 3, 4, 5, 7, 8]))
     T = draw(st.integers(3, 8))
     return b, opts, P, T, " ".join(desc)
 
@@ -82,7 +84,8 @@ def test_random_network_bit_exact(tmp_path_factory, case, image_seed):
     q = R.qnet_of(b, **opts)
     out = tmp_path_factory.mktemp("rand") / f"net{next(_counter)}"
     imgs = R.images(q.input_shape, 2, seed=image_seed)
-    print(f"network: {desc} | {opts} | P={P} T={T} | image seed {image_seed}")
+    thetas = {l.name: l.threshold.tolist() for l in q.layers if l.kind in ("conv", "dense") and l.role == "spiking"}
+    print(f"network: {desc} | {opts} | P={P} T={T} | image seed {image_seed} | thresholds {thetas}")
     generate_design(q, out, parallelism=P, timesteps=T, test_images=imgs, source_note=desc)
     res = run_sim(out, taps=True, stalls=True, extra=True, seed=image_seed)
     assert res.passed, f"{desc} {opts} P={P} T={T}: {res.summary()} first tap mismatch: {res.first_tap_mismatch}"

@@ -6,12 +6,13 @@ with ``==``; with taps also every layer's spikes of every step.
 """
 from __future__ import annotations
 
+import json
 
 import numpy as np
 import pytest
 
 import rtl_nets as R
-from example_model import example_qnet
+from example_model import EXAMPLES, example_qnet
 from snnhw.codegen import generate_design
 from snnhw.reference.golden import run_golden
 from snnhw.sim import run_sim
@@ -26,6 +27,12 @@ def test_bit_exact_with_taps(tmp_path, name):
     q = R.qnet_of(make(), **qargs)
     imgs = R.images(q.input_shape, 3, seed=5)
     generate_design(q, tmp_path / name, timesteps=10, test_images=imgs, source_note=name, **gen)
+    if qargs.get("per_channel"):
+        lanes = assert_distinct_lane_thresholds(q, tmp_path / name)
+        print("thresholds per theta word (used lanes):", lanes)
+        # odd P with a partial last channel group whose lanes differ too; v_init half
+        assert gen["parallelism"] % 2 == 1 and q.v_init == "half"
+        assert any(len(w[-1]) < gen["parallelism"] and len(set(w[-1])) > 1 for w in lanes.values()), lanes
     res = run_sim(tmp_path / name, taps=True, stalls=True, extra=True, seed=1)
     print(res.summary())
     assert res.passed, res.summary()
@@ -34,6 +41,20 @@ def test_bit_exact_with_taps(tmp_path, name):
     assert res.cycles_pass == "back-to-back" and res.cycles_per_image == res.passes["back-to-back"]["cycles_per_image"]
     spikes = np.load(tmp_path / name / "vectors" / "spikes.npz")
     assert all(spikes[k].sum() > 0 for k in spikes.files), "test network is silent: weak test"
+
+
+def assert_distinct_lane_thresholds(q, build_dir):
+    """The theta ROMs hold the per-channel thresholds, and every spiking conv/dense layer with more than
+    one lane has a word whose lanes differ: the case cannot silently degrade to one threshold."""
+    lanes = R.lane_thresholds(build_dir)
+    for i, layer in enumerate(q.layers):
+        if layer.kind not in ("conv", "dense") or layer.role != "spiking":
+            continue
+        words = lanes[i]
+        assert [t for w in words for t in w] == [int(t) for t in layer.threshold], layer.name
+        if max(len(w) for w in words) > 1:
+            assert any(len(set(w)) > 1 for w in words), f"{layer.name}: one threshold per word {words}"
+    return lanes
 
 
 def test_taps_name_the_first_mismatching_layer(tmp_path):
@@ -77,6 +98,40 @@ def test_example_mnist_bit_exact(tmp_path):
     assert res.final_classes == [int(c) for c in golden.classes[-1]]
 
 
+def test_example_per_channel_half_bit_exact(tmp_path):
+    """The recommended low-latency setting, through the command line: ``snnhw generate
+    examples/mnist_small.onnx --per-channel --v-init half -P 9`` (distinct thresholds per lane; the
+    16-channel conv in groups 9 + 7, the 8-channel one in 8 lanes). 4 test images x 8 steps (this
+    setting fires a lot: ~55k cycles per image), every class of every step and the final potentials
+    RTL == golden, with stalls, then back to back and with a reset mid-image."""
+    from click.testing import CliRunner
+
+    from snnhw.cli import main
+    from snnhw.data import load_split
+    from snnhw.pipeline import compile_model
+
+    model, data = EXAMPLES / "mnist_small.onnx", EXAMPLES / "mnist_sample.npz"
+    out, N, T = tmp_path / "hw", 4, 8
+    r = CliRunner().invoke(main, [str(a) for a in (
+        "generate", model, "--calib", data, "--per-channel", "--v-init", "half", "-T", 64, "--test-data", data,
+        "--test-images", N, "--test-steps", T, "-P", 9, "-o", out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["numeric"]["v_init"] == "half" and manifest["numeric"]["reset"] == "subtract"
+    # the same compilation as the command's: the thresholds in the theta ROMs are its per-channel ones
+    q = compile_model(str(model), load_split(data, "train", 2000)[0], per_channel=True, v_init="half",
+                      max_timesteps=64).qnet
+    lanes = assert_distinct_lane_thresholds(q, out)
+    assert [len(w) for w in lanes[0]] == [8] and [len(w) for w in lanes[2]] == [9, 7]
+    res = run_sim(out, stalls=True, extra=True, seed=7)
+    print(res.summary())
+    assert res.passed, res.summary()
+    assert res.images == N and set(res.passes) == {"stalls", "back-to-back", "reset-mid-image"}
+    x, _ = load_split(data, "test", N)
+    golden = run_golden(q, x.reshape(-1, 1, 28, 28), T)
+    assert res.final_classes == [int(c) for c in golden.classes[-1]]
+
+
 @pytest.mark.shared
 def test_mnist_paper_bit_exact(tmp_path):
     """../shared/models/mnist_paper.onnx at 8 bits: 20 MNIST test images, every step, RTL == golden."""
@@ -94,3 +149,28 @@ def test_mnist_paper_bit_exact(tmp_path):
     print(res.summary())
     assert res.passed, res.summary()
     assert res.images == 20
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_mnist_paper_per_channel_half_bit_exact(tmp_path):
+    """../shared/models/mnist_paper.onnx with --per-channel --v-init half at 8 bits, P = 33 (the convs in
+    16 / 32 lanes, the 128-neuron dense layer in groups 3 * 33 + 29): 2 MNIST test images x 4 steps,
+    every step RTL == golden, with stalls, back to back and a reset mid-image (~100 s, most of it the
+    Verilator build of this big design)."""
+    from conftest import shared_path
+    from snnhw.data import load_split, to_nchw
+    from snnhw.pipeline import compile_model
+
+    model, data = shared_path("models", "mnist_paper.onnx"), shared_path("data", "mnist.npz")
+    calib, _ = load_split(data, "train", 1000)
+    q = compile_model(model, calib, bits=8, per_channel=True, v_init="half", max_timesteps=300).qnet
+    x, y = load_split(data, "test", 2)
+    generate_design(q, tmp_path / "hw", parallelism=33, timesteps=4, test_images=to_nchw(x, q.input_shape),
+                    test_labels=y, source_note="mnist_paper.onnx --per-channel --v-init half")
+    lanes = assert_distinct_lane_thresholds(q, tmp_path / "hw")
+    assert [len(w) for w in lanes[max(lanes)]] == [33, 33, 33, 29]
+    res = run_sim(tmp_path / "hw", stalls=True, extra=True, seed=5)
+    print(res.summary())
+    assert res.passed, res.summary()
+    assert res.images == 2 and set(res.passes) == {"stalls", "back-to-back", "reset-mid-image"}
