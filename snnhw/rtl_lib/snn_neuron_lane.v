@@ -71,8 +71,9 @@ module snn_neuron_lane #(
             $error("snn_neuron_lane: clamp range [%0d, %0d] must contain 0 and fit MEM_BITS (%0d)", VMIN, VMAX, MEM_BITS);
             $fatal(1, "snn_neuron_lane: bad parameters");
         end
-        if (INCREMENT < 0 || INCREMENT > 2 || ACC_BITS < 2 || WEIGHT_BITS < 2) begin
-            $error("snn_neuron_lane: INCREMENT (%0d) must be 0..2 and ACC_BITS (%0d) >= 2", INCREMENT, ACC_BITS);
+        if (INCREMENT < 0 || INCREMENT > 2 || ACC_BITS < 2 || WEIGHT_BITS < 2 || THETA_BITS < 2) begin
+            $error("snn_neuron_lane: INCREMENT (%0d) must be 0..2, ACC_BITS (%0d), WEIGHT_BITS (%0d) and THETA_BITS (%0d) >= 2",
+                   INCREMENT, ACC_BITS, WEIGHT_BITS, THETA_BITS);
             $fatal(1, "snn_neuron_lane: bad parameters");
         end
         if (SPIKING != 0 && V_INIT_HALF != 0 && THETA_BITS > MEM_BITS) begin

@@ -14,9 +14,12 @@ import subprocess
 import pytest
 
 from harness import LIB
+from test_neuron_lane import CASES as LANE_CASES
 from test_pixel_input import CASES as PIXEL_CASES
 from test_rmw_pipeline import CASES as RMW_CASES
 from test_scatter_addr import CASES as SCATTER_CASES
+from test_spike_emitter import CASES as EMITTER_CASES
+from test_spike_tap import CASES as TAP_CASES
 from snnhw.sim.tools import verilator_env
 
 S = '"mem/l6_weight"'   # a string parameter, as Verilator's -G takes it
@@ -54,6 +57,11 @@ LINT = [
     ("snn_pixel_input", ["snn_pixel_input"],   # T_MAX = 2**STEP_W - 1 as the engine sizes STEP_W for T_MAX 15
      list(PIXEL_CASES.values()) + [dict(CHANNELS=1, HEIGHT=28, WIDTH=28, CW=1, YW=5, XW=5, T_MAX=15, STEP_W=4)],
      [()]),
+    # (test_neuron_lane.py, test_spike_emitter.py, test_spike_tap.py; VMIN/VMAX as 64'sh... literals)
+    ("snn_neuron_lane", ["snn_neuron_lane"], list(LANE_CASES.values()), [()]),
+    ("snn_spike_emitter", ["snn_spike_emitter", "snn_fifo", "snn_const_mul"], [p for p, _ in EMITTER_CASES.values()],
+     [(), ("SNNHW_ASSERT",)]),
+    ("snn_spike_tap", ["snn_spike_tap"], [p for p, _ in TAP_CASES.values()], [()]),
 ]
 CASES = [(top, mods, params, defines) for top, mods, sets, dsets in LINT for params in sets for defines in dsets]
 
