@@ -302,10 +302,10 @@ def render_doc(rows, args) -> str:
 
 
 FLOW_TEXT = """\
-### What the templates do for timing (docs/hardware.md, "Timing")
+### What the RTL library does for timing (docs/hardware.md, "Timing")
 
 - **No constant products on address paths**: addresses are registers stepping by constants; start values
-  use shift-and-add (`cmul`), so the only multipliers are the analog layer's registered `w*x`.
+  use shift-and-add (`snn_const_mul`), so the only multipliers are the analog layer's registered `w*x`.
 - **Registered memory outputs**: every read has at least two cycles (output register after the block
   RAMs' multiplexer). Deep memories are split into banks whose outputs are registered *before* the bank
   multiplexer: weight ROMs deeper than 8192 words (three-cycle reads; the weight word is read one
@@ -318,9 +318,8 @@ FLOW_TEXT = """\
 
 ### Reading the critical paths
 
-nextpnr names cells and nets after the Yosys netlist: `u_l6.u_weights.u_bank1.g_block.mem.0.3` is a
-block RAM of bank 1 of layer 6's weight ROM (`rtl/snn_l6_dense_weights.v`), `bank_data[1]` that bank's
-output register. `RTL:` lists the source lines nextpnr attributes to the path. On mnist_paper the
+nextpnr names cells and nets after the Yosys netlist: `u_l6.g_banked_weights.u_weights.…` is a block
+RAM of one bank of layer 6's weight ROM (`snn_rom_banked`), with that bank's registered output after it. `RTL:` lists the source lines nextpnr attributes to the path. On mnist_paper the
 remaining limiter is inside a weight bank: Yosys packs each 8192-word bank into mixed block-RAM
 geometries (1024 x 18 columns plus narrow deep ones), whose own multiplexer still follows the block RAMs'
 clock-to-output; smaller banks would remove it but cost block RAMs the LFE5U-85F does not have
