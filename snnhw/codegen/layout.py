@@ -32,11 +32,6 @@ def signed_bits(lo: int, hi: int) -> int:
     return max(int(hi).bit_length(), int(-lo - 1).bit_length() if lo < 0 else 0) + 1
 
 
-def slit(width: int, value: int) -> str:
-    """A signed Verilog literal of ``width`` bits."""
-    return f"{width}'sd{value}" if value >= 0 else f"-{width}'sd{-value}"
-
-
 @dataclass
 class Stream:
     """Token stream layout: 3D {c, y, x} or 1D {index}, plus {eos, last}."""
@@ -131,11 +126,8 @@ def _geometry(layer: QLayer) -> dict:
 
 
 def _scatter_widths(g: dict) -> dict:
-    mh = -(-g["KH"] // g["SH"])
-    mw = -(-g["KW"] // g["SW"])
-    qmax = max((g["H_IN"] - 1 + g["PT"]) // g["SH"], (g["W_IN"] - 1 + g["PL"]) // g["SW"], 0)
-    return dict(MH=mh, MW=mw, QW=ubits(qmax), KYW=ubits(max(g["SH"], g["SW"]) - 1), MYW=ubits(mh - 1),
-                MXW=ubits(mw - 1))
+    """Kernel rows / columns one input row / column reaches (the scatter's iterations per event)."""
+    return dict(MH=-(-g["KH"] // g["SH"]), MW=-(-g["KW"] // g["SW"]))
 
 
 def _check_geometry(layer: QLayer, g: dict) -> None:
@@ -207,20 +199,19 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
         if tuple(layer.in_shape) != prev_shape and int(np.prod(layer.in_shape)) != int(np.prod(prev_shape)):
             raise FitError(f"layer {layer.name}: input shape {layer.in_shape} does not follow {prev_shape}")
         prev_shape = tuple(layer.out_shape)
-        mod = f"snn_l{i}_{layer.kind}"
-        base = dict(index=i, name=layer.name, mod=mod, kind=layer.kind, in_shape=tuple(layer.in_shape),
+        base = dict(index=i, name=layer.name, kind=layer.kind, in_shape=tuple(layer.in_shape),
                     out_shape=tuple(layer.out_shape), STW=STW, T_MAX=T_MAX)
         if layer.kind == "flatten":
             if not stream.is3d:
                 continue  # already flat: nothing to do
-            blocks.append(_flatten_block(i, layer.name, stream, mod, base))
+            blocks.append(_flatten_block(i, layer.name, stream, base))
             stream = Stream((int(np.prod(stream.shape)),))
             continue
         if layer.kind in ("conv", "avgpool", "maxpool") and not stream.is3d:
             raise FitError(f"layer {layer.name}: a {layer.kind} layer needs a (C, H, W) input, got {layer.in_shape}")
         if layer.kind == "dense" and stream.is3d and i > 0:
             # canonical networks flatten explicitly; map an implicit flatten too
-            blocks.append(_flatten_block(i, layer.name + "_flatten", stream, f"snn_l{i}_flatten", dict(
+            blocks.append(_flatten_block(i, layer.name + "_flatten", stream, dict(
                 base, name=layer.name + " (implicit flatten)", kind="flatten", out_shape=(int(np.prod(stream.shape)),))))
             stream = Stream((int(np.prod(stream.shape)),))
         if layer.kind == "maxpool":
@@ -235,7 +226,7 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
     K = int(np.prod(last.out_shape))
     IW = ubits(K - 1)
     OW = max(8, -(-max(oc["MB"], IW) // 8) * 8)
-    out_block.ctx.update(K=K, IW=IW, OW=OW, HW=oc["H_OUT"] * oc["W_OUT"], PSW=oc["PSW"])
+    out_block.ctx.update(K=K)
 
     total_bits = sum(m["depth"] * m["width"] for b in blocks for m in b.memories)
     if total_bits > MAX_TOTAL_MEMORY_BITS:
@@ -259,10 +250,10 @@ def _stream_ctx(prefix: str, s: Stream) -> dict:
     return {f"{prefix}CW": s.fields[0], f"{prefix}YW": 1, f"{prefix}XW": 1}
 
 
-def _flatten_block(i, name, stream: Stream, mod: str, base: dict) -> Block:
+def _flatten_block(i, name, stream: Stream, base: dict) -> Block:
     c, h, w = stream.shape
     out = Stream((c * h * w,))
-    ctx = dict(base, mod=mod, name=name, H_IN=h, W_IN=w, TIN=stream.width, TOUT=out.width, ONW=out.fields[0],
+    ctx = dict(base, name=name, H_IN=h, W_IN=w, TIN=stream.width, TOUT=out.width, ONW=out.fields[0],
                **_stream_ctx("I", stream))
     return Block("flatten", i, ctx)
 
@@ -274,9 +265,7 @@ def _maxpool_block(layer: QLayer, stream: Stream, base: dict) -> Block:
     n_in = g["C_IN"] * g["H_IN"] * g["W_IN"]
     n_win = g["C_OUT"] * g["H_OUT"] * g["W_OUT"]
     cntw = ubits(base["T_MAX"])
-    ctx = dict(base, **g, **_scatter_widths(g), N_IN=n_in, N_WIN=n_win, N_CLR=max(n_in, n_win), CNTW=cntw,
-               KHW=ubits(g["KH"] - 1), KWW=ubits(g["KW"] - 1), LNW=ubits(n_win), NAW=ubits(n_in - 1),
-               WAW=ubits(n_win - 1), CLW=ubits(max(n_in, n_win) - 1), TIN=stream.width, TOUT=out.width,
+    ctx = dict(base, **g, **_scatter_widths(g), N_CLR=max(n_in, n_win), CNTW=cntw, TIN=stream.width, TOUT=out.width,
                **_stream_ctx("I", stream), **{k.replace("I", "O", 1): v for k, v in _stream_ctx("I", out).items()})
     ctx.update(OCW=out.fields[0], OYW=out.fields[1], OXW=out.fields[2],
                CNT_BANK_AW=COUNTER_BANK_AW if n_in > 2 ** COUNTER_BANK_AW else 0)
@@ -327,15 +316,15 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: b
         pos = np.clip(w2, 0, None).sum(axis=1) * 255
         neg = np.clip(-w2, 0, None).sum(axis=1) * 255
         IB = signed_bits(min(0, int((bias - neg).min())), max(0, int((bias + pos).max())))
-    AB = IB if layer.analog_input else MB
-    XB = max(MB, BB, IB, TB + 1) + 2
+    calc_bits = max(MB, BB, IB, TB + 1) + 2  # the fire arithmetic's width (snn_neuron_lane CALC_BITS)
     if spiking:
         if not (layer.vmin < 0 < layer.vmax) or signed_bits(layer.vmin, layer.vmax) > MB:
             raise FitError(f"layer {layer.name}: clamp range [{layer.vmin}, {layer.vmax}] does not fit {MB} bits")
         if half and int((theta >> 1).max()).bit_length() + 1 > MB:
             raise FitError(f"layer {layer.name}: θ/2 does not fit the membrane")
-    if MB > 64 or IB > 64:
-        raise FitError(f"layer {layer.name}: membrane of {max(MB, IB)} bits is too wide (max 64)")
+    if calc_bits > 64:
+        raise FitError(f"layer {layer.name}: membrane of {max(MB, IB)} bits is too wide (the fire arithmetic "
+                       f"needs {calc_bits} bits, max 64)")
 
     out = Stream(tuple(layer.out_shape)) if len(layer.out_shape) == 3 else Stream((layer.n_out,))
     in_ctx = _stream_ctx("I", stream)
@@ -362,10 +351,8 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: b
         words = None
     ctx = dict(base, **g, **_scatter_widths(g), **in_ctx, **out_ctx, role=layer.role, analog=layer.analog_input,
                in3d=stream.is3d and not layer.analog_input, out3d=out.is3d, P=P, G=G, VDEPTH=vdepth,
-               VAW=ubits(vdepth - 1), WDEPTH=max(WDEPTH, 1), WAW=ubits(max(WDEPTH, 1) - 1), GW=ubits(G - 1),
-               LW=ubits(P - 1), PSW=ubits(HW - 1), WB=WB, MB=MB, BB=BB, TB=TB, IB=IB, AB=AB, XB=XB,
-               VMIN=int(layer.vmin), VMAX=int(layer.vmax), VMIN_LIT=slit(XB, int(layer.vmin)),
-               VMAX_LIT=slit(XB, int(layer.vmax)), half=half and spiking, reset_sub=reset_sub,
+               VAW=ubits(vdepth - 1), GW=ubits(G - 1), PSW=ubits(HW - 1), WB=WB, MB=MB, BB=BB, TB=TB, IB=IB,
+               VMIN=int(layer.vmin), VMAX=int(layer.vmax), half=half and spiking, reset_sub=reset_sub,
                TIN=stream.width if not layer.analog_input else 10, TOUT=out.width, **files)
     hexes = {}
     vstyle = ram_style(vdepth, P * max(MB, IB))
