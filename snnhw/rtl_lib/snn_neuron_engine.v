@@ -404,11 +404,15 @@ module snn_neuron_engine #(
         if (AVGPOOL != 0) begin : g_no_weights
             assign w_rdata = {(LANES * WEIGHT_BITS){1'b0}};
             wire unused_weight_addr = &{1'b0, it_weight_addr, 1'b0};
-        end else if (WEIGHT_BANK_AW > 0) begin : g_banked_weights
+        end
+        // separate ifs, not else-if: Yosys puts an else-if branch into an extra genblk scope, and the
+        // synthesis checks find the weight ROM by its path (u_lN.g_weights.u_weights, u_lN.g_banked_weights...)
+        if (AVGPOOL == 0 && WEIGHT_BANK_AW > 0) begin : g_banked_weights
             snn_rom_banked #(.WIDTH(LANES * WEIGHT_BITS), .DEPTH(WDEPTH), .AW(WEIGHT_AW), .BANK_AW(WEIGHT_BANK_AW),
                              .INIT_PREFIX(WEIGHT_FILE)) u_weights (
                 .clk(clk), .re(sc_issue), .addr(it_weight_addr), .data(w_rdata));
-        end else begin : g_weights
+        end
+        if (AVGPOOL == 0 && WEIGHT_BANK_AW == 0) begin : g_weights
             snn_rom #(.WIDTH(LANES * WEIGHT_BITS), .DEPTH(WDEPTH), .AW(WEIGHT_AW), .OUTREG((ANALOG != 0) ? 1 : 2),
                       .INIT_FILE(WEIGHT_FILE)) u_weights (
                 .clk(clk), .re(sc_issue), .addr(it_weight_addr), .data(w_rdata));
