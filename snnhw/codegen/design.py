@@ -18,8 +18,6 @@ import numpy as np
 
 from snnhw.codegen.layout import FIFO_DEPTH, DesignPlan, ubits
 
-LIBRARY_DIR_NAME = "rtl_lib"
-
 
 def vlit(value) -> str:
     """A Verilog literal for a parameter value: integers as is, strings quoted."""
