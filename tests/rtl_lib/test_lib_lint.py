@@ -14,6 +14,8 @@ import subprocess
 import pytest
 
 from harness import LIB
+from test_neuron_engine import DEPS as ENGINE_DEPS
+from test_neuron_engine import ROLES as ENGINE_ROLES
 from test_neuron_lane import CASES as LANE_CASES
 from test_pixel_input import CASES as PIXEL_CASES
 from test_rmw_pipeline import CASES as RMW_CASES
@@ -62,6 +64,7 @@ LINT = [
     ("snn_spike_emitter", ["snn_spike_emitter", "snn_fifo", "snn_const_mul"], [p for p, _ in EMITTER_CASES.values()],
      [(), ("SNNHW_ASSERT",)]),
     ("snn_spike_tap", ["snn_spike_tap"], [p for p, _ in TAP_CASES.values()], [()]),
+    ("snn_neuron_engine", list(ENGINE_DEPS), list(ENGINE_ROLES.values()), [(), ("SNNHW_ASSERT",)]),
 ]
 CASES = [(top, mods, params, defines) for top, mods, sets, dsets in LINT for params in sets for defines in dsets]
 

