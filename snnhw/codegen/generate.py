@@ -24,11 +24,13 @@ from snnhw.codegen.manifest import (MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VER
                                     CycleRow, Interface, LayerInfo, MAxis, Manifest, Memory, Numeric, Parameter, Port,
                                     SAxis, Tap, Vectors, write_manifest)
 from snnhw.errors import DataError, OptionError
+from snnhw.frontend.qformat import save_qnet
 from snnhw.ir import ROLE_OUTPUT, QNetwork
 from snnhw.reference.spike_ops import windows as _win
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "rtl_templates"
 LIBRARY_DIR = Path(__file__).resolve().parent.parent / "rtl_lib"
+QNET_FILE = "model.snn.npz"
 LIBRARY_NOTE = """// A module of snnhw's hardware library (snnhw/rtl_lib/{module}.v), copied
 // unchanged into this build; this design's parameters are set in snn_top.v.
 """
@@ -385,6 +387,7 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps:
         with open(tmp / "vectors" / "images.hex", "w") as fh:  # for non-Python testbenches
             for img in test_images:
                 fh.write(" ".join(f"{v:02x}" for v in img.reshape(-1).tolist()) + "\n")
+        save_qnet(qnet, tmp / QNET_FILE)  # the golden model's input for host drivers (snnhw run --check)
         write_manifest(manifest, tmp / MANIFEST_FILE)
         (tmp / "report.md").write_text(_report(qnet, plan, manifest, source_note))
         (tmp / "Makefile").write_text(MAKEFILE.format(version=snnhw.__version__))
