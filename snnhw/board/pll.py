@@ -2,7 +2,9 @@
 
 CLKOP feeds back, so ``f_out = f_in · CLKFB_DIV / CLKI_DIV`` and the VCO runs
 at ``f_out · CLKOP_DIV``. The data sheet's limits: phase detector input
-3.125–400 MHz, VCO 400–800 MHz, CLKOP 3.125–400 MHz.
+3.125–400 MHz, VCO 400–800 MHz, CLKOP 3.125–400 MHz. The dividers are those
+ecppll picks (tests/test_boards.py compares them); CLKOP_CPHASE only sets
+CLKOP's phase against the oscillator, which nothing in the board top depends on.
 """
 from __future__ import annotations
 
