@@ -71,7 +71,8 @@
 //   DESIGN_ID          reported by INFO_REPLY
 //   CLOCK_HZ           reported by INFO_REPLY
 // The RESULT payload for T_MAX steps, 6 + (T_MAX + CLASSES) * beat_bytes
-// bytes, must fit LENGTH (<= 65535).
+// bytes, must fit LENGTH (<= 65535). The address widths max(1, ceil(log2(n)))
+// are lint-clean; wider ones work, but Verilator flags snn_ram's unused bits.
 //
 // Latency: a good frame executes in the cycle after its CRC byte's rx_valid;
 // the first pixel is offered two cycles later; a reply's first byte is offered
