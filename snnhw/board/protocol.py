@@ -27,15 +27,27 @@ Board to host:
 
 `cycles` counts clock cycles from the one in which the accelerator accepted the
 image's first pixel to the one in which the link accepted the result's last
-beat; the link feeds a buffered image at one pixel per cycle and never stalls
-the result stream, so `cycles` is the accelerator's own latency for the image.
+beat, both included (first pixel in cycle a, last beat in cycle b: b - a + 1);
+the link feeds a buffered image at one pixel per cycle and never stalls the
+result stream, so `cycles` is the accelerator's own latency for the image. It
+saturates at 2**32 - 1. The board keeps at most `t_max + classes` beats of one
+image (a correct accelerator sends `timesteps + classes`); `steps` counts the
+class beats RESULT carries.
 
 Errors. A frame whose CRC is wrong, whose TYPE is unknown, whose LENGTH does not
 match its TYPE, or that stops for longer than the idle timeout before its last
 byte, is dropped: the board discards received bytes until the line has been
 idle for the idle timeout, sends one ERROR frame and then waits for the next
-SYNC. No reset is needed. Bytes that arrive while the board computes or
-replies are discarded: a host sends one frame and waits for its reply.
+SYNC. No reset is needed. The line is idle while no character is on it; the
+idle timeout is the board's (`snn_host_link`'s IDLE_CYCLES clock cycles), and a
+host keeps the gaps between the characters of a frame shorter. The board
+refuses an unknown TYPE as soon as it is read and a wrong LENGTH as soon as
+both LENGTH bytes are in (the rest of the frame is then drained like any
+other byte); the CRC is checked last, so a frame with several faults reports
+the first. ERROR's `type` is 0 only for a frame that stopped right after SYNC.
+Bytes that arrive while the board computes or replies are discarded, and the
+board hunts for SYNC again after its reply's last byte: a host sends one frame
+and waits for its reply.
 """
 from __future__ import annotations
 

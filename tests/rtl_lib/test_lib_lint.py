@@ -16,6 +16,7 @@ import pytest
 from harness import LIB
 from test_neuron_engine import DEPS as ENGINE_DEPS
 from test_neuron_engine import ROLES as ENGINE_ROLES
+from test_host_link import CASES as LINK_CASES
 from test_neuron_lane import CASES as LANE_CASES
 from test_pixel_input import CASES as PIXEL_CASES
 from test_rmw_pipeline import CASES as RMW_CASES
@@ -65,6 +66,13 @@ LINT = [
      [(), ("SNNHW_ASSERT",)]),
     ("snn_spike_tap", ["snn_spike_tap"], [p for p, _ in TAP_CASES.values()], [()]),
     ("snn_neuron_engine", list(ENGINE_DEPS), list(ENGINE_ROLES.values()), [(), ("SNNHW_ASSERT",)]),
+    # test_host_link.py's sets, the smallest geometry and the widest (16-bit fields everywhere)
+    ("snn_host_link", ["snn_host_link", "snn_ram", "snn_delay"],
+     [p for p, _ in LINK_CASES.values()] +
+     [dict(PIXELS=1, PIXEL_AW=1, BEAT_BITS=8, CLASSES=1, T_MAX=1, STEP_W=1, RESULT_AW=1, IDLE_CYCLES=16,
+           DEFAULT_TIMESTEPS=1),
+      dict(PIXELS=65535, PIXEL_AW=16, BEAT_BITS=8, CLASSES=100, T_MAX=65000, STEP_W=16, RESULT_AW=16,
+           IDLE_CYCLES=100000, DEFAULT_TIMESTEPS=65000)], [()]),
 ]
 CASES = [(top, mods, params, defines) for top, mods, sets, dsets in LINT for params in sets for defines in dsets]
 
