@@ -299,14 +299,37 @@ def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_chan
 @click.option("--taps", is_flag=True, help="Also compare every layer's spikes (names layer, step, neuron).")
 @click.option("--no-stalls", is_flag=True, help="No random valid/ready pauses on the AXI streams.")
 @click.option("--no-extra", is_flag=True, help="Skip the back-to-back and reset-in-the-middle passes.")
-def sim(build_dir, images, seed, taps, no_stalls, no_extra):
+@click.option("--serve", is_flag=True,
+              help="Run the board top (BUILD_DIR/board) as a simulated board on a pseudo-terminal for "
+                   "`snnhw run --port`, until Ctrl-C.")
+def sim(build_dir, images, seed, taps, no_stalls, no_extra, serve):
     """Simulate BUILD_DIR in Verilator (cocotb) and compare every step with the golden model."""
     from snnhw.sim import run_sim
+
+    if serve:
+        _serve_board(build_dir)
+        return
 
     res = run_sim(build_dir, n_images=images, seed=seed, taps=taps, stalls=not no_stalls, extra=not no_extra)
     click.echo(res.summary())
     if not res.passed:
         sys.exit(1)
+
+
+def _serve_board(build_dir) -> None:
+    from snnhw.sim.board_sim import serve_board
+
+    click.echo("building the board simulation (Verilator) ...", err=True)
+    board = serve_board(build_dir)
+    click.echo(f"simulated board listening on {board.port} (UART {board.uart_divisor} clocks per bit); "
+               f"try: snnhw run {build_dir} --port {board.port} --data DATA.npz --images 5")
+    click.echo("Ctrl-C stops it", err=True)
+    try:
+        board.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        board.stop()
 
 
 @main.command()
