@@ -78,6 +78,7 @@ module snn_ecp5_pll #(
     assign clk_out = clk_in;
     assign locked  = 1'b1;
 `else
+    wire unused_clkintfb;
     (* FREQUENCY_PIN_CLKI = FREQ_IN_MHZ *)
     (* FREQUENCY_PIN_CLKOP = FREQ_OUT_MHZ *)
     (* ICP_CURRENT = "12" *) (* LPF_RESISTOR = "8" *) (* MFG_ENABLE_FILTEROPAMP = "1" *) (* MFG_GMCREF_SEL = "2" *)
@@ -103,7 +104,7 @@ module snn_ecp5_pll #(
         .CLKI(clk_in),
         .CLKOP(clk_out),
         .CLKFB(clk_out),
-        .CLKINTFB(),
+        .CLKINTFB(unused_clkintfb),  // internal feedback: CLKOP feeds back instead
         .PHASESEL0(1'b0),
         .PHASESEL1(1'b0),
         .PHASEDIR(1'b1),
