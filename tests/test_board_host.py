@@ -102,7 +102,10 @@ def test_run_checks_every_image_and_reports(build):
     acc = (build["golden"].classes[:12] == build["y"]).mean(axis=1)
     assert rep["accuracy_per_step"] == pytest.approx(acc.tolist())
     assert rep["predictions"] == build["golden"].classes[11].tolist()
-    assert rep["steps_per_image"] == [12] * N_IMAGES
+    final = build["golden"].classes[11]
+    settled = [max([t + 2 for t in range(12) if build["golden"].classes[t, i] != final[i]], default=1)
+               for i in range(N_IMAGES)]
+    assert rep["settled_at_step"] == settled and rep["settled_at_step_mean"] == np.mean(settled)
     cycles = [1000 + 37 * 12 + 3 * i for i in range(N_IMAGES)]
     assert rep["cycles_per_image"] == cycles
     assert rep["cycles"] == dict(mean=np.mean(cycles), min=min(cycles), max=max(cycles))

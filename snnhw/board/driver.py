@@ -277,7 +277,7 @@ def run_board(client: BoardClient, images, labels=None, timesteps: int = 16, *, 
     gold = _Golden(golden, images, timesteps) if golden is not None else None
 
     hits = np.zeros(timesteps, np.int64)
-    predictions, steps, cycles = [], [], []
+    predictions, settled, cycles = [], [], []
     link_s = 0.0
     from tqdm import tqdm
 
@@ -292,7 +292,8 @@ def run_board(client: BoardClient, images, labels=None, timesteps: int = 16, *, 
             elif r.steps != timesteps:
                 raise BoardError(f"{where}: image {i}: the board ran {r.steps} steps, {timesteps} were set")
             predictions.append(int(r.classes[-1]))
-            steps.append(r.steps)
+            changes = np.flatnonzero(r.classes != r.classes[-1])
+            settled.append(int(changes[-1]) + 2 if changes.size else 1)
             cycles.append(r.cycles)
             if labels is not None:
                 hits += r.classes == labels[i]
@@ -315,7 +316,8 @@ def run_board(client: BoardClient, images, labels=None, timesteps: int = 16, *, 
         accuracy=float(hits[-1] / n) if labels is not None else None,
         accuracy_per_step=(hits / n).tolist() if labels is not None else None,
         predictions=predictions,
-        steps_per_image=steps,
+        settled_at_step=settled,
+        settled_at_step_mean=float(np.mean(settled)),
         cycles_per_image=cycles,
         cycles=dict(mean=float(cyc.mean()), min=int(cyc.min()), max=int(cyc.max())),
         clock_hz=info.clock_hz,
@@ -337,6 +339,8 @@ def summary_lines(report: dict) -> list:
         lines.append(f"accuracy: {100 * report['accuracy']:.2f}% on {n} images at T={t}")
     else:
         lines.append(f"{n} images at T={t} (no labels: accuracy not measured)")
+    lines.append(f"output settles (holds its final class from then on) at step {report['settled_at_step_mean']:.1f} "
+                 f"on average, {max(report['settled_at_step'])} at the latest")
     lines.append("check: every step's class and the final potentials equal the golden model's"
                  if report["checked"] else "check: off (--no-check)")
     c = report["cycles"]
