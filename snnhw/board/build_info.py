@@ -24,7 +24,8 @@ BOARD_FORMAT = "snnhw-board"
 BOARD_VERSION = 1
 BOARD_FILE = Path("board") / "board.json"
 # how to get a board.json, said when it is missing
-HOW_TO_GENERATE = "the build has no board top: generate it with --board NAME (e.g. --board ulx3s)"
+HOW_TO_GENERATE = ("the build has no board top: generate it with --board NAME (snnhw generate MODEL --board NAME, "
+                   "or snnhw synth BUILD --board NAME)")
 
 
 @dataclass
@@ -40,11 +41,21 @@ class BoardBuild:
     design_id: int  # u32 the board reports in INFO_REPLY
     idle_cycles: int  # the link's idle timeout (clock cycles)
     default_timesteps: int  # T that `snnhw run` uses without --timesteps
-    openfpgaloader_board: str  # openFPGALoader's -b name
+    openfpgaloader_board: str  # openFPGALoader's -b name ('' if openFPGALoader has none for the board)
     bitstream: str  # relative to the build directory
     svf: str  # relative to the build directory
     format: str = BOARD_FORMAT
     version: int = BOARD_VERSION
+    # optional (left out of the JSON when None)
+    package: str | None = None  # nextpnr-ecp5 --package
+    speed: str | None = None  # nextpnr-ecp5 --speed
+    board_file: str | None = None  # the board definition (.toml) it was made from
+    constraints_source: str | None = None  # where the pins come from
+    host_link: str | None = None  # how the host reaches the UART, e.g. 'USB serial (FT231X), /dev/ttyUSB0 on Linux'
+    top: str | None = None  # the board top module
+    rtl: list | None = None  # the board top's Verilog files, relative to the build directory
+    lpf: str | None = None  # the pin constraints, relative to the build directory
+    pll: dict | None = None  # the PLL's settings
 
     # -- paths --------------------------------------------------------------
     def bitstream_path(self, build_dir) -> Path:
@@ -55,8 +66,8 @@ class BoardBuild:
 
     # -- conversion ---------------------------------------------------------
     def to_dict(self) -> dict:
-        """The JSON object, ``format`` and ``version`` first."""
-        d = dataclasses.asdict(self)
+        """The JSON object, ``format`` and ``version`` first, optional fields that are None left out."""
+        d = {k: v for k, v in dataclasses.asdict(self).items() if v is not None or k not in _OPTIONAL}
         return dict(format=d.pop("format"), version=d.pop("version"), **d)
 
     def to_json(self) -> str:
@@ -90,23 +101,33 @@ class BoardBuild:
             if f.name in ("format", "version"):
                 continue
             if f.name not in data:
+                if f.name in _OPTIONAL:
+                    continue
                 raise BoardBuildError(path, "missing", field=f.name)
             v = data[f.name]
-            want_int = f.type in (int, "int")
-            if want_int and not _is_int(v):
-                raise BoardBuildError(path, f"expected an integer, got {_jtype(v)}", field=f.name)
-            if not want_int and not isinstance(v, str):
-                raise BoardBuildError(path, f"expected a string, got {_jtype(v)}", field=f.name)
+            if v is None and f.name in _OPTIONAL:
+                continue
+            want = _OPTIONAL.get(f.name) or (int if f.type == "int" else str)
+            ok = _is_int(v) if want is int else isinstance(v, want)
+            if want is list and ok:
+                ok = all(isinstance(x, str) for x in v)
+            if not ok:
+                what = {int: "an integer", str: "a string", list: "a list of strings", dict: "an object"}[want]
+                raise BoardBuildError(path, f"expected {what}, got {_jtype(v)}", field=f.name)
             kw[f.name] = v
         for name in ("clock_hz", "baud", "uart_divisor", "idle_cycles", "default_timesteps"):
             if kw[name] < 1:
                 raise BoardBuildError(path, f"must be at least 1, got {kw[name]}", field=name)
         if not 0 <= kw["design_id"] < 2**32:
             raise BoardBuildError(path, f"must be a u32 (0..0xFFFFFFFF), got {kw['design_id']}", field="design_id")
-        for name in ("board", "openfpgaloader_board", "bitstream", "svf"):
+        for name in ("board", "bitstream", "svf"):
             if not kw[name]:
                 raise BoardBuildError(path, "is empty", field=name)
         return cls(**kw)
+
+
+_OPTIONAL = dict(package=str, speed=str, board_file=str, constraints_source=str, host_link=str, top=str, rtl=list,
+                 lpf=str, pll=dict)
 
 
 def board_json_path(build_dir) -> Path:
