@@ -223,14 +223,14 @@ def _board_options(f):
     return f
 
 
-def _write_board(build_dir, board_name, clock_mhz, baud) -> dict:
+def _write_board(build_dir, board_name, clock_mhz, baud):
     from snnhw.board.board_top import write_board_files
     from snnhw.board.boards import load_board
 
     board = load_board(board_name)
     info = write_board_files(build_dir, board, clock_mhz=clock_mhz, baud=baud)
-    click.echo(f"board {board.name} ({board.title}): {info['rtl'][0]}, {info['lpf']}, board/board.json; "
-               f"clock {info['clock_hz'] / 1e6:g} MHz, UART {info['baud']} baud, design id 0x{info['design_id']:08x}")
+    click.echo(f"board {board.name} ({board.title}): {info.rtl[0]}, {info.lpf}, board/board.json; "
+               f"clock {info.clock_hz / 1e6:g} MHz, UART {info.baud} baud, design id 0x{info.design_id:08x}")
     click.echo(f"bitstream: snnhw synth {build_dir} --board {board_name} --bitstream")
     return info
 

@@ -9,7 +9,6 @@ ports on the board and ``board.json``, which ``snnhw synth --board``,
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import jinja2
 import snnhw
 from snnhw.board import protocol
 from snnhw.board.boards import Board, lpf
+from snnhw.board.build_info import BoardBuild, board_json_path
 from snnhw.board.pll import PllSettings, ecp5_pll
 from snnhw.codegen.manifest import load_manifest
 from snnhw.errors import OptionError
@@ -26,9 +26,6 @@ from snnhw.errors import OptionError
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "rtl_templates"
 BOARD_SUBDIR = "board"
 BOARD_TOP = "snn_board_top"
-BOARD_JSON = "board.json"
-BOARD_FORMAT = "snnhw-board"
-BOARD_VERSION = 1
 # the library modules snn_board_top instantiates besides snn_top's
 BOARD_MODULES = ("snn_ecp5_pll", "snn_reset_gen", "snn_uart_rx", "snn_uart_tx", "snn_host_link", "snn_status_leds")
 IDLE_TIMEOUT_S = 0.05  # longer than the gaps a USB serial bridge leaves inside one frame
@@ -76,8 +73,8 @@ def _clog2(n: int) -> int:
 
 
 def write_board_files(build_dir, board: Board, clock_mhz: float | None = None, baud: int | None = None,
-                      default_timesteps: int | None = None) -> dict:
-    """Write ``BUILD/board/`` for ``board``; returns board.json's content."""
+                      default_timesteps: int | None = None) -> BoardBuild:
+    """Write ``BUILD/board/`` for ``board``; returns what board.json says."""
     build_dir = Path(build_dir)
     manifest = load_manifest(build_dir)
     manifest.require_files(build_dir, "rtl")
@@ -122,15 +119,14 @@ def write_board_files(build_dir, board: Board, clock_mhz: float | None = None, b
     out.mkdir(exist_ok=True)
     (out / f"{BOARD_TOP}.v").write_text(verilog)
     (out / f"{board.name}.lpf").write_text(lpf(board, pll.f_out_mhz))
-    info = dict(format=BOARD_FORMAT, version=BOARD_VERSION, board=board.name, title=board.title,
-                device=board.device, package=board.package, speed=board.speed, board_file=board.source_file,
-                constraints_source=board.constraints_source, clock_hz=clock_hz, baud=timing.baud,
-                uart_divisor=timing.uart_divisor, idle_cycles=timing.idle_cycles, design_id=did,
-                default_timesteps=default_t, openfpgaloader_board=board.openfpgaloader_board,
-                host_link=board.host_link, top=BOARD_TOP, rtl=[f"{BOARD_SUBDIR}/{BOARD_TOP}.v"],
-                lpf=f"{BOARD_SUBDIR}/{board.name}.lpf", bitstream=f"{BOARD_SUBDIR}/{BOARD_TOP}.bit",
-                svf=f"{BOARD_SUBDIR}/{BOARD_TOP}.svf",
-                pll=dict(clki_div=pll.clki_div, clkfb_div=pll.clkfb_div, clkop_div=pll.clkop_div,
-                         clkop_cphase=pll.clkop_cphase, vco_mhz=pll.f_vco_mhz))
-    (out / BOARD_JSON).write_text(json.dumps(info, indent=2) + "\n")
+    info = BoardBuild(
+        board=board.name, title=board.title, device=board.device, package=board.package, speed=board.speed,
+        board_file=board.source_file, constraints_source=board.constraints_source, clock_hz=clock_hz,
+        baud=timing.baud, uart_divisor=timing.uart_divisor, idle_cycles=timing.idle_cycles, design_id=did,
+        default_timesteps=default_t, openfpgaloader_board=board.openfpgaloader_board, host_link=board.host_link,
+        top=BOARD_TOP, rtl=[f"{BOARD_SUBDIR}/{BOARD_TOP}.v"], lpf=f"{BOARD_SUBDIR}/{board.name}.lpf",
+        bitstream=f"{BOARD_SUBDIR}/{BOARD_TOP}.bit", svf=f"{BOARD_SUBDIR}/{BOARD_TOP}.svf",
+        pll=dict(clki_div=pll.clki_div, clkfb_div=pll.clkfb_div, clkop_div=pll.clkop_div,
+                 clkop_cphase=pll.clkop_cphase, vco_mhz=pll.f_vco_mhz))
+    info.write(board_json_path(build_dir))
     return info

@@ -10,7 +10,6 @@ synthesis gets.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from snnhw.codegen.manifest import load_manifest
-from snnhw.errors import OptionError
+from snnhw.board.build_info import load_board_build
 from snnhw.sim.runner import _save_runtime, _seed_runtime, _stamp
 from snnhw.sim.tools import ToolError, apply_verilator_env
 
@@ -28,11 +27,6 @@ SIM_UART_DIVISOR = 8  # clocks per bit in simulation: 12.5 Mbaud at the bench's 
 SIM_IDLE_CHARACTERS = 64  # the idle timeout in simulation, in character times
 
 
-def _board_info(build_dir: Path) -> dict:
-    p = build_dir / "board" / "board.json"
-    if not p.exists():
-        raise OptionError(f"{build_dir}: no board/board.json: generate with --board NAME (or snnhw synth --board NAME)")
-    return json.loads(p.read_text())
 
 
 def build_board_sim(build_dir, uart_divisor: int = SIM_UART_DIVISOR, verbose: bool = False) -> Path:
@@ -41,8 +35,8 @@ def build_board_sim(build_dir, uart_divisor: int = SIM_UART_DIVISOR, verbose: bo
 
     build_dir = Path(build_dir).resolve()
     manifest = load_manifest(build_dir, require=("rtl", "mem"))
-    info = _board_info(build_dir)
-    sources = manifest.rtl_paths(build_dir) + [build_dir / f for f in info["rtl"]]
+    info = load_board_build(build_dir)
+    sources = manifest.rtl_paths(build_dir) + [build_dir / f for f in info.rtl]
     defines = {"SNNHW_PLL_BYPASS": 1, "SNNHW_ASSERT": 1}
     parameters = {"UART_DIVISOR": uart_divisor, "IDLE_CYCLES": SIM_IDLE_CHARACTERS * 10 * uart_divisor,
                   "HEARTBEAT_BITS": 8, "RESET_HOLD_CYCLES": 4}
@@ -50,14 +44,14 @@ def build_board_sim(build_dir, uart_divisor: int = SIM_UART_DIVISOR, verbose: bo
     sim_build = build_dir / "sim_build" / "board"
     stamp = _stamp(sources, {**defines, **parameters})
     stamp_file = sim_build / "snnhw.stamp"
-    if stamp_file.exists() and stamp_file.read_text() == stamp and (sim_build / info["top"]).exists():
+    if stamp_file.exists() and stamp_file.read_text() == stamp and (sim_build / info.top).exists():
         return sim_build
     _seed_runtime(sim_build)
     log = build_dir / "sim" / "build_board.log"
     log.parent.mkdir(exist_ok=True)
     try:
         get_runner("verilator").build(
-            sources=[str(s) for s in sources], hdl_toplevel=info["top"], build_dir=str(sim_build), defines=defines,
+            sources=[str(s) for s in sources], hdl_toplevel=info.top, build_dir=str(sim_build), defines=defines,
             parameters=parameters, build_args=["-O2", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal"],
             timescale=("1ns", "1ps"), always=True, verbose=verbose, log_file=str(log))
     except (SystemExit, Exception) as exc:
@@ -95,7 +89,7 @@ def serve_board(build_dir, uart_divisor: int = SIM_UART_DIVISOR, wall_limit_s: f
                 start_timeout_s: float = 600, verbose: bool = False) -> BoardSim:
     """Build and start the board simulation in the background; returns once its terminal exists."""
     build_dir = Path(build_dir).resolve()
-    info = _board_info(build_dir)
+    info = load_board_build(build_dir)
     sim_build = build_board_sim(build_dir, uart_divisor, verbose=verbose)
     work = Path(tempfile.mkdtemp(prefix="board-sim-", dir=build_dir / "sim"))
     pty_file, stop_file, log = work / "pty", work / "stop", work / "sim.log"
@@ -109,7 +103,7 @@ def serve_board(build_dir, uart_divisor: int = SIM_UART_DIVISOR, wall_limit_s: f
             "get_runner('verilator').test(test_module='snnhw.sim.board_bench', hdl_toplevel=sys.argv[1], "
             "hdl_toplevel_lang='verilog', build_dir=sys.argv[2], test_dir=sys.argv[3], "
             "results_xml=sys.argv[4], log_file=sys.argv[5])")
-    proc = subprocess.Popen([sys.executable, "-c", code, info["top"], str(sim_build), str(build_dir),
+    proc = subprocess.Popen([sys.executable, "-c", code, info.top, str(sim_build), str(build_dir),
                              str(work / "results.xml"), str(log)], env=env, cwd=str(build_dir),
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     t0 = time.monotonic()
