@@ -15,7 +15,7 @@ IMAGES ?= 20
 GENERATE = $(BIN)/snnhw generate $(MODEL) --bits $(BITS) --calib $(DATA) --timesteps 300 \
 	--test-steps $(STEPS) -P $(PAR) --test-data $(DATA) -o $(OUT)/hw
 
-.PHONY: setup example test sim clean
+.PHONY: setup example test sim bitstream clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,16 @@ example: $(STAMP)
 sim: $(STAMP)
 	@test -d $(OUT)/hw || $(GENERATE)
 	$(BIN)/snnhw sim $(OUT)/hw --images $(IMAGES)
+
+# The bundled example on a board: ONNX -> board top -> Yosys / nextpnr-ecp5 / ecppack
+# -> $(BOARD_OUT)/board/snn_board_top.bit (docs/boards.md). BOARD: ulx3s, icesugar-pro
+# or a board .toml file.
+BOARD     ?= ulx3s
+BOARD_OUT ?= build/$(notdir $(basename $(BOARD)))
+bitstream: $(STAMP)
+	$(BIN)/snnhw generate $(MODEL) --bits $(BITS) --calib $(DATA) --timesteps 300 \
+	    --test-steps $(STEPS) -P $(PAR) --test-data $(DATA) --board $(BOARD) -o $(BOARD_OUT)
+	$(BIN)/snnhw synth $(BOARD_OUT) --board $(BOARD) --bitstream
 
 test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --durations=15

@@ -374,7 +374,9 @@ def plot_run(report: dict, path, title: str = "") -> None:
     ax.set_ylim(max(0.0, lo - 5), 100)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    ax.set_title(title or f"{report['images']} images on the board")
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(title or f"{report['images']} images on the board", 60)), fontsize=10)
     fig.tight_layout()
     path = Path(path)
     tmp = path.with_name(path.name + ".partial.png")
