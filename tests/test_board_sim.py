@@ -54,6 +54,19 @@ def client(board, timeout=TIMEOUT_S):
     return BoardClient(SerialTransport(board.port, baud=115200), timeout_s=timeout)
 
 
+def read_frame(c, what):
+    """The board's next frame, read as raw bytes (the request went out as raw bytes too)."""
+    from snnhw.board import protocol as P
+
+    parser = P.FrameParser()
+    while True:
+        data = c.transport.read(4096, TIMEOUT_S)
+        assert data, f"no reply to {what}"
+        frames = parser.feed(data)
+        if frames:
+            return frames[0]
+
+
 def test_snnhw_run_classifies_20_images_as_the_golden_model(board_build, board, tmp_path):
     out, _, info = board_build
     report = tmp_path / "run.json"
@@ -81,13 +94,8 @@ def test_bad_crc_gets_an_error_and_the_next_frame_succeeds(board_build, board):
     frame = bytearray(P.encode(P.IMAGE, image.tobytes()))
     frame[-1] ^= 0x5A  # a wrong CRC
     c.transport.write(bytes(frame))
-    parser = P.FrameParser()
-    frames = []
-    while not frames:
-        data = c.transport.read(4096, TIMEOUT_S)
-        assert data, "no reply to a frame with a wrong CRC"
-        frames = parser.feed(data)
-    assert (frames[0].type, frames[0].payload) == (P.ERROR, bytes([P.ERR_CRC, P.IMAGE]))
+    reply = read_frame(c, "a frame with a wrong CRC")
+    assert (reply.type, reply.payload) == (P.ERROR, bytes([P.ERR_CRC, P.IMAGE]))
     # the very next frame works, and so does an image
     assert c.configure(TIMESTEPS) == TIMESTEPS
     r = c.classify(image[0])
@@ -106,11 +114,6 @@ def test_frame_cut_short_times_out_and_the_link_recovers(board):
     c = client(board)
     frame = P.encode(P.CONFIG, struct.pack("<H", 5))
     c.transport.write(frame[:3])  # SYNC, TYPE and half the length, then silence
-    parser = P.FrameParser()
-    frames = []
-    while not frames:
-        data = c.transport.read(4096, TIMEOUT_S)
-        assert data, "no ERROR reply to a frame cut short"
-        frames = parser.feed(data)
-    assert (frames[0].type, frames[0].payload) == (P.ERROR, bytes([P.ERR_TIMEOUT, P.CONFIG]))
+    reply = read_frame(c, "a frame cut short")
+    assert (reply.type, reply.payload) == (P.ERROR, bytes([P.ERR_TIMEOUT, P.CONFIG]))
     assert c.configure(5) == 5 and c.info().timesteps == 5

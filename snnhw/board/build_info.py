@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from snnhw.codegen.manifest import is_json_int, json_type_name
 from snnhw.errors import BoardBuildError
 
 BOARD_FORMAT = "snnhw-board"
@@ -86,13 +87,13 @@ class BoardBuild:
     def from_dict(cls, data, path="board.json") -> "BoardBuild":
         """Check ``data`` (the parsed JSON) and build the BoardBuild; BoardBuildError names ``path`` and the field."""
         if not isinstance(data, dict):
-            raise BoardBuildError(path, f"expected a JSON object, got {_jtype(data)}")
+            raise BoardBuildError(path, f"expected a JSON object, got {json_type_name(data)}")
         if data.get("format") != BOARD_FORMAT:
             raise BoardBuildError(path, f"expected {BOARD_FORMAT!r}, got {data.get('format')!r}: not an snnhw board "
                                   f"description", field="format")
         version = data.get("version")
-        if not _is_int(version):
-            raise BoardBuildError(path, f"expected an integer, got {_jtype(version)}", field="version")
+        if not is_json_int(version):
+            raise BoardBuildError(path, f"expected an integer, got {json_type_name(version)}", field="version")
         if version != BOARD_VERSION:
             raise BoardBuildError(path, f"version {version}, this snnhw reads version {BOARD_VERSION}: regenerate "
                                   f"the board top with this snnhw", field="version")
@@ -108,12 +109,12 @@ class BoardBuild:
             if v is None and f.name in _OPTIONAL:
                 continue
             want = _OPTIONAL.get(f.name) or (int if f.type == "int" else str)
-            ok = _is_int(v) if want is int else isinstance(v, want)
+            ok = is_json_int(v) if want is int else isinstance(v, want)
             if want is list and ok:
                 ok = all(isinstance(x, str) for x in v)
             if not ok:
                 what = {int: "an integer", str: "a string", list: "a list of strings", dict: "an object"}[want]
-                raise BoardBuildError(path, f"expected {what}, got {_jtype(v)}", field=f.name)
+                raise BoardBuildError(path, f"expected {what}, got {json_type_name(v)}", field=f.name)
             kw[f.name] = v
         for name in ("clock_hz", "baud", "uart_divisor", "idle_cycles", "default_timesteps"):
             if kw[name] < 1:
@@ -148,19 +149,3 @@ def load_board_build(build_dir) -> BoardBuild:
     except json.JSONDecodeError as e:
         raise BoardBuildError(path, f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     return BoardBuild.from_dict(data, path)
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _jtype(v) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "a boolean"
-    if isinstance(v, (int, float)):
-        return f"the number {v!r}"
-    if isinstance(v, str):
-        return f"the string {v[:40]!r}"
-    return "a list" if isinstance(v, list) else "an object" if isinstance(v, dict) else type(v).__name__

@@ -265,14 +265,14 @@ class Manifest:
     def from_dict(cls, data, path="manifest") -> Manifest:
         """Check ``data`` (the parsed JSON) and build the Manifest; ManifestError names ``path`` and the field."""
         if not isinstance(data, dict):
-            raise ManifestError(path, f"expected a JSON object, got {_jtype(data)}")
+            raise ManifestError(path, f"expected a JSON object, got {json_type_name(data)}")
         fmt = data.get("format")
         if fmt != MANIFEST_FORMAT:
             raise ManifestError(path, f"expected {MANIFEST_FORMAT!r}, got {fmt!r}: not an snnhw design manifest",
                                 field="format")
         version = data.get("version")
-        if not _is_int(version):
-            raise ManifestError(path, f"expected an integer, got {_jtype(version)}", field="version")
+        if not is_json_int(version):
+            raise ManifestError(path, f"expected an integer, got {json_type_name(version)}", field="version")
         if version != MANIFEST_VERSION:
             import snnhw
 
@@ -320,11 +320,11 @@ def load_manifest(build_dir, require=()) -> Manifest:
 # ---------------------------------------------------------------------------
 # generic conversion between the dataclasses and JSON
 
-def _is_int(v) -> bool:
+def is_json_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _jtype(v) -> str:
+def json_type_name(v) -> str:
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -367,7 +367,7 @@ def _from_json(tp, value, path, where):
         return _from_json(tp, value, path, where)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
-            raise ManifestError(path, f"expected an object, got {_jtype(value)}", field=where or None)
+            raise ManifestError(path, f"expected an object, got {json_type_name(value)}", field=where or None)
         hints = _hints(tp)
         kw = {}
         for f in dataclasses.fields(tp):
@@ -380,15 +380,15 @@ def _from_json(tp, value, path, where):
         return tp(**kw)
     if origin is list:
         if not isinstance(value, list):
-            raise ManifestError(path, f"expected a list, got {_jtype(value)}", field=where)
+            raise ManifestError(path, f"expected a list, got {json_type_name(value)}", field=where)
         (item,) = typing.get_args(tp)
         return [_from_json(item, v, path, f"{where}[{i}]") for i, v in enumerate(value)]
-    ok = {int: _is_int(value), float: _is_int(value) or isinstance(value, float), str: isinstance(value, str),
+    ok = {int: is_json_int(value), float: is_json_int(value) or isinstance(value, float), str: isinstance(value, str),
           bool: isinstance(value, bool)}.get(tp)
     if ok is None:
         raise TypeError(f"manifest schema: unsupported type {tp!r} at {where}")
     if not ok:
-        raise ManifestError(path, f"expected {_name(tp)}, got {_jtype(value)}", field=where)
+        raise ManifestError(path, f"expected {_name(tp)}, got {json_type_name(value)}", field=where)
     return float(value) if tp is float else value
 
 
