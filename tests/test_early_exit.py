@@ -107,3 +107,59 @@ def test_matches_a_naive_loop(data, T, n, k, margin, min_steps):
     short = exit_steps(p[:cut], rule)
     inside = np.array(want) < cut
     assert np.array_equal(short[inside], np.array(want)[inside])
+
+
+# ---------------------------------------------------------------------------
+# snnhw/exit_calibration.py: outcomes, sweeps and the choice, on one run's trace
+
+from snnhw.errors import OptionError  # noqa: E402
+from snnhw.exit_calibration import (ExitTrace, calibrate, choose, pareto, rule_outcome, sweep,  # noqa: E402
+                                    sweep_margins, sweep_min_steps)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), T=st.integers(1, 6), n=st.integers(1, 6), k=st.integers(1, 4),
+       margin=st.integers(0, 20), min_steps=st.integers(1, 7))
+def test_trace_outcome_equals_exit_outputs(data, T, n, k, margin, min_steps):
+    p = data.draw(hnp.arrays(np.int64, (T, n, k), elements=st.integers(-10, 10)))
+    y = data.draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, k - 1)))
+    rule = ExitRule(margin, min_steps)
+    steps, classes, _ = exit_outputs(p, rule)
+    halves = [ExitTrace.from_potentials(p[:, :1], y[:1]), ExitTrace.from_potentials(p[:, 1:], y[1:])]
+    out = rule_outcome(ExitTrace.concat(halves), rule)
+    assert out["hits"] == int((classes == y).sum()) and out["mean_steps"] == pytest.approx((steps + 1).mean())
+    assert out["max_steps"] == steps.max() + 1 and out["early"] == int((steps < T - 1).sum())
+
+
+def trace(*per_image):
+    """Trace of images given as (margins per step, correct per step)."""
+    m = np.array([im[0] for im in per_image]).T
+    c = np.array([im[1] for im in per_image], bool).T
+    return ExitTrace(margins=m, correct=c)
+
+
+def test_sweep_margins_reach_the_largest_useful_margin_only():
+    tr = trace(([1, 50, 900], [0, 1, 1]), ([3, 8, 9], [1, 1, 1]))
+    ms = sweep_margins(tr)
+    assert ms[0] == 0 and ms[1] == 1 and ms[-1] == 50  # 900 is at the last step: exiting there saves nothing
+    assert sweep_margins(trace(([5], [1]),)) == [0]  # T = 1: no early exit possible
+    assert sweep_min_steps(16)[0] == 1 and sweep_min_steps(16)[-1] == 15 and sweep_min_steps(2) == [1]
+
+
+def test_choose_takes_the_fewest_steps_that_meet_the_target():
+    # image 0 is decided early and right; image 1 is right only at the last step
+    tr = trace(([9, 9, 9, 9], [1, 1, 1, 1]), ([2, 5, 6, 7], [0, 0, 0, 1]))
+    rows = sweep(tr, [0, 1, 5, 9], [1, 2])
+    assert rows[0]["margin"] == 0 and rows[0]["hits"] == 2 and rows[0]["mean_steps"] == 4
+    c = choose(rows, 1.0)
+    assert c["hits"] == 2 and c["margin"] == 9 and c["min_steps"] == 1 and c["mean_steps"] == 2.5
+    assert choose(rows, 0.5)["mean_steps"] == 1.0  # margin 1: both exit at step 1, image 0 right
+    cal = calibrate(tr, max_loss=0)
+    assert cal.full["hits"] == 2 and cal.chosen["hits"] == 2 and cal.rule.margin == 7  # 7: image 1 only at its last step
+    with pytest.raises(OptionError, match="best rule reaches 100.00%"):
+        choose(rows, 1.01)
+
+
+def test_pareto_keeps_only_undominated_rows():
+    rows = [dict(mean_steps=s, hits=h) for s, h in [(1, 5), (2, 5), (2, 7), (3, 6), (4, 9)]]
+    assert [(r["mean_steps"], r["hits"]) for r in pareto(rows)] == [(1, 5), (2, 7), (4, 9)]
