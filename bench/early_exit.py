@@ -89,13 +89,14 @@ def plot(res: dict, path: Path) -> None:
     p = plt()
     fig, ax = p.subplots(figsize=(6.6, 4.4), dpi=120)
     colors = p.rcParams["axes.prop_cycle"].by_key()["color"]
-    lo = 100.0
+    shown = []  # every accuracy drawn, for the y range
     for i, r in enumerate(res["runs"]):
         col = colors[i % len(colors)]
         pts = sorted((c["test"]["mean_steps"], 100 * c["test"]["accuracy"]) for c in r["candidates"]
                      if c["holdout_front"])
         ax.plot(*zip(*pts), "o-", ms=3, color=col, label=f"T = {r['timesteps']}: margin rule (held-out front)")
         curve = 100 * np.asarray(r["no_exit_test_curve"])
+        shown += [a for _, a in pts] + curve.tolist()
         ax.plot(np.arange(1, len(curve) + 1), curve, ":", color=col, lw=1)
         ch = r["chosen_test"]
         ax.plot([ch["mean_steps"]], [100 * ch["accuracy"]], "*", ms=13, color=col, mec="k", mew=0.5,
@@ -103,9 +104,8 @@ def plot(res: dict, path: Path) -> None:
                       f"{100 * ch['accuracy']:.2f}% at {ch['mean_steps']:.2f}")
         full = r["test_full"]
         ax.plot([r["timesteps"]], [100 * full["accuracy"]], "s", ms=5, mfc="none", color=col)
-        lo = min(lo, 100 * full["accuracy"])
     ax.plot([], [], "k:", lw=1, label="no early exit, run fewer steps (square: all T steps)")
-    ax.set_ylim(max(0, lo - 3), min(100, lo + 1.5))
+    ax.set_ylim(max(0, min(shown) - 0.3), min(100, max(shown) + 0.3))
     ax.set_xlabel("mean steps per image")
     ax.set_ylabel("test accuracy (%)")
     ax.grid(alpha=0.3)
