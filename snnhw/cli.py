@@ -47,6 +47,25 @@ def _check_positive(ctx, param, value):
     return value
 
 
+def _check_margin(ctx, param, value):
+    if value is not None and value < 0:
+        raise OptionError(f"--exit-margin must be >= 0 (0 = no early exit), got {value}")
+    return value
+
+
+def _exit_options(f):
+    f = click.option("--exit-sweep", is_flag=True,
+                     help="Also a sweep of exit margins (0 and a geometric series up to the largest useful one, "
+                          "--exit-min-steps kept): accuracy against mean steps in the JSON, and with --plot a "
+                          "second PNG (<plot>_exit.png).")(f)
+    f = click.option("--exit-min-steps", type=int, default=1, show_default=True, callback=_check_positive,
+                     help="No early exit before this many steps.")(f)
+    f = click.option("--exit-margin", type=int, default=0, show_default=True, callback=_check_margin,
+                     help="Early exit: stop an image after the first step whose top-1 minus top-2 output "
+                          "potential (integer units) is at least this (0 = off; golden model only).")(f)
+    return f
+
+
 def _rerun_command(ctx: click.Context) -> str:
     """The command with every option spelled out (defaults included), so a JSON result says how to redo it."""
     parts = ["snnhw", ctx.info_name]
@@ -164,15 +183,22 @@ def _print_layers(c):
               help="Report the first step whose accuracy is within this many points of the ANN (repeatable).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write results as JSON.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write accuracy-vs-step PNG.")
+@_exit_options
 def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset, v_init, per_channel,
-             input_mode, norm, gate, output_mode, limit, batch_size, no_fixed, within, json_out, plot):
+             input_mode, norm, gate, output_mode, limit, batch_size, no_fixed, within, json_out, plot,
+             exit_margin, exit_min_steps, exit_sweep):
     """Accuracy of ANN, float SNN and fixed-point SNN on DATA against time step."""
     from snnhw.data import load_split, to_nchw
     from snnhw.evaluate import evaluate as run_eval
-    from snnhw.evaluate import format_table, plot_accuracy, write_json
+    from snnhw.evaluate import format_exit, format_table, plot_accuracy, write_json
+    from snnhw.reference.early_exit import ExitRule
     from snnhw.reference.float_snn import SnnConfig
     from snnhw.pipeline import compile_model, import_model
 
+    rule = ExitRule(exit_margin, exit_min_steps)
+    if (rule.enabled or exit_sweep) and (no_fixed or norm == "none"):
+        raise OptionError("--exit-margin and --exit-sweep need the fixed-point golden model "
+                          "(not --no-fixed or --norm none)")
     ann = import_model(model)
     x, y = load_split(data, "test", limit)
     if y is None:
@@ -193,7 +219,8 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
     cfg = SnnConfig(reset=reset, input=input_mode, gate=gate, output=output_mode, v_init=v_init)
     click.echo(f"{model}: {len(x)} images, T={timesteps}, normalization {c.norm_method}, reset {reset}, "
                f"input {input_mode}" + ("" if no_fixed else f", {bits}-bit fixed point"), err=True)
-    res = run_eval(c, x, y, timesteps, cfg, run_fixed=not no_fixed and norm != "none", batch_size=batch_size)
+    res = run_eval(c, x, y, timesteps, cfg, run_fixed=not no_fixed and norm != "none", batch_size=batch_size,
+                   exit_rule=rule, exit_sweep=exit_sweep)
     click.echo(format_table(res))
     first_within = {}
     for key, name, curve in (("float_snn", "float SNN", res.float_snn), ("fixed_snn", "fixed SNN", res.fixed_snn)):
@@ -204,12 +231,107 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
             click.echo(f"{name}: {100 * curve[-1]:.2f}% at T={timesteps} ({gap:.2f} points below the ANN); "
                        + "; ".join(f"first within {w} points at T={t}" if t else f"never within {w} points"
                                    for w, t in reached.items()))
+    if res.early_exit:
+        click.echo(format_exit(res))
+    if res.exit_sweep:
+        from snnhw.exit_calibration import format_rows
+
+        click.echo(f"exit margin sweep (golden model, {len(x)} images):")
+        click.echo(format_rows(res.exit_sweep, timesteps))
     if json_out:
         command = _rerun_command(click.get_current_context())
         write_json(res, json_out, dict(model=str(model), data=str(data), first_within=first_within, command=command))
         click.echo(f"wrote {json_out}")
     if plot:
-        plot_accuracy(res, plot, title=f"{Path(model).name} on {len(x)} images of {Path(data).name}")
+        title = f"{Path(model).name} on {len(x)} images of {Path(data).name}"
+        plot_accuracy(res, plot, title=title)
+        click.echo(f"wrote {plot}")
+        if res.exit_sweep:
+            from snnhw.exit_calibration import plot_exit_curve
+
+            exit_png = _exit_plot_path(plot)
+            plot_exit_curve({f"{bits}-bit golden, T = {timesteps}": res.exit_sweep}, exit_png,
+                            title=f"accuracy vs mean steps: {title}",
+                            fixed={f"{bits}-bit golden, T = {timesteps}": res.fixed_snn})
+            click.echo(f"wrote {exit_png}")
+
+
+def _exit_plot_path(plot) -> Path:
+    """The accuracy-vs-mean-steps PNG beside --plot's: e.png -> e_exit.png."""
+    p = Path(plot)
+    return p.with_name(f"{p.stem}_exit{p.suffix or '.png'}")
+
+
+@main.command("calibrate-exit")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--data", type=click.Path(dir_okay=False), required=True,
+              help=".npz with x_train/y_train (normalization images from the start, held-out images from the "
+                   "end) and x_test/y_test (reported only, never used to choose).")
+@click.option("--timesteps", "-T", type=int, default=300, show_default=True, callback=_check_positive,
+              help="The cap: steps an image runs when it never exits.")
+@_common_compile_options
+@click.option("--target-accuracy", type=float, default=None,
+              help="Held-out accuracy (percent) the rule must keep.")
+@click.option("--max-loss", type=float, default=None,
+              help="Or: at most this many points below the full-T accuracy on the held-out images.")
+@click.option("--holdout", type=int, default=2000, show_default=True, callback=_check_positive,
+              help="Held-out images: the last N of x_train (disjoint from the --calib-size first ones).")
+@click.option("--limit", type=int, default=None, callback=_check_positive,
+              help="Report on the first N test images [default: all].")
+@click.option("--batch-size", type=int, default=250, show_default=True, callback=_check_positive)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False),
+              help="Write the choice, every candidate and the test report as JSON.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write an accuracy-vs-mean-steps PNG.")
+def calibrate_exit(model, data, timesteps, bits, percentile, calib_size, reset, v_init, per_channel,
+                   target_accuracy, max_loss, holdout, limit, batch_size, json_out, plot):
+    """Choose the early-exit rule (margin, min steps) for MODEL on held-out training images of DATA: the fewest
+    mean steps whose held-out accuracy meets the target; then report it on the test set."""
+    from snnhw.data import load_split, to_nchw
+    from snnhw.exit_calibration import (calibrate, format_rows, golden_trace, holdout_split, pareto,
+                                        plot_exit_curve, rule_outcome, target_from)
+    from snnhw.pipeline import compile_model, import_model
+    from snnhw.reference.early_exit import ExitRule
+
+    target_from(1.0, target_accuracy, max_loss)  # option errors before minutes of simulation
+    ann = import_model(model)
+    x_train, y_train = load_split(data, "train")
+    x_train = to_nchw(x_train, ann.input_shape, f"{data} (x_train)")
+    calib_x, x_hold, y_hold = holdout_split(x_train, y_train, calib_size, holdout, str(data))
+    x_test, y_test = load_split(data, "test", limit)
+    if y_test is None:
+        raise OptionError(f"{data}: has no y_test labels to report the chosen rule on")
+    x_test = to_nchw(x_test, ann.input_shape, f"{data} (x_test)")
+    c = compile_model(ann, calib_x, bits=bits, percentile=percentile, per_channel=per_channel, reset=reset,
+                      v_init=v_init, max_timesteps=timesteps, calib_where=f"{data} (x_train)")
+    click.echo(f"{model}: T={timesteps}, {bits}-bit, normalization {c.norm_method} on x_train[:{calib_size}]; "
+               f"held out x_train[-{holdout}:]", err=True)
+    held = golden_trace(c.qnet, x_hold, y_hold, timesteps, batch_size)
+    cal = calibrate(held, target_accuracy, max_loss)
+    ch = cal.chosen
+    click.echo(f"held-out images ({holdout}): all {timesteps} steps {100 * cal.full['accuracy']:.2f}%; "
+               f"target {100 * cal.target:.2f}%")
+    click.echo("held-out curve (Pareto front of the candidates):")
+    click.echo(format_rows(pareto(cal.candidates), timesteps))
+    click.echo(f"chosen: --exit-margin {ch['margin']} --exit-min-steps {ch['min_steps']}: held-out "
+               f"{100 * ch['accuracy']:.2f}% at {ch['mean_steps']:.2f} mean steps (of {timesteps})")
+    test = golden_trace(c.qnet, x_test, y_test, timesteps, batch_size)
+    test_full, test_rule = rule_outcome(test, ExitRule()), rule_outcome(test, cal.rule)
+    click.echo(f"test images ({len(x_test)}, reporting only): {100 * test_rule['accuracy']:.2f}% at "
+               f"{test_rule['mean_steps']:.2f} mean steps (median {test_rule['median_steps']:g}, max "
+               f"{test_rule['max_steps']}); all {timesteps} steps: {100 * test_full['accuracy']:.2f}%")
+    if json_out:
+        _write_json(dict(model=str(model), data=str(data), timesteps=timesteps, bits=bits,
+                         normalization=c.norm_method, calib_images=f"x_train[:{calib_size}]",
+                         holdout_images=f"x_train[-{holdout}:]", target=cal.target, holdout_full=cal.full,
+                         chosen=ch, candidates=cal.candidates, test_images=len(x_test), test_full=test_full,
+                         test_chosen=test_rule, command=_rerun_command(click.get_current_context())), json_out)
+        click.echo(f"wrote {json_out}")
+    if plot:
+        front = pareto(cal.candidates)
+        on_test = [rule_outcome(test, ExitRule(r["margin"], r["min_steps"])) for r in front]
+        plot_exit_curve({"held-out (train)": front, "test (held-out front's rules)": on_test},
+                        plot, title=f"{Path(model).name}, T = {timesteps}: accuracy vs mean steps",
+                        marks={"held-out (train)": ch, "test (held-out front's rules)": test_rule})
         click.echo(f"wrote {plot}")
 
 

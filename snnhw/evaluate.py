@@ -10,8 +10,10 @@ from typing import Optional
 import numpy as np
 from tqdm import tqdm
 
+from snnhw.exit_calibration import ExitTrace, rule_outcome, sweep, sweep_margins
 from snnhw.pipeline import Compiled, model_input
 from snnhw.reference.ann import run_ann
+from snnhw.reference.early_exit import ExitRule
 from snnhw.reference.float_snn import SnnConfig, run_float_snn
 from snnhw.reference.golden import run_golden
 
@@ -25,6 +27,8 @@ class EvalResult:
     fixed_snn: Optional[list] = None
     settings: dict = field(default_factory=dict)
     synops_per_image: Optional[list] = None  # per layer, golden model, whole run of T steps
+    early_exit: Optional[dict] = None  # golden model with the exit rule: accuracy, mean/median/max steps run
+    exit_sweep: Optional[list] = None  # the same for a sweep of margins (one golden run, post-processed)
 
     def first_step_within(self, curve: list, points: float) -> Optional[int]:
         """Smallest T (1-based) whose accuracy is within ``points`` % of the ANN, None if never."""
@@ -36,8 +40,14 @@ class EvalResult:
 
 def evaluate(compiled: Compiled, x_u8: np.ndarray, y: np.ndarray, timesteps: int, cfg: SnnConfig,
              run_float: bool = True, run_fixed: bool = True, batch_size: int = 250, progress: bool = True,
-             input_scale: float = 1.0 / 255) -> EvalResult:
+             input_scale: float = 1.0 / 255, exit_rule: ExitRule | None = None,
+             exit_sweep: bool = False) -> EvalResult:
+    """``exit_rule`` (enabled) and ``exit_sweep`` post-process the golden run's potentials (see
+    :mod:`snnhw.exit_calibration`); the sweep keeps ``exit_rule``'s min_steps."""
     n = len(x_u8)
+    rule = exit_rule or ExitRule()
+    keep_trace = run_fixed and (rule.enabled or exit_sweep)
+    traces = []
     ann_hits = 0
     float_hits = np.zeros(timesteps, np.int64)
     fixed_hits = np.zeros(timesteps, np.int64)
@@ -52,10 +62,13 @@ def evaluate(compiled: Compiled, x_u8: np.ndarray, y: np.ndarray, timesteps: int
         if run_fixed:
             g = run_golden(compiled.qnet, xb, timesteps)
             fixed_hits += (g.classes == yb).sum(axis=1)
+            if keep_trace:  # (T, N) margins and hits, not (T, N, K) potentials: all a rule needs
+                traces.append(ExitTrace.from_potentials(g.potentials, yb))
             s = g.synops.sum(axis=0)
             synops = s if synops is None else synops + s
         bar.update(len(xb))
     bar.close()
+    trace = ExitTrace.concat(traces) if traces else None
     return EvalResult(
         images=n, timesteps=timesteps, ann_accuracy=ann_hits / n,
         float_snn=(float_hits / n).tolist() if run_float else None,
@@ -63,7 +76,18 @@ def evaluate(compiled: Compiled, x_u8: np.ndarray, y: np.ndarray, timesteps: int
         synops_per_image=(synops / n).tolist() if synops is not None else None,
         settings=dict(asdict(cfg), normalization=compiled.norm_method,
                       bits=compiled.qnet.bits if compiled.qnet else None),
+        early_exit=rule_outcome(trace, rule) if trace is not None and rule.enabled else None,
+        exit_sweep=sweep(trace, sweep_margins(trace), [rule.min_steps]) if trace is not None and exit_sweep
+        else None,
     )
+
+
+def format_exit(res: EvalResult) -> str:
+    """One line on the exit rule's outcome next to the full-T accuracy."""
+    e = res.early_exit
+    return (f"early exit (margin {e['margin']}, min steps {e['min_steps']}): {100 * e['accuracy']:.2f}% "
+            f"(all {res.timesteps} steps: {100 * res.fixed_snn[-1]:.2f}%); steps run mean {e['mean_steps']:.2f}, "
+            f"median {e['median_steps']:g}, max {e['max_steps']}; {e['early']} of {e['images']} images stopped early")
 
 
 def report_steps(timesteps: int) -> list:

@@ -179,3 +179,21 @@ def test_mcnemar_exact_p():
     assert mcnemar_p(0, 0) == 1.0 and mcnemar_p(3, 3) == 1.0
     assert mcnemar_p(0, 10) == mcnemar_p(10, 0) == 2 / 1024
     assert abs(mcnemar_p(2, 8) - 2 * (1 + 10 + 45) / 1024) < 1e-15
+
+
+def test_early_exit(tmp_path):
+    """On the bundled example (no ../shared needed): the rule is chosen on held-out training images."""
+    from bench import early_exit
+
+    res = early_exit.main(["--quick", "--out", str(tmp_path), "--timesteps", "4", "8"])
+    saved = json.loads((tmp_path / "early_exit.json").read_text())
+    assert saved["model"] == "mnist_small" and saved["images"] == 200 and [r["timesteps"] for r in saved["runs"]] == [4, 8]
+    assert saved["holdout_images"] == "x_train[-200:]" and saved["normalization_images"] == "x_train[:100]"
+    assert "examples/mnist_sample.npz" in saved["data"] and not saved["data"].startswith("/")  # portable paths
+    for r in res["runs"]:
+        T, ch = r["timesteps"], r["chosen_holdout"]
+        assert ch["hits"] >= round(r["target"] * ch["images"], 6) and 1 <= r["chosen_test"]["mean_steps"] <= T
+        assert r["test_full"]["mean_steps"] == T and r["test_full"]["accuracy"] == r["no_exit_test_curve"][-1]
+        assert {(0, 1)} <= {(c["rule"]["margin"], c["rule"]["min_steps"]) for c in r["candidates"]}
+        assert any(c["holdout_front"] for c in r["candidates"])
+    assert (tmp_path / "early_exit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -134,3 +134,79 @@ def test_unmappable_network_writes_nothing(tmp_path):
     r = run("generate", model, "-o", out)
     assert r.exit_code == 2 and "snnhw: error:" in r.output, r.output
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------
+# early exit: snnhw evaluate --exit-*, snnhw calibrate-exit
+
+def test_evaluate_early_exit_and_sweep(tmp_path):
+    js, png = tmp_path / "e.json", tmp_path / "e.png"
+    r = run("evaluate", MODEL, "--data", DATA, "-T", 8, "--limit", 40, "--exit-margin", 700,
+            "--exit-min-steps", 2, "--exit-sweep", "--json", js, "--plot", png)
+    assert r.exit_code == 0, r.output
+    res = json.loads(js.read_text())
+    e = res["early_exit"]
+    assert (e["margin"], e["min_steps"], e["images"]) == (700, 2, 40)
+    assert 2 <= e["median_steps"] <= e["max_steps"] <= 8 and 2 <= e["mean_steps"] <= 8
+    assert "early exit (margin 700, min steps 2)" in r.output and "--exit-margin 700" in res["command"]
+    sweep = res["exit_sweep"]
+    # margin 0 first and equal to the full run; the margins grow and all keep --exit-min-steps
+    assert sweep[0]["margin"] == 0 and sweep[0]["accuracy"] == res["fixed_snn"][-1] and sweep[0]["mean_steps"] == 8
+    assert [s["margin"] for s in sweep] == sorted({s["margin"] for s in sweep})
+    assert all(s["min_steps"] == 2 for s in sweep[1:]) and all(s["mean_steps"] >= 2 for s in sweep)
+    assert (tmp_path / "e_exit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_exit_margin_zero_reports_nothing_extra(tmp_path):
+    js = tmp_path / "e.json"
+    r = run("evaluate", MODEL, "--data", DATA, "-T", 3, "--limit", 10, "--json", js)
+    assert r.exit_code == 0, r.output
+    res = json.loads(js.read_text())
+    assert res["early_exit"] is None and res["exit_sweep"] is None and "early exit" not in r.output
+
+
+def test_evaluate_exit_option_errors():
+    assert_one_line_error(run("evaluate", MODEL, "--data", DATA, "--exit-margin", -1), "--exit-margin")
+    assert_one_line_error(run("evaluate", MODEL, "--data", DATA, "--exit-min-steps", 0), "--exit-min-steps")
+    assert_one_line_error(run("evaluate", MODEL, "--data", DATA, "--exit-margin", 5, "--no-fixed"),
+                          "--exit-margin", "--no-fixed")
+
+
+def test_calibrate_exit_chooses_on_held_out_training_images(tmp_path):
+    js, png = tmp_path / "c.json", tmp_path / "c.png"
+    r = run("calibrate-exit", MODEL, "--data", DATA, "-T", 8, "--calib-size", 100, "--holdout", 200,
+            "--limit", 50, "--max-loss", 1, "--json", js, "--plot", png)
+    assert r.exit_code == 0, r.output
+    res = json.loads(js.read_text())
+    assert res["holdout_images"] == "x_train[-200:]" and res["calib_images"] == "x_train[:100]"
+    ch, full = res["chosen"], res["holdout_full"]
+    assert ch["images"] == 200 and res["test_chosen"]["images"] == 50
+    assert ch["hits"] >= full["hits"] - 2  # 1 point of 200 images
+    # nothing meeting the target runs fewer mean steps than the choice
+    ok = [c for c in res["candidates"] if c["hits"] >= full["hits"] - 2]
+    assert ch in ok and ch["mean_steps"] == min(c["mean_steps"] for c in ok)
+    assert {(c["margin"], c["min_steps"]) for c in res["candidates"]} >= {(0, 1), (ch["margin"], ch["min_steps"])}
+    assert f"--exit-margin {ch['margin']} --exit-min-steps {ch['min_steps']}" in r.output
+    assert "test images (50, reporting only)" in r.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_calibrate_exit_errors(tmp_path):
+    base = ("calibrate-exit", MODEL, "--data", DATA, "-T", 4, "--calib-size", 100, "--holdout", 100)
+    assert_one_line_error(run(*base), "--target-accuracy", "--max-loss")
+    assert_one_line_error(run(*base, "--target-accuracy", 90, "--max-loss", 1), "exactly one")
+    assert_one_line_error(run(*base, "--target-accuracy", 100.5), "--target-accuracy")
+    r = run(*base, "--target-accuracy", 100)  # after the simulation: the progress line on stderr comes first
+    last = r.output.strip().splitlines()[-1]
+    assert r.exit_code == 2 and last.startswith("snnhw: error:") and "unreachable" in last, r.output
+    assert "held-out" in last and "the best rule reaches" in last
+    assert_one_line_error(run("calibrate-exit", MODEL, "--data", DATA, "--calib-size", 400, "--holdout", 200,
+                              "--max-loss", 1), "mnist_sample.npz", "--holdout")
+    wrong = tmp_path / "rgb.npz"
+    np.savez(wrong, x_train=np.zeros((8, 32, 32, 3), np.uint8), y_train=np.zeros(8, np.uint8),
+             x_test=np.zeros((4, 32, 32, 3), np.uint8), y_test=np.zeros(4, np.uint8))
+    assert_one_line_error(run("calibrate-exit", MODEL, "--data", wrong, "--max-loss", 1), "rgb.npz", "(32, 32, 3)")
+    nolabels = tmp_path / "nolabels.npz"
+    np.savez(nolabels, x_train=np.zeros((8, 28, 28), np.uint8), x_test=np.zeros((4, 28, 28), np.uint8))
+    assert_one_line_error(run("calibrate-exit", MODEL, "--data", nolabels, "--calib-size", 2, "--holdout", 2,
+                              "--max-loss", 1), "nolabels.npz", "y_train")

@@ -43,11 +43,20 @@ def top2_margin(potentials: np.ndarray) -> np.ndarray:
 
 def exit_steps(potentials: np.ndarray, rule: ExitRule) -> np.ndarray:
     """(N,) 0-based exit step of every image from (T, N, K) potentials."""
-    p = np.asarray(potentials)
-    T, n = p.shape[0], p.shape[1]
+    return exit_steps_from_margins(top2_margin(np.asarray(potentials)), rule)
+
+
+def exit_steps_from_margins(margins: np.ndarray, rule: ExitRule) -> np.ndarray:
+    """(N,) 0-based exit step from (T, N) top-2 margins (:func:`top2_margin`).
+
+    The rule needs only the margins, so an evaluation can keep (T, N) of them
+    instead of (T, N, K) potentials and try many rules on one run.
+    """
+    m = np.asarray(margins)
+    T, n = m.shape[0], m.shape[1]
     if not rule.enabled:
         return np.full(n, T - 1, dtype=np.int64)
-    ok = top2_margin(p) >= rule.margin  # (T, N)
+    ok = m >= rule.margin  # (T, N)
     ok[: min(rule.min_steps, T) - 1] = False
     first = np.where(ok.any(axis=0), ok.argmax(axis=0), T - 1)
     return first.astype(np.int64)
