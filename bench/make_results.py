@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import FIGURES, REPO  # noqa: E402
@@ -442,6 +444,48 @@ def bars(fig: Path, lines: list) -> None:
     lines.append("")
 
 
+def early_exit(fig: Path, lines: list) -> None:
+    """Accuracy against mean steps with the early-exit rule chosen on held-out training images."""
+    r = load(fig, "early_exit.json")
+    if not r:
+        return
+
+    def stats(d):
+        return f"{d['mean_steps']:.2f} / {d['median_steps']:g} / {d['max_steps']}"
+
+    lines += [f"## Early exit — accuracy against mean steps ({r['model']}, {r['bits']}-bit golden model)", "",
+              f"![early exit]({rel(fig, 'early_exit.png')})", "",
+              f"*Data: `{rel(fig, 'early_exit.json')}` ← {cmd(r)} (all {r['images']:,} test images of "
+              f"`{r['data']}`).*", "",
+              "An image stops after the first step whose top-1 minus top-2 output potential reaches a margin "
+              "(`docs/numeric_contract.md`, \"Early exit\"); T is the cap. The rule (margin, min steps) is chosen "
+              f"as `snnhw calibrate-exit --max-loss {r['max_loss_points']:g}` does: on the held-out training "
+              f"images `{r['holdout_images']}` (disjoint from the normalization images "
+              f"`{r['normalization_images']}`), the fewest mean steps whose held-out accuracy is at most "
+              f"{r['max_loss_points']:g} points below the same cap's full-T held-out accuracy. The test set only "
+              "reports.", "",
+              "| cap T | normalization | chosen rule (held-out) | held-out: all T → rule | test, all T steps | "
+              "test, with the rule | mean / median / max steps | images stopped before T |",
+              "|---|---|---|---|---|---|---|---|"]
+    for run in r["runs"]:
+        h, hc, tf, tc = run["holdout_full"], run["chosen_holdout"], run["test_full"], run["chosen_test"]
+        lines.append(f"| {run['timesteps']} | {run['normalization']} | margin {tc['margin']}, min steps "
+                     f"{tc['min_steps']} | {pct(h['accuracy'])} → {pct(hc['accuracy'])} at "
+                     f"{hc['mean_steps']:.2f} steps | {pct(tf['accuracy'])} | **{pct(tc['accuracy'])}** "
+                     f"(± {100 * run['chosen_test_se']:.2f}) | **{stats(tc)}** | {tc['early']:,} |")
+    for run in r["runs"]:
+        tc, tf, curve = run["chosen_test"], run["test_full"], run["no_exit_test_curve"]
+        k = max(1, int(np.ceil(tc["mean_steps"])))
+        lines.append(f"- T = {run['timesteps']}: {pct(tc['accuracy'])} % at {tc['mean_steps']:.2f} mean steps "
+                     f"({run['timesteps'] / tc['mean_steps']:.1f}× fewer than all {run['timesteps']}, which give "
+                     f"{pct(tf['accuracy'])} %); stopping every image after {k} step{'s' if k > 1 else ''} "
+                     f"instead gives {pct(curve[k - 1])} %.")
+    lines += ["", "The held-out images are training images the ANN was trained on, so their accuracy is higher "
+              "than the test set's and the calibration is optimistic; the table shows what the chosen rule "
+              "costs on the test set. Margins are in the compiled network's integer output units. The gain is "
+              "in mean steps (throughput), not worst-case latency: the slowest images still run to the cap.", ""]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--figures", type=Path, default=FIGURES)
@@ -451,7 +495,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     lines: list = []
     section_setup(args.figures, lines)
-    for fn in (ablation, spikingjelly, speed, latency, bits, synops, activations, bars):
+    for fn in (ablation, spikingjelly, speed, latency, bits, synops, activations, early_exit, bars):
         fn(args.figures, lines)
     if args.discussion.exists():
         lines += [args.discussion.read_text().strip(), ""]
