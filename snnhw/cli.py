@@ -47,6 +47,12 @@ def _check_positive(ctx, param, value):
     return value
 
 
+def _parse_parallelism(ctx, param, value):
+    from snnhw.codegen.folding import parse_parallelism
+
+    return parse_parallelism(value)
+
+
 def _check_margin(ctx, param, value):
     if value is not None and value < 0:
         raise OptionError(f"--exit-margin must be >= 0 (0 = no early exit), got {value}")
@@ -369,13 +375,17 @@ def _write_board(build_dir, board_name, clock_mhz, baud):
 @click.option("--test-images", type=int, default=20, show_default=True, callback=_check_positive)
 @click.option("--test-steps", type=int, default=None, callback=_check_positive,
               help="Time steps simulated per test image [default: min(T, 32)].")
-@click.option("--parallelism", "-P", type=int, default=8, show_default=True, callback=_check_positive,
-              help="Output channels updated per cycle in every neuron engine.")
+@click.option("--parallelism", "-P", default="8", show_default=True, callback=_parse_parallelism,
+              help="Output channels updated per cycle (lanes) of every neuron engine: N; per layer "
+                   "[N,]LAYER=LANES,... (LAYER a conv/dense/avg-pool layer name or index; N the other layers); or "
+                   "auto (with --device): the planner balances the engines within the device.")
+@click.option("--device", default=None,
+              help="-P auto: plan for this FPGA (e.g. LFE5U-85F, see snnhw synth --help's devices).")
 @click.option("-o", "--output", type=click.Path(file_okay=False), default=None,
               help="Build directory [default: build/<model name>].")
 @_board_options
 def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_channel, timesteps, test_data,
-             test_images, test_steps, parallelism, output, board, clock_mhz, baud):
+             test_images, test_steps, parallelism, device, output, board, clock_mhz, baud):
     """Generate the Verilog accelerator for MODEL (.onnx, or a .snn.npz from `convert`)."""
     from snnhw.codegen import generate_design
     from snnhw.data import load_split, to_nchw
@@ -401,8 +411,10 @@ def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_chan
         images = to_nchw(x, qnet.input_shape, str(vectors))
     out = Path(output or Path("build") / Path(model).name.split(".")[0])
     steps = test_steps or min(qnet.max_timesteps, 32)
+    if isinstance(parallelism, dict) and "default" not in parallelism and "*" not in parallelism:
+        parallelism = {"default": 8, **parallelism}  # the option's default for the layers not named
     manifest = generate_design(qnet, out, parallelism=parallelism, timesteps=steps, test_images=images,
-                               test_labels=labels, source_note=str(model))
+                               test_labels=labels, source_note=str(model), device=device)
     from snnhw.synth import write_core_file
 
     core = write_core_file(out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -123,15 +124,47 @@ def top_ports(plan: DesignPlan, taps) -> list:
     return ports
 
 
-def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarray, timesteps: int) -> dict:
-    """Busy cycles per image of every engine, estimated from the golden model's spikes.
+@dataclass
+class EngineLoad:
+    """One engine's work per image from the golden spikes, independent of its lanes: :meth:`busy`
+    gives its busy cycles per image for ``G = ceil(C_out / lanes)`` channel groups."""
 
-    Each engine overlaps with its neighbours (layer pipelining), so an image
-    stream's throughput is bounded by the busiest engine and an image's
-    latency by roughly the sum. Numbers are averaged over ``images``.
-    """
+    layer: int
+    name: str
+    engine: str  # 'analog' | 'conv' | 'dense' | 'avgpool' | 'output' | 'maxpool gate'
+    c_out: int
+    positions: int  # Ho * Wo
+    spatial: int  # ceil(kh/s_h) * ceil(kw/s_w): scatter iterations per event and channel group
+    scales: bool  # per-event cost scales with G (not average pooling)
+    events_in: np.ndarray | None = None  # (T, N) input events per step
+    emitted: np.ndarray | None = None  # (T, N) spikes emitted per step
+    nonzero: np.ndarray | None = None  # (N,) nonzero pixels (analog layer)
+    pixels: int = 0
+    classes: int = 0
+    fixed: float | None = None  # busy cycles of an engine without lanes (max-pool gate)
+
+    def cycles_per_event(self, G: int) -> int:
+        return self.spatial * (G if self.scales else 1)
+
+    def busy(self, G: int) -> float:
+        if self.fixed is not None:
+            return self.fixed
+        overhead = 8
+        per_ev = self.cycles_per_event(G)
+        sweep = G * self.positions + overhead
+        if self.engine == "analog":
+            busy = self.nonzero * per_ev + self.pixels + np.maximum(sweep, self.emitted + 4).sum(axis=0)
+        elif self.engine == "output":
+            busy = (self.events_in * per_ev + sweep + 2).sum(axis=0) + self.classes + 1
+        else:
+            busy = (self.events_in * per_ev + np.maximum(sweep, self.emitted + 4)).sum(axis=0)
+        return float(np.mean(busy))
+
+
+def engine_loads(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarray, timesteps: int) -> list:
+    """The :class:`EngineLoad` of every engine of ``plan`` (flatten blocks have none), from the golden spikes."""
     n = images.shape[0]
-    rows = []
+    loads = []
     prev, prev_layer = None, None  # (T, N) spikes per step of the previous engine, and its layer index
     nonzero = (images.reshape(n, -1) != 0).sum(axis=1)
     for blk in plan.blocks:
@@ -139,45 +172,55 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
         i = c["index"]
         if blk.kind == "flatten":
             continue
-        events_in = prev if prev is not None else None
-        overhead = 8
-        if blk.kind == "analog":
-            per_ev = c["MH"] * c["MW"] * c["G"]
-            scatter = nonzero * per_ev + int(np.prod(qnet.input_shape))
-            emitted = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
-            sweep = c["VDEPTH"] + overhead
-            busy = scatter + (np.maximum(sweep, emitted + 4)).sum(axis=0)
-            rows.append(dict(layer=i, name=c["name"], engine="analog", cycles_per_event=per_ev,
-                             sweep_cycles=c["VDEPTH"], busy_cycles=float(busy.mean())))
-        elif blk.kind == "maxpool":
-            per_ev = c["MH"] * c["MW"]
+        spatial = c["MH"] * c["MW"]
+        if blk.kind == "maxpool":
             s_in = spikes[prev_layer].reshape(timesteps, n, *c["in_shape"])
             s_out = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
             # listed windows = windows with at least one input spike in the step
             pads = tuple(qnet.layers[i].pads)
             listed = np.stack([_win(s_in[t], (c["KH"], c["KW"]), (c["SH"], c["SW"]), pads).max(axis=-1)
                                .reshape(n, -1).sum(axis=1) for t in range(timesteps)])
-            busy = (events_in * per_ev + listed * (c["KH"] * c["KW"] + 3) + np.maximum(s_out - listed, 0) + overhead
+            busy = (prev * spatial + listed * (c["KH"] * c["KW"] + 3) + np.maximum(s_out - listed, 0) + 8
                     ).sum(axis=0) + c["N_CLR"]
-            rows.append(dict(layer=i, name=c["name"], engine="maxpool gate", cycles_per_event=per_ev,
-                             sweep_cycles=0, busy_cycles=float(busy.mean())))
+            loads.append(EngineLoad(i, c["name"], "maxpool gate", c["C_OUT"], c["H_OUT"] * c["W_OUT"], spatial,
+                                    False, fixed=float(busy.mean())))
         else:
-            per_ev = c["MH"] * c["MW"] * (1 if c["kind"] == "avgpool" else c["G"])
-            sweep = c["VDEPTH"] + overhead
-            if blk.kind == "neuron":
-                emitted = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
-                busy = (events_in * per_ev + np.maximum(sweep, emitted + 4)).sum(axis=0)
-            else:
-                k = c["K"]
-                busy = (events_in * per_ev + sweep + 2).sum(axis=0) + k + 1
-            rows.append(dict(layer=i, name=c["name"], engine="output" if blk.kind == "output" else c["kind"],
-                             cycles_per_event=per_ev, sweep_cycles=c["VDEPTH"], busy_cycles=float(busy.mean())))
+            engine = "analog" if blk.kind == "analog" else "output" if blk.kind == "output" else c["kind"]
+            emitted = spikes[i].reshape(timesteps, n, -1).sum(axis=2) if blk.kind != "output" else None
+            loads.append(EngineLoad(i, c["name"], engine, c["C_OUT"], c["H_OUT"] * c["W_OUT"], spatial,
+                                    c["kind"] != "avgpool", events_in=prev, emitted=emitted, nonzero=nonzero,
+                                    pixels=int(np.prod(qnet.input_shape)), classes=c.get("K", 0)))
         if blk.kind != "output":
             prev = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
             prev_layer = i
+    return loads
+
+
+def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarray, timesteps: int,
+                lanes: dict | None = None, loads: list | None = None) -> dict:
+    """Busy cycles per image of every engine, estimated from the golden model's spikes.
+
+    Each engine overlaps with its neighbours (layer pipelining), so an image
+    stream's throughput is bounded by the busiest engine and an image's
+    latency by roughly the sum. Numbers are averaged over ``images``.
+    ``lanes`` ({layer index: lanes}) overrides the plan's lanes of those engines (what-if
+    estimates, :mod:`snnhw.codegen.folding`); ``loads`` reuses :func:`engine_loads`.
+    """
+    if loads is None:
+        loads = engine_loads(plan, qnet, spikes, images, timesteps)
+    lanes = {**plan.lanes, **(lanes or {})}
+    rows = []
+    for ld in loads:
+        if ld.fixed is not None:
+            rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, cycles_per_event=ld.spatial,
+                             sweep_cycles=0, busy_cycles=ld.fixed))
+            continue
+        G = -(-ld.c_out // max(1, min(int(lanes[ld.layer]), ld.c_out)))
+        rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, cycles_per_event=ld.cycles_per_event(G),
+                         sweep_cycles=G * ld.positions, busy_cycles=ld.busy(G)))
     bottleneck = max(rows, key=lambda r: r["busy_cycles"])
     return dict(
-        timesteps=timesteps, images=int(n), layers=rows,
+        timesteps=timesteps, images=int(images.shape[0]), layers=rows,
         throughput_cycles_per_image=bottleneck["busy_cycles"], bottleneck=bottleneck["name"],
         latency_cycles_estimate=float(sum(r["busy_cycles"] for r in rows)),
         formula=("per engine and step: events_in x cycles_per_event (scatter, P output channels per cycle) "
@@ -188,10 +231,10 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
     )
 
 
-def _report(qnet, plan, manifest: Manifest, source_note) -> str:
+def _report(qnet, plan, manifest: Manifest, source_note, folding=None) -> str:
     lines = ["# snnhw design report", "", f"- generated by snnhw {snnhw.__version__}",
              f"- model: {source_note or qnet.source or '(unnamed)'}",
-             f"- options: {_options(qnet, plan.parallelism)}",
+             f"- options: {_options(qnet, plan.parallelism_spec)}",
              f"- input: {tuple(qnet.input_shape)} uint8 pixels, {manifest.interface.pixels_per_image} "
              f"beats per image; output: {manifest.interface.classes} classes",
              f"- default simulation: {plan.timesteps} time steps (built maximum {plan.T_MAX})", "",
@@ -223,6 +266,8 @@ def _report(qnet, plan, manifest: Manifest, source_note) -> str:
               f"- latency estimate: ~{cm.latency_cycles_estimate:.0f} cycles/image",
               f"- synaptic operations per image (golden): {cm.synops_per_image:.0f}; "
               f"lower bound SynOps/P = {cm.synops_bound_cycles:.0f} cycles"]
+    if folding is not None:
+        lines += ["", "## Parallelism plan (-P auto)", ""] + folding.table()
     lines += ["", "Measured cycles: `make sim` prints them (and writes sim/results.json).", ""]
     return "\n".join(lines)
 
@@ -250,21 +295,29 @@ clean:
 """
 
 
-def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps: int = 16, test_images=None,
+def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 16, test_images=None,
                     test_labels=None, taps: bool = False, source_note: str = "",
-                    weight_bank_words: int = WEIGHT_BANK_WORDS) -> dict:
+                    weight_bank_words: int = WEIGHT_BANK_WORDS, device=None) -> dict:
     """Write the accelerator for ``qnet`` into ``out_dir``; return the manifest as a dict (its JSON).
 
     ``test_images`` (uint8, (N, C, H, W)) become the simulation vectors
     together with the golden model's outputs for ``timesteps`` steps; without
     them four seeded random images are used. Weight ROMs deeper than
-    ``weight_bank_words`` are split into registered banks (timing). Raises FitError/OptionError
-    before writing anything when the network cannot be mapped.
+    ``weight_bank_words`` are split into registered banks (timing). ``parallelism``: lanes of every
+    neuron engine (an int), per layer (a dict {layer name or index: lanes, 'default': lanes}), or
+    ``'auto'``: :func:`snnhw.codegen.folding.plan_folding` chooses them for ``device`` (a device name) from
+    the cycle model on the test images. Raises FitError/OptionError before writing anything when the
+    network cannot be mapped.
     """
     from snnhw.reference.golden import run_golden  # lazy: needs the conv kernel
 
     source_note = source_note or qnet.source or "(unnamed model)"
-    plan = plan_design(qnet, parallelism=parallelism, timesteps=timesteps, source_note=source_note,
+    auto = isinstance(parallelism, str) and parallelism.lower() == "auto"
+    if auto and device is None:
+        raise OptionError("parallelism 'auto' needs a device (--device NAME, e.g. LFE5U-85F)")
+    if device is not None and not auto:
+        raise OptionError("a device is only used by parallelism 'auto' (-P auto --device NAME)")
+    plan = plan_design(qnet, parallelism=1 if auto else parallelism, timesteps=timesteps, source_note=source_note,
                        weight_bank_words=weight_bank_words)
     if test_images is None:
         rng = np.random.default_rng(0)
@@ -284,11 +337,20 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps:
             raise DataError("test_labels and test_images differ in length")
 
     golden = run_golden(qnet, test_images, plan.timesteps, record_spikes=True)
+    folding = None
+    if auto:
+        from snnhw.codegen.folding import plan_folding
+
+        loads = engine_loads(plan, qnet, golden.spikes, test_images, plan.timesteps)
+        folding = plan_folding(qnet, loads, device, timesteps=timesteps, weight_bank_words=weight_bank_words)
+        plan = plan_design(qnet, parallelism=dict(folding.lanes), timesteps=timesteps, source_note=source_note,
+                           weight_bank_words=weight_bank_words)
+        plan.parallelism_spec = f"auto ({folding.device}): {plan.parallelism_spec}"
     cm = cycle_model(plan, qnet, golden.spikes, test_images, plan.timesteps)
     synops = float(golden.synops.sum()) / test_images.shape[0]
 
     env = _env()
-    options = _options(qnet, plan.parallelism)
+    options = _options(qnet, plan.parallelism_spec)
     top = _top_context(plan, qnet, source_note)
 
     def header(module):
@@ -357,7 +419,8 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps:
             synops_per_image=float(synops), synops_bound_cycles=float(synops / plan.parallelism)),
         vectors=Vectors(file="vectors/test_vectors.npz", spikes="vectors/spikes.npz", images=int(test_images.shape[0]),
                         timesteps=plan.timesteps, random_images=random_images, labels=test_labels is not None),
-        taps_default=bool(taps),
+        taps_default=bool(taps), parallelism_spec=plan.parallelism_spec,
+        plan=folding.to_manifest() if folding is not None else None,
     )
 
     out_dir = Path(out_dir)
@@ -389,7 +452,7 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism: int = 1, timesteps:
                 fh.write(" ".join(f"{v:02x}" for v in img.reshape(-1).tolist()) + "\n")
         save_qnet(qnet, tmp / QNET_FILE)  # the golden model's input for host drivers (snnhw run --check)
         write_manifest(manifest, tmp / MANIFEST_FILE)
-        (tmp / "report.md").write_text(_report(qnet, plan, manifest, source_note))
+        (tmp / "report.md").write_text(_report(qnet, plan, manifest, source_note, folding))
         (tmp / "Makefile").write_text(MAKEFILE.format(version=snnhw.__version__))
         if out_dir.exists():
             old = parent / f".{out_dir.name}.old-{os.getpid()}"

@@ -75,6 +75,8 @@ class DesignPlan:
     STW: int
     OW: int
     out_block: Block
+    lanes: dict = field(default_factory=dict)  # layer index -> lanes of its neuron engine
+    parallelism_spec: str = ""  # the request in -P syntax (e.g. '8' or '8,/3/Conv=32,/7/Conv=32')
 
 
 # A weight ROM deeper than this is split into banks of this many words, each
@@ -146,6 +148,62 @@ def _check_geometry(layer: QLayer, g: dict) -> None:
                        f"(expected {ho}x{wo})")
 
 
+LANE_KINDS = ("conv", "dense", "avgpool")  # layers that become a neuron engine with lanes
+
+
+def lane_layers(qnet: QNetwork) -> dict:
+    """Layer index -> name of every layer whose engine has lanes (conv, dense, average pooling)."""
+    return {i: layer.name for i, layer in enumerate(qnet.layers) if layer.kind in LANE_KINDS}
+
+
+def _check_lanes(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_PARALLELISM:
+        raise OptionError(f"{what} must be an integer in 1..{MAX_PARALLELISM}, got {value!r}")
+    return int(value)
+
+
+def resolve_parallelism(qnet: QNetwork, parallelism) -> tuple:
+    """``parallelism`` (an int P, or a dict {layer name or index: lanes} with an optional ``'default'``
+    (or ``'*'``) entry for the other layers, default 1) -> (P, default, {layer index: requested lanes}, spec).
+
+    P is the largest request (uniform P: P itself); an engine gets min(request, C_out) lanes.
+    Names are matched first, then integer indices (ints or digit strings); a name that is not a
+    conv, dense or average-pooling layer is an OptionError listing those layers.
+    """
+    if not isinstance(parallelism, dict):
+        P = _check_lanes(parallelism, "parallelism")
+        return P, P, {}, str(P)
+    named = lane_layers(qnet)
+    by_name = {n: i for i, n in named.items()}
+    all_names = {layer.name: i for i, layer in enumerate(qnet.layers)}
+    default, per_layer = 1, {}
+    listing = ", ".join(f"{i}: {n}" for i, n in named.items())
+    for key, value in parallelism.items():
+        if key in ("default", "*", None):
+            default = _check_lanes(value, "the default parallelism")
+            continue
+        if isinstance(key, str) and key in by_name:
+            i = by_name[key]
+        elif isinstance(key, str) and key in all_names:
+            raise OptionError(f"parallelism: layer {key!r} is a {qnet.layers[all_names[key]].kind} layer and has "
+                              f"no lanes; layers with lanes: {listing}")
+        elif (isinstance(key, (int, np.integer)) and not isinstance(key, bool)) or (
+                isinstance(key, str) and key.strip().isdigit()):
+            i = int(key)
+            if i not in named:
+                what = (f"is a {qnet.layers[i].kind} layer and has no lanes" if 0 <= i < len(qnet.layers)
+                        else "does not exist")
+                raise OptionError(f"parallelism: layer index {i} {what}; layers with lanes: {listing}")
+        else:
+            raise OptionError(f"parallelism: no layer named {key!r}; layers with lanes: {listing}")
+        if i in per_layer:
+            raise OptionError(f"parallelism: layer {named[i]} is given twice")
+        per_layer[i] = _check_lanes(value, f"parallelism of layer {named[i]}")
+    P = max([default] + list(per_layer.values()))
+    spec = ",".join([str(default)] + [f"{named[i]}={v}" for i, v in sorted(per_layer.items())])
+    return P, default, per_layer, spec
+
+
 def _lane_words(values: np.ndarray, groups: int, lanes: int) -> np.ndarray:
     """(rows, C) -> (rows, groups, lanes) with zero padding of the last group."""
     rows, c = values.shape
@@ -156,12 +214,10 @@ def _lane_words(values: np.ndarray, groups: int, lanes: int) -> np.ndarray:
 
 def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, source_note: str = "",
                 weight_bank_words: int = WEIGHT_BANK_WORDS) -> DesignPlan:
-    if not isinstance(parallelism, (int, np.integer)) or not 1 <= parallelism <= MAX_PARALLELISM:
-        raise OptionError(f"parallelism must be an integer in 1..{MAX_PARALLELISM}, got {parallelism!r}")
     if not isinstance(weight_bank_words, (int, np.integer)) or weight_bank_words < 2 or (
             weight_bank_words & (weight_bank_words - 1)):
         raise OptionError(f"weight_bank_words must be a power of two >= 2, got {weight_bank_words!r}")
-    P = int(parallelism)
+    P, default, per_layer, spec = resolve_parallelism(qnet, parallelism)
     T_MAX = int(qnet.max_timesteps)
     if T_MAX < 1:
         raise FitError(f"max_timesteps must be at least 1, got {T_MAX}")
@@ -217,7 +273,7 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
         if layer.kind == "maxpool":
             blk = _maxpool_block(layer, stream, base)
         else:
-            blk = _neuron_block(layer, stream, base, P, half, reset_sub, qnet, int(weight_bank_words))
+            blk = _neuron_block(layer, stream, base, per_layer.get(i, default), half, reset_sub, qnet, int(weight_bank_words))
         blocks.append(blk)
         stream = Stream(tuple(layer.out_shape)) if len(layer.out_shape) == 3 else Stream((layer.n_out,))
 
@@ -239,8 +295,9 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
             if m["width"] > MAX_WORD_BITS:
                 raise FitError(f"layer {b.ctx['name']}: memory {m['name']} words are {m['width']} bits wide "
                                f"(> {MAX_WORD_BITS}); use a smaller parallelism")
+    lanes = {b.layer_index: b.ctx["P"] for b in blocks if b.kind in ("analog", "neuron", "output")}
     return DesignPlan(blocks=blocks, top={}, parallelism=P, timesteps=int(timesteps), T_MAX=T_MAX, STW=STW, OW=OW,
-                      out_block=out_block)
+                      out_block=out_block, lanes=lanes, parallelism_spec=spec)
 
 
 def _stream_ctx(prefix: str, s: Stream) -> dict:

@@ -188,6 +188,44 @@ class CycleModel:
 
 
 @dataclass
+class PlanRow:
+    """One block of a folding plan (``-P auto``): its lanes (None: a gate without lanes) and estimates."""
+
+    layer: int
+    name: str
+    engine: str
+    busy_cycles: float
+    brams: float
+    dsps: int
+    luts: int
+    lanes: int | None = None
+    channel_groups: int | None = None
+
+
+@dataclass
+class Plan:
+    """The folding planner's choice for a device (snnhw.codegen.folding): lanes per engine, estimates vs budget."""
+
+    device: str
+    target: str
+    objective: str
+    rows: list[PlanRow]
+    bottleneck: str
+    throughput_cycles_per_image: float
+    brams: float  # estimated block RAM primitives (conservative)
+    bram_budget: float  # planned within (device minus bram_margin)
+    bram_device: int
+    bram_name: str
+    bram_margin: float
+    dsps: int
+    dsp_budget: int
+    luts: int  # an estimate, not a synthesis result
+    lut_budget: int
+    lut_device: int
+    note: str
+
+
+@dataclass
 class Vectors:
     file: str  # test vectors (images, labels, timesteps, golden potentials and classes)
     spikes: str  # golden spikes of every tapped layer
@@ -209,13 +247,15 @@ class Manifest:
     sim_rtl: list[str]  # below sim_rtl/
     interface: Interface
     numeric: Numeric
-    parallelism: int
+    parallelism: int  # the largest lanes requested (uniform P: P); every engine's own: layers[].parallelism
     layers: list[LayerInfo]
     memories: list[Memory]
     memory_bits: int
     cycle_model: CycleModel
     vectors: Vectors
     taps_default: bool
+    parallelism_spec: str | None = None  # the request: '8', or the default then LAYER=LANES entries
+    plan: Plan | None = None  # -P auto: the folding plan for a device
 
     # -- paths --------------------------------------------------------------
     def rtl_paths(self, build_dir) -> list[Path]:
@@ -411,5 +451,5 @@ def _to_json(value):
 
 
 __all__ = ["MANIFEST_FORMAT", "MANIFEST_VERSION", "MANIFEST_FILE", "TAPS_DEFINE", "Manifest", "Interface", "Port",
-           "Tap", "SAxis", "MAxis", "Numeric", "LayerInfo", "Memory", "CycleRow", "CycleModel", "Vectors",
+           "Tap", "SAxis", "MAxis", "Numeric", "LayerInfo", "Memory", "CycleRow", "CycleModel", "Plan", "PlanRow", "Vectors",
            "write_manifest", "load_manifest"]

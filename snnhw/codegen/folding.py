@@ -1,0 +1,324 @@
+"""Per-layer parallelism: the ``-P`` syntax and the folding planner (``-P auto --device NAME``).
+
+Every neuron engine (conv, dense, average pooling) has its own lanes
+(output channels updated per cycle). The planner chooses them, as FINN's
+folding does for a target cycles-per-frame: it minimizes the busiest engine's
+busy cycles per image (the cycle model of :mod:`snnhw.codegen.generate`,
+evaluated on the golden spikes of the test images, as a function of each
+engine's lanes) subject to the device's block RAM, DSP and an estimated LUT
+budget.
+
+Resource estimates (per engine, from the memories :func:`plan_design` lays
+out at those lanes):
+
+- block RAM: every block memory (every bank of a banked one) in columns of
+  the device's primitive geometries, as Yosys packs deep wide memories
+  (:func:`bram_mixed`; mnist_paper at P = 8: 204 estimated, 206 DP16KD
+  measured; one geometry per memory, ``bram_lower_bound``, says 218).
+  ``BRAM_MARGIN`` of the device is kept free for the difference.
+- DSP: one multiplier per lane of the analog input layer.
+- LUT: an *estimate*, ``LUT_PER_LANE_BIT`` per lane and membrane bit plus
+  ``LUT_PER_BLOCK`` per engine or gate plus ``LUT_TOP``, calibrated on
+  docs/synthesis.md (ECP5: mnist_paper P = 8 15,871 LUT, estimate 16,162;
+  the bundled example P = 16 9,959 LUT, estimate 12,682); only
+  ``LUT_BUDGET`` of the device's LUTs are planned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from snnhw.codegen.layout import MAX_PARALLELISM, DesignPlan, lane_layers, plan_design
+from snnhw.errors import FitError, OptionError
+from snnhw.ir import QNetwork
+
+BRAM_MARGIN = 0.04  # of the device's block RAMs, kept free on top of the conservative estimate
+LUT_BUDGET = 0.8  # of the device's LUTs (routing and packing)
+LUT_PER_LANE_BIT = 8
+LUT_PER_BLOCK = 1450
+LUT_TOP = 1000
+LUT_PER_SOFT_MULT = 70  # a lane's w*x multiplier in logic (devices without DSPs)
+
+
+def parse_parallelism(text):
+    """The ``-P`` option: ``16`` -> 16; ``auto`` -> 'auto'; ``8,/3/Conv=32,/12/Gemm=4`` (a bare number or
+    ``default=N`` sets the other layers; layers by name or index) -> {'default': 8, '/3/Conv': 32, ...}."""
+    if isinstance(text, (int, dict)) and not isinstance(text, bool):
+        return text
+    s = str(text).strip()
+    if s.lower() == "auto":
+        return "auto"
+    if s.isdigit():
+        return _in_range(int(s), "-P")
+    out = {}
+    for item in (x.strip() for x in s.split(",")):
+        if not item:
+            continue
+        if "=" not in item:
+            key, value = "default", item
+        else:
+            key, value = (x.strip() for x in item.rsplit("=", 1))
+        if not value.isdigit():
+            raise OptionError(f"-P: {item!r} is not LAYER=LANES (LANES an integer); syntax: N, auto, or "
+                              f"[N,]LAYER=LANES,... with LAYER a layer name or index")
+        if key in out:
+            raise OptionError(f"-P: {key!r} is given twice")
+        out[key] = _in_range(int(value), f"-P {key}")
+    if not out:
+        raise OptionError(f"-P: empty parallelism {text!r}")
+    return out
+
+
+def _in_range(v: int, what: str) -> int:
+    if not 1 <= v <= MAX_PARALLELISM:
+        raise OptionError(f"{what}: lanes must be in 1..{MAX_PARALLELISM}, got {v}")
+    return v
+
+
+def find_device(name: str):
+    """A device of :mod:`snnhw.synth.devices` by name or alias, whatever its target."""
+    from snnhw.synth.devices import DEVICES, TARGETS, get_device
+
+    for target in TARGETS:
+        if target == "generic":
+            continue
+        try:
+            return get_device(name, target)
+        except OptionError:
+            continue
+    raise OptionError(f"unknown device {name!r}; known: {', '.join(DEVICES)}")
+
+
+@dataclass
+class EngineCost:
+    lanes: int
+    G: int
+    busy: float
+    brams: float
+    dsps: int
+    luts: int
+    memories: list = field(default_factory=list)  # (memory name, block RAMs)
+
+
+@dataclass
+class FoldingPlan:
+    device: str
+    target: str
+    lanes: dict  # layer index -> lanes
+    rows: list  # per engine: dict(layer, name, engine, lanes, channel_groups, busy_cycles, brams, dsps, luts)
+    bottleneck: str
+    throughput_cycles_per_image: float
+    brams: float
+    bram_budget: float
+    bram_device: int
+    bram_name: str
+    dsps: int
+    dsp_budget: int
+    luts: int
+    lut_budget: int
+    lut_device: int
+    note: str
+
+    def table(self) -> list:
+        """Markdown lines: the plan per engine and the resources against the budget."""
+        lines = [f"Planned for {self.device} ({self.target}): lanes per engine minimize the busiest engine's "
+                 f"cycles per image (cycle model on the test images' golden spikes).", "",
+                 "| layer | engine | lanes | channel groups | busy cycles/image | block RAM (est.) | DSP | LUT (est.) |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for r in self.rows:
+            lanes = "-" if r["lanes"] is None else r["lanes"]
+            groups = "-" if r["channel_groups"] is None else r["channel_groups"]
+            lines.append(f"| {r['name']} | {r['engine']} | {lanes} | {groups} | {r['busy_cycles']:.0f} | "
+                         f"{r['brams']:g} | {r['dsps']} | {r['luts']} |")
+        lines += ["", f"- bottleneck: {self.bottleneck}, ~{self.throughput_cycles_per_image:.0f} cycles/image",
+                  f"- block RAM: {self.brams:g} {self.bram_name} estimated (mixed-geometry columns per memory) "
+                  f"of {self.bram_device}; planned within {self.bram_budget:g} ({BRAM_MARGIN:.0%} margin)",
+                  f"- DSP: {self.dsps} of {self.dsp_budget}",
+                  f"- LUT: ~{self.luts} (estimate: {LUT_PER_LANE_BIT}/lane/membrane bit + {LUT_PER_BLOCK}/block "
+                  f"+ {LUT_TOP}) of {self.lut_device}; planned within {self.lut_budget}",
+                  f"- {self.note}"]
+        return lines
+
+    def to_manifest(self):
+        from snnhw.codegen.manifest import Plan, PlanRow
+
+        return Plan(device=self.device, target=self.target, objective="min busiest engine cycles/image",
+                    rows=[PlanRow(**r) for r in self.rows], bottleneck=self.bottleneck,
+                    throughput_cycles_per_image=float(self.throughput_cycles_per_image), brams=float(self.brams),
+                    bram_budget=float(self.bram_budget), bram_device=int(self.bram_device),
+                    bram_name=self.bram_name, bram_margin=BRAM_MARGIN, dsps=int(self.dsps),
+                    dsp_budget=int(self.dsp_budget), luts=int(self.luts), lut_budget=int(self.lut_budget),
+                    lut_device=int(self.lut_device), note=self.note)
+
+
+def _candidates(c_out: int, max_lanes: int) -> list:
+    """Lanes worth trying: the fewest lanes for each channel-group count ceil(c_out / lanes)."""
+    out = set()
+    for G in range(1, c_out + 1):
+        lanes = -(-c_out // G)
+        if lanes <= max_lanes:
+            out.add(lanes)
+    return sorted(out)
+
+
+def bram_mixed(depth: int, width: int, target: str) -> float:
+    """Block RAM primitives for depth x width when the word is split into columns of different
+    geometries (as Yosys packs deep memories: mnist_paper's 25088 x 64 dense ROM at P = 8 is
+    36 + 18 + 9 + 1 bit columns = 49 + 25 + 13 + 2 = 89 DP16KD, as measured; one geometry: 98)."""
+    from snnhw.synth.devices import check_target
+
+    t = check_target(target)
+    shapes = t.bram_shapes
+    if not shapes or depth <= 0 or width <= 0:
+        return 0.0
+    if target == "xilinx7":  # RAMB18 halves
+        shapes = tuple((d // 2, w) for d, w in shapes if d >= 1024)
+    cost = [0] + [0] * width
+    for w in range(1, width + 1):
+        cost[w] = min(-(-depth // d) + cost[max(0, w - wk)] for d, wk in shapes)
+    return cost[width] * (0.5 if target == "xilinx7" else 1.0)
+
+
+def _memory_brams(m: dict, ctx: dict, target: str) -> float:
+    if m.get("style") != "block":
+        return 0.0
+    if m.get("banks") and ctx.get("weight_banks"):
+        return sum(bram_mixed(b["depth"], m["width"], target) for b in ctx["weight_banks"])
+    bank_aw = ctx.get("CNT_BANK_AW") if m["name"] == "counters" else 0
+    if bank_aw:
+        full, rest = divmod(m["depth"], 1 << bank_aw)
+        return full * bram_mixed(1 << bank_aw, m["width"], target) + bram_mixed(rest, m["width"], target)
+    return bram_mixed(m["depth"], m["width"], target)
+
+
+def _block_cost(blk, target: str, has_dsp: bool) -> tuple:
+    mems = [(m["name"], _memory_brams(m, blk.ctx, target)) for m in blk.memories]
+    brams = sum(b for _, b in mems)
+    c = blk.ctx
+    luts = LUT_PER_BLOCK
+    dsps = 0
+    if blk.kind in ("analog", "neuron", "output"):
+        luts += LUT_PER_LANE_BIT * c["P"] * max(c["MB"], c.get("IB") or 0)
+        if blk.kind == "analog":
+            if has_dsp:
+                dsps = c["P"]
+            else:
+                luts += LUT_PER_SOFT_MULT * c["P"]
+    return brams, dsps, luts, mems
+
+
+def plan_folding(qnet: QNetwork, loads: list, device, *, timesteps: int = 16,
+                 weight_bank_words: int | None = None, max_lanes: int = MAX_PARALLELISM) -> FoldingPlan:
+    """Choose every neuron engine's lanes for ``device`` (a :class:`~snnhw.synth.devices.Device` or a name).
+
+    ``loads``: :func:`snnhw.codegen.generate.engine_loads` of the network (any plan). Raises FitError
+    when the network does not fit even with one lane everywhere, naming the largest memory.
+    """
+    from snnhw.synth.devices import check_target
+
+    if isinstance(device, str):
+        device = find_device(device)
+    target = check_target(device.target)
+    has_dsp = device.dsps > 0
+    kw = {} if weight_bank_words is None else dict(weight_bank_words=weight_bank_words)
+    named = lane_layers(qnet)
+    by_layer = {ld.layer: ld for ld in loads}
+    engines = [i for i in named if i in by_layer]
+    cand = {i: _candidates(by_layer[i].c_out, max_lanes) for i in engines}
+    values = sorted({v for vs in cand.values() for v in vs})
+    costs = {i: {} for i in engines}  # layer -> lanes -> EngineCost
+    fixed = {}  # blocks without lanes: layer -> (busy, brams, dsps, luts, mems)
+    for v in values:
+        try:
+            plan = plan_design(qnet, {"default": v}, timesteps=timesteps, **kw)
+        except FitError:
+            continue  # too wide a word at this many lanes
+        for blk in plan.blocks:
+            i = blk.layer_index
+            brams, dsps, luts, mems = _block_cost(blk, target.name, has_dsp)
+            if i in costs and blk.ctx["P"] == v and v in cand[i]:
+                ld = by_layer[i]
+                G = blk.ctx["G"]
+                costs[i][v] = EngineCost(v, G, ld.busy(G), brams, dsps, luts, mems)
+            elif blk.kind in ("maxpool", "flatten") and (i, blk.kind) not in fixed:
+                busy = by_layer[i].fixed if (i in by_layer and blk.kind == "maxpool") else 0.0
+                fixed[(i, blk.kind)] = (busy, brams, dsps, luts, mems)
+    bram_budget = float(int(device.brams * (1 - BRAM_MARGIN)))
+    lut_budget = int(device.luts * LUT_BUDGET)
+    dsp_budget = device.dsps if has_dsp else 10 ** 9
+    fixed_brams = sum(f[1] for f in fixed.values())
+    fixed_luts = sum(f[3] for f in fixed.values()) + LUT_TOP
+    floor = max([f[0] for f in fixed.values()] + [0.0])
+
+    def choose(target_cycles):
+        pick = {}
+        for i in engines:
+            ok = [ec for ec in costs[i].values() if ec.busy <= target_cycles]
+            if not ok:
+                return None
+            # cheapest in block RAM first (the scarce resource), then LUT, then fewest lanes
+            pick[i] = min(ok, key=lambda ec: (ec.brams, ec.luts, ec.lanes))
+        return pick
+
+    def totals(pick):
+        return (fixed_brams + sum(ec.brams for ec in pick.values()), sum(ec.dsps for ec in pick.values()),
+                fixed_luts + sum(ec.luts for ec in pick.values()))
+
+    best = None
+    for t in sorted({ec.busy for i in engines for ec in costs[i].values()} | {floor}):
+        if t < floor:
+            continue
+        pick = choose(t)
+        if pick is None:
+            continue
+        b, d, lu = totals(pick)
+        if b <= bram_budget and d <= dsp_budget and lu <= lut_budget:
+            best = pick
+            break
+    if best is None:
+        pick = {i: costs[i][min(costs[i])] for i in engines}
+        b, d, lu = totals(pick)
+        mems = [(f"layer {qnet.layers[i].name} {name}", n) for i, ec in pick.items() for name, n in ec.memories]
+        mems += [(f"layer {qnet.layers[i].name} {name}", n) for (i, _), f in fixed.items() for name, n in f[4]]
+        big = max(mems, key=lambda m: m[1])
+        if b > bram_budget:
+            raise FitError(f"does not fit {device.name} even with 1 lane per engine: block RAM needs ~{b:g} "
+                           f"{target.bram_name} (budget {bram_budget:g} of {device.brams}); the largest memory, "
+                           f"{big[0]}, needs {big[1]:g} alone")
+        raise FitError(f"does not fit {device.name} even with 1 lane per engine: DSP {d} of {device.dsps}, "
+                       f"LUT ~{lu} (estimate) of {lut_budget} planned")
+    b, d, lu = totals(best)
+    rows = []
+    for ld in loads:
+        key = next((k for k in fixed if k[0] == ld.layer and k[1] == "maxpool"), None)
+        if ld.layer in best:
+            ec = best[ld.layer]
+            rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, lanes=ec.lanes, channel_groups=ec.G,
+                             busy_cycles=float(ec.busy), brams=float(ec.brams), dsps=int(ec.dsps), luts=int(ec.luts)))
+        elif key is not None:
+            f = fixed[key]
+            rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, lanes=None, channel_groups=None,
+                             busy_cycles=float(f[0]), brams=float(f[1]), dsps=int(f[2]), luts=int(f[3])))
+    bottleneck = max(rows, key=lambda r: r["busy_cycles"])
+    note = ("busiest engine = the throughput bound; block RAM and DSP from the memories and lanes, LUT a "
+            "calibrated estimate, not a synthesis result")
+    return FoldingPlan(device=device.name, target=target.name, lanes={i: ec.lanes for i, ec in best.items()},
+                       rows=rows, bottleneck=bottleneck["name"],
+                       throughput_cycles_per_image=float(bottleneck["busy_cycles"]), brams=float(b),
+                       bram_budget=bram_budget, bram_device=device.brams, bram_name=target.bram_name, dsps=int(d),
+                       dsp_budget=int(device.dsps), luts=int(lu), lut_budget=lut_budget, lut_device=device.luts,
+                       note=note)
+
+
+def estimate_resources(plan: DesignPlan, device) -> dict:
+    """The planner's estimates for an existing plan (e.g. uniform P): brams, dsps, luts."""
+    from snnhw.synth.devices import check_target
+
+    if isinstance(device, str):
+        device = find_device(device)
+    target = check_target(device.target)
+    b = d = 0
+    lu = LUT_TOP
+    for blk in plan.blocks:
+        brams, dsps, luts, _ = _block_cost(blk, target.name, device.dsps > 0)
+        b, d, lu = b + brams, d + dsps, lu + luts
+    return dict(brams=float(b), dsps=int(d), luts=int(lu))
