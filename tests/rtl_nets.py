@@ -162,6 +162,15 @@ DESIGN_CASES = {
     # 3 lanes, conv 4 lanes, avg-pool (one threshold 9), dense 6 = 5 + 1; overlapping padded pools
     "overlap_pc_sub_half_p5_b7": (design_overlap, dict(bits=7, per_channel=True, v_init="half"),
                                   dict(parallelism=5)),
+    # per-layer lanes: analog conv 4 channels in 3 lanes (partial group 3 + 1), max-pool gate, the stride-2
+    # conv 5 channels in 2 lanes (2 + 2 + 1), dense output in 4 lanes (one group)
+    "conv_maxpool_mixed_lanes_b8": (design_conv_maxpool, dict(bits=8),
+                                    dict(parallelism={"conv0": 3, 2: 2, "default": 4})),
+    # per-layer lanes by index: analog conv 3 channels in 2 lanes (2 + 1), padded overlapping max-pool,
+    # conv 4 channels in 1 lane, avg-pool 4 lanes,
+    # dense spiking 6 = 5 + 1 (partial), dense output 3 channels in 2 lanes (2 + 1)
+    "overlap_mixed_lanes_b6": (design_overlap, dict(bits=6, v_init="half"),
+                               dict(parallelism={0: 2, 2: 1, 3: 4, 5: 5, 6: 2})),
 }
 
 # cases with per-channel scales: their theta ROMs must hold distinct thresholds within a word
