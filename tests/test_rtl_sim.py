@@ -174,3 +174,21 @@ def test_mnist_paper_per_channel_half_bit_exact(tmp_path):
     print(res.summary())
     assert res.passed, res.summary()
     assert res.images == 2 and set(res.passes) == {"stalls", "back-to-back", "reset-mid-image"}
+
+
+def test_example_mixed_lanes_bit_exact(tmp_path):
+    """The bundled example with a different number of lanes per engine, from the command line's syntax:
+    the analog conv's 8 channels in 3 lanes (3 + 3 + 2), the conv's 16 in 16, the dense output's 10 in 4
+    (4 + 4 + 2); 3 images x 6 steps, RTL == golden with stalls."""
+    from snnhw.codegen.folding import parse_parallelism
+
+    q, x_test, y_test = example_qnet(bits=8)
+    out = tmp_path / "mixed"
+    m = generate_design(q, out, parallelism=parse_parallelism("/0/Conv=3,/4/Conv=16,/9/Gemm=4"), timesteps=6,
+                        test_images=x_test[:3], test_labels=y_test[:3])
+    assert [r["parallelism"] for r in m["layers"] if "parallelism" in r] == [3, 16, 4]
+    res = run_sim(out, stalls=True, extra=False, seed=2)
+    print(res.summary())
+    assert res.passed, res.summary()
+    golden = run_golden(q, x_test[:3], 6)
+    assert res.final_classes == [int(c) for c in golden.classes[-1]]
