@@ -114,6 +114,30 @@ def test_run_checks_every_image_and_reports(build):
     json.dumps(rep)  # all plain JSON
 
 
+def test_run_with_early_exit(build):
+    """A build with an early-exit rule sends fewer class beats (steps) than T: run_board with the rule
+    checks each image's exit step, classes and potentials against exit_outputs of the golden model, and
+    keeps the exit step's class for the later steps' accuracy; without the rule a short result is refused."""
+    from snnhw.errors import BoardMismatchError
+    from snnhw.reference.early_exit import ExitRule, exit_outputs
+
+    rule = ExitRule(1, 1)
+    steps, classes, _ = exit_outputs(build["golden"].potentials[:12], rule)
+    assert (steps < 11).any()
+    rep = run_board(client_for(fake(build, exit_rule=rule)), build["x"], build["y"], 12, golden=build["qnet"],
+                    progress=False, exit_rule=rule)
+    assert rep["checked"] and rep["exit_steps"] == steps.tolist() and rep["exit_rule"] == [1, 1]
+    assert rep["predictions"] == classes.tolist() and rep["exit_step_mean"] == pytest.approx(steps.mean())
+    assert rep["accuracy"] == pytest.approx((classes == build["y"]).mean())
+    # the same results checked as if the build had no exit: the first short image is a mismatch
+    with pytest.raises(BoardMismatchError, match="the board ran"):
+        run_board(client_for(fake(build, exit_rule=rule)), build["x"], build["y"], 12, golden=build["qnet"],
+                  progress=False)
+    # unchecked, the rule allows the short results
+    rep = run_board(client_for(fake(build, exit_rule=rule)), build["x"], None, 12, progress=False, exit_rule=rule)
+    assert rep["exit_steps"] == steps.tolist()
+
+
 def test_precomputed_golden_and_no_labels(build):
     rep = run_board(client_for(fake(build)), build["x"][:5], None, 9, golden=build["golden"], progress=False)
     assert rep["checked"] and rep["accuracy"] is None and rep["accuracy_per_step"] is None

@@ -37,6 +37,10 @@ class SimResult:
         status = "PASS" if self.passed else "FAIL"
         s = (f"{status}: {self.images} image(s) x {self.timesteps} steps, every class and final potential "
              f"{'==' if self.passed else '!='} golden")
+        if any(m for m, _ in self.exit_rules) and self.exit_steps:
+            rules = ", ".join(f"margin {m} min_steps {k}" for m, k in self.exit_rules)
+            s += (f"; early exit ({rules}): mean exit step {sum(self.exit_steps) / len(self.exit_steps):.2f} "
+                  f"(0-based, of {self.timesteps})")
         if self.cycles_per_image is not None:
             how = "back-to-back" if self.cycles_pass == "back-to-back" else "with random stream stalls"
             s += f"; {self.cycles_per_image:.0f} cycles/image {how}"
