@@ -400,3 +400,26 @@ def test_cli_program_needs_board_json_and_bitstream(build, tmp_path):
     board_build(openfpgaloader_board="").write(board_json_path(bare))
     (bare / "board" / "snn_board.bit").write_bytes(b"\xff")
     one_line_error(cli("program", bare), "field openfpgaloader_board is empty")
+
+
+def test_board_top_ties_the_exit_rule(build, tmp_path):
+    """A build generated with an early-exit rule: the board top ties snn_top's cfg_exit_* to it (the host
+    protocol stays version 1), FakeBoard.from_build answers with the short results, run_board checks them."""
+    import snnhw.board.board_top as board_top
+    from snnhw.board.boards import load_board
+    from snnhw.codegen.manifest import load_manifest
+    from snnhw.reference.early_exit import ExitRule, exit_outputs
+
+    q = build["qnet"]
+    out = tmp_path / "exit"
+    generate_design(q, out, parallelism=2, timesteps=12, test_images=build["x"][:2], exit_rule=ExitRule(2, 3))
+    m = load_manifest(out)
+    assert (m.exit.margin, m.exit.min_steps) == (2, 3)
+    board_top.write_board_files(out, load_board("ulx3s"))
+    top = (out / "board" / "snn_board_top.v").read_text()
+    assert f".cfg_exit_margin({m.exit.margin_bits}'d2)" in top
+    assert f".cfg_exit_min_steps({m.interface.cfg_timesteps_bits}'d3)" in top
+    rule = ExitRule(m.exit.margin, m.exit.min_steps)
+    rep = run_board(client_for(FakeBoard.from_build(out)), build["x"], None, 12, golden=build["golden"],
+                    progress=False, exit_rule=rule)
+    assert rep["exit_steps"] == exit_outputs(build["golden"].potentials[:12], rule)[0].tolist()
