@@ -383,14 +383,21 @@ def _write_board(build_dir, board_name, clock_mhz, baud):
               help="-P auto: plan for this FPGA (e.g. LFE5U-85F, see snnhw synth --help's devices).")
 @click.option("-o", "--output", type=click.Path(file_okay=False), default=None,
               help="Build directory [default: build/<model name>].")
+@click.option("--exit-margin", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Early exit: default cfg_exit_margin, an image ends after the first step at which its top "
+                   "output potential leads the second by at least this much (0: no early exit).")
+@click.option("--exit-min-steps", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Early exit: default cfg_exit_min_steps, the earliest exit is after this many steps.")
 @_board_options
 def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_channel, timesteps, test_data,
-             test_images, test_steps, parallelism, device, output, board, clock_mhz, baud):
+             test_images, test_steps, parallelism, device, output, exit_margin, exit_min_steps, board, clock_mhz,
+             baud):
     """Generate the Verilog accelerator for MODEL (.onnx, or a .snn.npz from `convert`)."""
     from snnhw.codegen import generate_design
     from snnhw.data import load_split, to_nchw
     from snnhw.frontend.qformat import load_qnet
     from snnhw.pipeline import compile_model
+    from snnhw.reference.early_exit import ExitRule
 
     if model.endswith(".npz"):
         qnet = load_qnet(model)
@@ -414,7 +421,8 @@ def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_chan
     if isinstance(parallelism, dict) and "default" not in parallelism and "*" not in parallelism:
         parallelism = {"default": 8, **parallelism}  # the option's default for the layers not named
     manifest = generate_design(qnet, out, parallelism=parallelism, timesteps=steps, test_images=images,
-                               test_labels=labels, source_note=str(model), device=device)
+                               test_labels=labels, source_note=str(model), device=device,
+                               exit_rule=ExitRule(exit_margin, exit_min_steps))
     from snnhw.synth import write_core_file
 
     core = write_core_file(out)
@@ -433,10 +441,14 @@ def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_chan
 @click.option("--taps", is_flag=True, help="Also compare every layer's spikes (names layer, step, neuron).")
 @click.option("--no-stalls", is_flag=True, help="No random valid/ready pauses on the AXI streams.")
 @click.option("--no-extra", is_flag=True, help="Skip the back-to-back and reset-in-the-middle passes.")
+@click.option("--exit-margin", type=click.IntRange(min=0), default=None,
+              help="Drive this cfg_exit_margin [default: the build's, manifest exit.margin].")
+@click.option("--exit-min-steps", type=click.IntRange(min=1), default=None,
+              help="Drive this cfg_exit_min_steps [default: the build's].")
 @click.option("--serve", is_flag=True,
               help="Run the board top (BUILD_DIR/board) as a simulated board on a pseudo-terminal for "
                    "`snnhw run --port`, until Ctrl-C.")
-def sim(build_dir, images, seed, taps, no_stalls, no_extra, serve):
+def sim(build_dir, images, seed, taps, no_stalls, no_extra, exit_margin, exit_min_steps, serve):
     """Simulate BUILD_DIR in Verilator (cocotb) and compare every step with the golden model."""
     from snnhw.sim import run_sim
 
@@ -444,7 +456,8 @@ def sim(build_dir, images, seed, taps, no_stalls, no_extra, serve):
         _serve_board(build_dir)
         return
 
-    res = run_sim(build_dir, n_images=images, seed=seed, taps=taps, stalls=not no_stalls, extra=not no_extra)
+    res = run_sim(build_dir, n_images=images, seed=seed, taps=taps, stalls=not no_stalls, extra=not no_extra,
+                  exit_margin=exit_margin, exit_min_steps=exit_min_steps)
     click.echo(res.summary())
     if not res.passed:
         sys.exit(1)
@@ -527,6 +540,7 @@ def run_cmd(build_dir, port, data, images, timesteps, check, timeout, baud, json
     from snnhw.codegen.manifest import load_manifest
     from snnhw.data import load_split, to_nchw
     from snnhw.errors import BoardError, BoardMismatchError
+    from snnhw.reference.early_exit import ExitRule
 
     manifest = load_manifest(build_dir)
     board = load_board_build(build_dir)
@@ -556,7 +570,8 @@ def run_cmd(build_dir, port, data, images, timesteps, check, timeout, baud, json
         raise BoardError(f"{exc}; {board.title}: {board.host_link}" if board.host_link else str(exc)) from None
     try:
         with transport:
-            report = run_board(BoardClient(transport, timeout), x, y, steps, golden=golden, expect=expect)
+            report = run_board(BoardClient(transport, timeout), x, y, steps, golden=golden, expect=expect,
+                               exit_rule=ExitRule(manifest.exit.margin, manifest.exit.min_steps))
     except BoardMismatchError as exc:
         click.echo(f"snnhw: check failed: {exc}", err=True)
         sys.exit(1)

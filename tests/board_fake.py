@@ -39,11 +39,12 @@ class FakeBoard:
     def __init__(self, qnet, *, design_id=0x12345678, clock_hz=50_000_000, beat_bytes=2, t_max=None,
                  timesteps=16, version=P.VERSION, pixels_per_image=None, classes=None,
                  corrupt_potential=None, corrupt_class=None, error_on_image=None, bad_crc_on_image=None,
-                 silent_on_image=None, silent_on=(), cycles=None):
+                 silent_on_image=None, silent_on=(), cycles=None, exit_rule=None):
         """``pixels_per_image``/``classes``: what INFO reports, if not the network's (a foreign design).
         Faults: ``corrupt_potential`` {image: (class, delta)}, ``corrupt_class`` {image: (step, new class)},
         ``error_on_image`` {image: error code}, ``bad_crc_on_image`` / ``silent_on_image`` (sets of image
-        indexes), ``silent_on`` (frame types never answered). ``cycles(image index, T)``: the cycle count."""
+        indexes), ``silent_on`` (frame types never answered). ``cycles(image index, T)``: the cycle count.
+        ``exit_rule``: the build's early exit (an ExitRule): results end after the exit step."""
         self.qnet = qnet
         self.input_shape = tuple(qnet.input_shape)
         self.pixels = int(np.prod(self.input_shape))
@@ -60,6 +61,7 @@ class FakeBoard:
         self.silent_on_image = set(silent_on_image or ())
         self.silent_on = set(silent_on)
         self.cycles = cycles or (lambda i, t: 1000 + 37 * t + 3 * i)
+        self.exit_rule = exit_rule
         self.images_seen = 0
         self.frames = []  # (type, payload) of every frame received
         self.errors_sent = []  # (code, type) of every ERROR frame sent
@@ -74,8 +76,10 @@ class FakeBoard:
 
         b = load_board_build(build_dir)
         m = load_manifest(build_dir)
+        from snnhw.reference.early_exit import ExitRule
+
         kw = dict(dict(design_id=b.design_id, clock_hz=b.clock_hz, beat_bytes=m.interface.m_axis.tdata_bits // 8,
-                       timesteps=b.default_timesteps), **kw)
+                       timesteps=b.default_timesteps, exit_rule=ExitRule(m.exit.margin, m.exit.min_steps)), **kw)
         return cls(load_qnet(os.path.join(build_dir, "model.snn.npz")), **kw)
 
     # -- bytes in, bytes out --------------------------------------------------
@@ -153,6 +157,10 @@ class FakeBoard:
     def compute(self, pixels: np.ndarray, timesteps: int):
         """(classes after every step (T,), final potentials (K,)) of one image, from the golden model."""
         pots = run_golden(self.qnet, pixels.reshape((1,) + self.input_shape), timesteps).potentials[:, 0]
+        if self.exit_rule is not None and self.exit_rule.enabled:   # the classes up to the exit step only
+            from snnhw.reference.early_exit import exit_steps
+
+            pots = pots[:int(exit_steps(pots[:, None, :], self.exit_rule)[0]) + 1]
         return pots.argmax(axis=-1).astype(np.int64), pots[-1].astype(np.int64).copy()
 
 

@@ -114,6 +114,30 @@ def test_run_checks_every_image_and_reports(build):
     json.dumps(rep)  # all plain JSON
 
 
+def test_run_with_early_exit(build):
+    """A build with an early-exit rule sends fewer class beats (steps) than T: run_board with the rule
+    checks each image's exit step, classes and potentials against exit_outputs of the golden model, and
+    keeps the exit step's class for the later steps' accuracy; without the rule a short result is refused."""
+    from snnhw.errors import BoardMismatchError
+    from snnhw.reference.early_exit import ExitRule, exit_outputs
+
+    rule = ExitRule(1, 1)
+    steps, classes, _ = exit_outputs(build["golden"].potentials[:12], rule)
+    assert (steps < 11).any()
+    rep = run_board(client_for(fake(build, exit_rule=rule)), build["x"], build["y"], 12, golden=build["qnet"],
+                    progress=False, exit_rule=rule)
+    assert rep["checked"] and rep["exit_steps"] == steps.tolist() and rep["exit_rule"] == [1, 1]
+    assert rep["predictions"] == classes.tolist() and rep["exit_step_mean"] == pytest.approx(steps.mean())
+    assert rep["accuracy"] == pytest.approx((classes == build["y"]).mean())
+    # the same results checked as if the build had no exit: the first short image is a mismatch
+    with pytest.raises(BoardMismatchError, match="the board ran"):
+        run_board(client_for(fake(build, exit_rule=rule)), build["x"], build["y"], 12, golden=build["qnet"],
+                  progress=False)
+    # unchecked, the rule allows the short results
+    rep = run_board(client_for(fake(build, exit_rule=rule)), build["x"], None, 12, progress=False, exit_rule=rule)
+    assert rep["exit_steps"] == steps.tolist()
+
+
 def test_precomputed_golden_and_no_labels(build):
     rep = run_board(client_for(fake(build)), build["x"][:5], None, 9, golden=build["golden"], progress=False)
     assert rep["checked"] and rep["accuracy"] is None and rep["accuracy_per_step"] is None
@@ -376,3 +400,26 @@ def test_cli_program_needs_board_json_and_bitstream(build, tmp_path):
     board_build(openfpgaloader_board="").write(board_json_path(bare))
     (bare / "board" / "snn_board.bit").write_bytes(b"\xff")
     one_line_error(cli("program", bare), "field openfpgaloader_board is empty")
+
+
+def test_board_top_ties_the_exit_rule(build, tmp_path):
+    """A build generated with an early-exit rule: the board top ties snn_top's cfg_exit_* to it (the host
+    protocol stays version 1), FakeBoard.from_build answers with the short results, run_board checks them."""
+    import snnhw.board.board_top as board_top
+    from snnhw.board.boards import load_board
+    from snnhw.codegen.manifest import load_manifest
+    from snnhw.reference.early_exit import ExitRule, exit_outputs
+
+    q = build["qnet"]
+    out = tmp_path / "exit"
+    generate_design(q, out, parallelism=2, timesteps=12, test_images=build["x"][:2], exit_rule=ExitRule(2, 3))
+    m = load_manifest(out)
+    assert (m.exit.margin, m.exit.min_steps) == (2, 3)
+    board_top.write_board_files(out, load_board("ulx3s"))
+    top = (out / "board" / "snn_board_top.v").read_text()
+    assert f".cfg_exit_margin({m.exit.margin_bits}'d2)" in top
+    assert f".cfg_exit_min_steps({m.interface.cfg_timesteps_bits}'d3)" in top
+    rule = ExitRule(m.exit.margin, m.exit.min_steps)
+    rep = run_board(client_for(FakeBoard.from_build(out)), build["x"], None, 12, golden=build["golden"],
+                    progress=False, exit_rule=rule)
+    assert rep["exit_steps"] == exit_outputs(build["golden"].potentials[:12], rule)[0].tolist()

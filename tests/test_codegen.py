@@ -111,3 +111,17 @@ def test_regenerating_replaces_the_directory(tmp_path):
     with pytest.raises(OptionError):
         generate_design(q, tmp_path / "other", test_images=imgs)
     assert (tmp_path / "other" / "precious.txt").exists()
+
+
+def test_exit_port_values_saturate_to_equivalent_rules():
+    """cfg_exit_margin has potential_bits + 1 bits: a margin above 2**potential_bits - 1 (the largest top1 - top2)
+    is never met, so it becomes 2**potential_bits; min_steps beyond the port's range saturates (>= T_MAX)."""
+    from snnhw.codegen.generate import exit_port_values
+    from snnhw.reference.early_exit import ExitRule
+
+    assert exit_port_values(ExitRule(0, 1), 8, 4) == (0, 1)
+    assert exit_port_values(ExitRule(255, 3), 8, 4) == (255, 3)
+    assert exit_port_values(ExitRule(256, 3), 8, 4) == (256, 3)
+    assert exit_port_values(ExitRule(10**6, 100), 8, 4) == (256, 15)
+    with pytest.raises(OptionError, match="ExitRule"):
+        generate_design(R.qnet_of(R.design_dense(), bits=4), "/nonexistent/x", exit_rule=(1, 1))

@@ -51,7 +51,8 @@ def test_round_trip(build, tmp_path):
     out, d = build
     m = load_manifest(out, require=("rtl", "sim_rtl", "mem", "vectors"))
     assert isinstance(m, Manifest) and (m.format, m.version) == (MANIFEST_FORMAT, MANIFEST_VERSION) == (
-        "snnhw-design", 2)
+        "snnhw-design", 3)
+    assert m.exit.margin == 0 and m.exit.min_steps == 1 and m.exit.margin_bits == m.interface.potential_bits + 1
     assert m.to_dict() == d == json.loads((out / "manifest.json").read_text())
     p = write_manifest(m, tmp_path)
     assert p == tmp_path / "manifest.json"
@@ -84,8 +85,16 @@ def test_version_1_says_regenerate(build, tmp_path):
     d = dict(json.loads(json.dumps(build[1])), version=1, snnhw_version="0.0.1")
     del d["interface"]["ports"]  # what version 1 lacked
     _raises(_write(tmp_path, d), "version 1", "snnhw 0.0.1", "regenerate", "older", field="version")
-    _raises(_write(tmp_path, dict(build[1], version=3)), "newer", field="version")
-    _raises(_write(tmp_path, dict(build[1], version="2")), "integer", field="version")
+    _raises(_write(tmp_path, dict(build[1], version=4)), "newer", field="version")
+    _raises(_write(tmp_path, dict(build[1], version="3")), "integer", field="version")
+
+
+def test_version_2_says_regenerate(build, tmp_path):
+    """Version 2 (before early exit: no cfg_exit_* ports, T class beats always) is refused."""
+    d = dict(json.loads(json.dumps(build[1])), version=2, snnhw_version="0.1.0")
+    del d["exit"]
+    d["interface"]["ports"] = [p for p in d["interface"]["ports"] if not p["name"].startswith("cfg_exit")]
+    _raises(_write(tmp_path, d), "version 2", "snnhw 0.1.0", "regenerate", "older", field="version")
 
 
 def test_missing_or_mistyped_field(build, tmp_path):

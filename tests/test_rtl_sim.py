@@ -192,3 +192,74 @@ def test_example_mixed_lanes_bit_exact(tmp_path):
     assert res.passed, res.summary()
     golden = run_golden(q, x_test[:3], 6)
     assert res.final_classes == [int(c) for c in golden.classes[-1]]
+
+
+# ---------------------------------------------------------------------------
+# early exit: the exit step (number of class beats), the classes up to it and the potentials after it
+# == the golden model's (snnhw.reference.early_exit.exit_outputs), for every image
+
+EXIT_CASES = ["dense_zero_p3_b4", "conv_maxpool_p1_b8", "avgpool_convout_half_p2_b12"]
+
+
+@pytest.mark.parametrize("name", EXIT_CASES)
+def test_early_exit_bit_exact(tmp_path, name):
+    """Built with margin 1 / min_steps 1 (exits early almost always, often at step 0): taps, stalls,
+    back-to-back and reset mid-image; then, at run time, a margin no image can meet (== no exit: T class
+    beats, the last step's potentials) and a different rule for consecutive images (switched on
+    cfg_exit_* while the previous image runs)."""
+    from snnhw.reference.early_exit import ExitRule, exit_outputs
+
+    make, qargs, gen = CASES[name]
+    q = R.qnet_of(make(), **qargs)
+    imgs = R.images(q.input_shape, 4, seed=5)
+    T = 10
+    out = tmp_path / name
+    m = generate_design(q, out, timesteps=T, test_images=imgs, source_note=name, exit_rule=ExitRule(1, 1), **gen)
+    assert m["version"] == 3 and (m["exit"]["margin"], m["exit"]["min_steps"]) == (1, 1)
+    vec = np.load(out / "vectors" / "test_vectors.npz")
+    gold_steps, _, _ = exit_outputs(vec["potentials"], ExitRule(1, 1))
+    assert (vec["exit_steps"] == gold_steps).all()
+    assert (gold_steps < T - 1).any() and (gold_steps == 0).any(), gold_steps  # early, and at step 0
+
+    res = run_sim(out, taps=True, stalls=True, extra=True, seed=1)
+    print(res.summary())
+    assert res.passed, res.summary()
+    assert res.first_tap_mismatch is None
+    assert set(res.passes) == {"stalls", "back-to-back", "reset-mid-image"}
+    assert res.exit_steps == [int(s) for s in gold_steps]
+
+    # a margin no image can meet: the old behaviour (T class beats), at run time
+    never = 1 << m["interface"]["potential_bits"]
+    res = run_sim(out, stalls=True, extra=False, seed=2, exit_margin=never)
+    assert res.passed, res.summary()
+    assert res.exit_steps == [T - 1] * 4
+    # consecutive images with different rules (margin 1 / 1, 1 / 1, none, 3 / min_steps 2)
+    res = run_sim(out, stalls=True, extra=False, seed=3, exit_vary=True)
+    assert res.passed, res.summary()
+    rules = [ExitRule(*r) for r in res.exit_rules]
+    assert res.exit_steps == [int(exit_outputs(vec["potentials"], rules[n % 4])[0][n]) for n in range(4)]
+    assert res.exit_steps[2] == T - 1
+
+
+def test_example_early_exit_bit_exact(tmp_path):
+    """The bundled example (P = 16, 8 bits, 20 test images, 12 steps) with an early-exit rule: every image's
+    exit step, classes and potentials == golden with stalls; fewer cycles per image than without exit."""
+    from snnhw.reference.early_exit import ExitRule, exit_outputs
+
+    q, x_test, y_test = example_qnet(bits=8)
+    T, N = 12, 20
+    golden = run_golden(q, x_test[:N], T)
+    rule = ExitRule(EXAMPLE_EXIT_MARGIN, 2)
+    steps, classes, _ = exit_outputs(golden.potentials, rule)
+    assert 0 < steps.mean() < T - 1
+    out = tmp_path / "mnist"
+    generate_design(q, out, parallelism=16, timesteps=T, test_images=x_test[:N], test_labels=y_test[:N],
+                    source_note="examples/mnist_small.onnx", exit_rule=rule)
+    res = run_sim(out, n_images=N, stalls=True, extra=False, seed=3)
+    print(res.summary())
+    assert res.passed, res.summary()
+    assert res.exit_steps == [int(s) for s in steps]
+    assert res.final_classes == [int(c) for c in classes]
+
+
+EXAMPLE_EXIT_MARGIN = 1000  # mean exit step 4.9 of 0..11 on these 20 images, accuracy as at step 11

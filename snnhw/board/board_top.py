@@ -19,6 +19,8 @@ import snnhw
 from snnhw.board import protocol
 from snnhw.board.boards import Board, lpf
 from snnhw.board.build_info import BoardBuild, board_json_path
+from snnhw.codegen.generate import exit_port_values
+from snnhw.reference.early_exit import ExitRule
 from snnhw.board.pll import PllSettings, ecp5_pll
 from snnhw.codegen.manifest import load_manifest
 from snnhw.errors import OptionError
@@ -96,6 +98,9 @@ def write_board_files(build_dir, board: Board, clock_mhz: float | None = None, b
         raise OptionError(f"{build_dir}: a RESULT for T_MAX = {t_max} would exceed a frame's {protocol.MAX_PAYLOAD} "
                           f"bytes: generate with a smaller --timesteps")
     did = design_id(build_dir)
+    ex = manifest.exit  # the build's default early-exit rule: tied to snn_top's cfg_exit_* inputs
+    exit_margin, exit_min_steps = exit_port_values(ExitRule(ex.margin, ex.min_steps), ex.margin_bits - 1,
+                                                   itf.cfg_timesteps_bits)
     ctx = dict(
         title=board.title, protocol_version=protocol.VERSION, osc_mhz=f"{board.clock_mhz:g}",
         clock_mhz=f"{pll.f_out_mhz:g}", clock_hz=clock_hz, baud=timing.baud, uart_divisor=timing.uart_divisor,
@@ -107,7 +112,8 @@ def write_board_files(build_dir, board: Board, clock_mhz: float | None = None, b
         lpf_name=f"{board.name}.lpf", constraints_source=board.constraints_source, pll=pll,
         pixels=itf.pixels_per_image, pixel_aw=_clog2(itf.pixels_per_image), beat_bits=beat_bits,
         classes=itf.classes, t_max=t_max, step_w=itf.cfg_timesteps_bits, result_aw=_clog2(t_max + itf.classes),
-        default_timesteps=default_t, design_id_hex=f"{did:08x}")
+        default_timesteps=default_t, design_id_hex=f"{did:08x}", exit_margin_bits=ex.margin_bits,
+        exit_margin=exit_margin, exit_min_steps=exit_min_steps)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
     options = (f"board={board.name} clock={pll.f_out_mhz:g} MHz baud={timing.baud} "

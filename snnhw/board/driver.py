@@ -216,13 +216,24 @@ class _Golden:
 
             self.start = i
             self.pots = run_golden(self.qnet, self.images[i:i + self.batch], self.timesteps).potentials
-        p = self.pots[:, i - self.start]
-        return p.argmax(axis=-1), p[-1]
+        return self.pots[:, i - self.start]   # (T, K)
 
 
-def _compare(i: int, r: Result, classes, potentials, timesteps: int) -> None:
-    if r.steps != timesteps:
-        raise BoardMismatchError(f"image {i}: the board ran {r.steps} steps, the golden model {timesteps}", i)
+def _expected(pots, rule):
+    """(steps, classes (steps,), potentials (K,)) the board must send for one image's golden (T, K)
+    potentials: every step without early exit, else up to the exit step (snnhw.reference.early_exit)."""
+    from snnhw.reference.early_exit import exit_outputs
+
+    if rule is None or not rule.enabled:
+        return pots.shape[0], pots.argmax(axis=-1), pots[-1]
+    e = int(exit_outputs(pots[:, None, :], rule)[0][0])
+    return e + 1, pots[:e + 1].argmax(axis=-1), pots[e]
+
+
+def _compare(i: int, r: Result, steps: int, classes, potentials, timesteps: int) -> None:
+    if r.steps != steps:
+        how = "" if steps == timesteps else f" (it exits after step {steps} of {timesteps})"
+        raise BoardMismatchError(f"image {i}: the board ran {r.steps} steps, the golden model {steps}{how}", i)
     bad = np.flatnonzero(r.classes != classes)
     if bad.size:
         s = int(bad[0])
@@ -239,7 +250,7 @@ def _compare(i: int, r: Result, classes, potentials, timesteps: int) -> None:
 
 
 def run_board(client: BoardClient, images, labels=None, timesteps: int = 16, *, golden=None,
-              expect: ExpectedInfo | None = None, progress: bool = True) -> dict:
+              expect: ExpectedInfo | None = None, progress: bool = True, exit_rule=None) -> dict:
     """Classify ``images`` (uint8 (N, C, H, W), or (N, pixels)) on the board and return the report.
 
     Reads INFO and refuses a board of another protocol version or design
@@ -249,6 +260,9 @@ def run_board(client: BoardClient, images, labels=None, timesteps: int = 16, *, 
     ``potentials`` (T, N, K)) every result must equal the golden model's,
     class after every step and final potentials: the first difference raises
     :class:`~snnhw.errors.BoardMismatchError` naming the image.
+    ``exit_rule`` (:class:`~snnhw.reference.early_exit.ExitRule`, the build's ``manifest.exit``): the
+    board's early exit, an image may end after fewer steps (its classes after the exit step are the exit
+    step's, for the per-step accuracy); with ``golden`` its exit step must be the golden model's.
     ``labels`` (N,) or None: without them no accuracy.
     """
     images = np.asarray(images)
@@ -277,7 +291,8 @@ def run_board(client: BoardClient, images, labels=None, timesteps: int = 16, *, 
     gold = _Golden(golden, images, timesteps) if golden is not None else None
 
     hits = np.zeros(timesteps, np.int64)
-    predictions, settled, cycles = [], [], []
+    predictions, settled, cycles, exits = [], [], [], []
+    early = exit_rule is not None and exit_rule.enabled
     link_s = 0.0
     from tqdm import tqdm
 
@@ -288,15 +303,18 @@ def run_board(client: BoardClient, images, labels=None, timesteps: int = 16, *, 
             r = client.classify(images[i])
             link_s += time.perf_counter() - t0
             if gold is not None:
-                _compare(i, r, *gold.at(i), timesteps)
-            elif r.steps != timesteps:
+                _compare(i, r, *_expected(gold.at(i), exit_rule), timesteps)
+            elif r.steps != timesteps and not (early and 1 <= r.steps <= timesteps):
                 raise BoardError(f"{where}: image {i}: the board ran {r.steps} steps, {timesteps} were set")
             predictions.append(int(r.classes[-1]))
+            exits.append(int(r.steps) - 1)
             changes = np.flatnonzero(r.classes != r.classes[-1])
             settled.append(int(changes[-1]) + 2 if changes.size else 1)
             cycles.append(r.cycles)
             if labels is not None:
-                hits += r.classes == labels[i]
+                # after an early exit the image's answer stays the exit step's
+                full = np.concatenate([r.classes, np.full(timesteps - len(r.classes), r.classes[-1])])
+                hits += full == labels[i]
                 if i % 10 == 9 or i == n - 1:
                     bar.set_postfix(acc=f"{100 * hits[-1] / (i + 1):.1f}%", refresh=False)
             bar.update(1)
@@ -318,6 +336,9 @@ def run_board(client: BoardClient, images, labels=None, timesteps: int = 16, *, 
         predictions=predictions,
         settled_at_step=settled,
         settled_at_step_mean=float(np.mean(settled)),
+        exit_rule=[exit_rule.margin, exit_rule.min_steps] if early else None,
+        exit_steps=exits,
+        exit_step_mean=float(np.mean(exits)),
         cycles_per_image=cycles,
         cycles=dict(mean=float(cyc.mean()), min=int(cyc.min()), max=int(cyc.max())),
         clock_hz=info.clock_hz,

@@ -273,6 +273,7 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
                 conns += [("s_valid", "s_axis_tvalid"), ("s_ready", "s_axis_tready"), ("s_pixel", "s_axis_tdata"),
                           ("s_last", "s_axis_tlast"), ("cfg_timesteps", "cfg_timesteps"),
                           ("framing_error", "status_framing_error"),
+                          ("img_room", "exit_room"), ("img_start", "exit_push"), ("exit_now", "exit_now"),
                           ("in_valid", "1'b0"), ("in_ready", f"{u}_in_ready"), ("in_data", _tie(10))]
                 wires.append((f"{u}_in_ready", 1))
                 note = ", analog input"
@@ -281,8 +282,9 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
                 conns += [("s_valid", "1'b0"), ("s_ready", f"{u}_s_ready"), ("s_pixel", _tie(8)),
                           ("s_last", "1'b0"), ("cfg_timesteps", _tie(d.step_bits)),
                           ("framing_error", f"{u}_framing_error"),
+                          ("img_room", "1'b1"), ("img_start", f"{u}_img_start"), ("exit_now", "1'b0"),
                           ("in_valid", f"{inp}_valid"), ("in_ready", f"{inp}_ready"), ("in_data", f"{inp}_data")]
-                wires += [(f"{u}_s_ready", 1), (f"{u}_framing_error", 1)]
+                wires += [(f"{u}_s_ready", 1), (f"{u}_framing_error", 1), (f"{u}_img_start", 1)]
                 note = ""
             pw = d.lanes * d.mem_bits
             res = [("res_valid", 1), ("res_last", 1), ("res_group", d.group_bits), ("res_addr", d.mem_addr_bits),

@@ -22,16 +22,18 @@ import snnhw
 from snnhw.codegen.design import Instance, describe_blocks, top_instances
 from snnhw.codegen.layout import WEIGHT_BANK_WORDS, DesignPlan, hex_lines, plan_design
 from snnhw.codegen.manifest import (MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, TAPS_DEFINE, CycleModel,
-                                    CycleRow, Interface, LayerInfo, MAxis, Manifest, Memory, Numeric, Parameter, Port,
-                                    SAxis, Tap, Vectors, write_manifest)
+                                    CycleRow, ExitInfo, Interface, LayerInfo, MAxis, Manifest, Memory, Numeric,
+                                    Parameter, Port, SAxis, Tap, Vectors, write_manifest)
 from snnhw.errors import DataError, OptionError
 from snnhw.frontend.qformat import save_qnet
 from snnhw.ir import ROLE_OUTPUT, QNetwork
+from snnhw.reference.early_exit import ExitRule, exit_outputs
 from snnhw.reference.spike_ops import windows as _win
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "rtl_templates"
 LIBRARY_DIR = Path(__file__).resolve().parent.parent / "rtl_lib"
 QNET_FILE = "model.snn.npz"
+EXIT_QUEUE_DEPTH = 16  # images between layer 0 and the output stream before layer 0 waits (snn_exit_queue)
 LIBRARY_NOTE = """// A module of snnhw's hardware library (snnhw/rtl_lib/{module}.v), copied
 // unchanged into this build; this design's parameters are set in snn_top.v.
 """
@@ -53,17 +55,34 @@ def _top_context(plan: DesignPlan, qnet: QNetwork, source_note: str) -> dict:
     blocks = describe_blocks(plan)
     streams, instances, wires = top_instances(plan, blocks)
     oc = plan.out_block.ctx
+    ew = exit_margin_bits(plan)
+    # early exit: the images' rules from layer 0 to the output stream, the exit request back
+    instances.append(Instance("snn_exit_queue", "u_exit_queue",
+                              "early exit: each image's rule (sampled with its first pixel) to the output stream, "
+                              "the exit request back to layer 0", [
+                                  ("MARGIN_BITS", str(ew)), ("STEP_W", str(plan.STW)),
+                                  ("DEPTH", str(EXIT_QUEUE_DEPTH))], [
+                                  ("clk", "clk"), ("rst", "rst"), ("push", "exit_push"),
+                                  ("push_margin", "cfg_exit_margin"), ("push_min_steps", "cfg_exit_min_steps"),
+                                  ("room", "exit_room"), ("exit_now", "exit_now"), ("head_margin", "exit_margin"),
+                                  ("head_min_steps", "exit_min_steps"), ("pop", "exit_pop"),
+                                  ("exit_req", "exit_req")]))
+    wires += [("exit_push", 1), ("exit_room", 1), ("exit_now", 1), ("exit_margin", ew),
+              ("exit_min_steps", plan.STW), ("exit_pop", 1), ("exit_req", 1)]
     # the output layer's potentials become the m_axis stream
     instances.append(Instance("snn_output_stream", "u_output_stream",
-                              f"output stream of layer {oc['index']} (argmax per step, then the potentials)", [
+                              f"output stream of layer {oc['index']} (argmax per step, early exit, then the "
+                              "potentials)", [
                                   ("LANES", str(oc["P"])), ("CHANNELS", str(oc["C_OUT"])),
                                   ("POSITIONS", str(oc["H_OUT"] * oc["W_OUT"])), ("POTENTIAL_BITS", str(oc["MB"])),
-                                  ("DATA_WIDTH", str(plan.OW))], [
+                                  ("DATA_WIDTH", str(plan.OW)), ("STEP_W", str(plan.STW))], [
                                   ("clk", "clk"), ("rst", "rst")] + [(n, n) for n in (
                                       "res_valid", "res_last", "res_group", "res_addr", "res_pos", "res_potentials",
                                       "res_eos_valid", "res_eos_last", "res_eos_ready")] + [
                                   ("m_valid", "m_axis_tvalid"), ("m_ready", "m_axis_tready"),
-                                  ("m_data", "m_axis_tdata"), ("m_user", "m_axis_tuser"), ("m_last", "m_axis_tlast")]))
+                                  ("m_data", "m_axis_tdata"), ("m_user", "m_axis_tuser"), ("m_last", "m_axis_tlast"),
+                                  ("cfg_margin", "exit_margin"), ("cfg_min_steps", "exit_min_steps"),
+                                  ("cfg_pop", "exit_pop"), ("exit_req", "exit_req")]))
     layer_map, taps = [], []
     for d, blk in zip(blocks, plan.blocks):
         c = blk.ctx
@@ -85,8 +104,21 @@ def _top_context(plan: DesignPlan, qnet: QNetwork, source_note: str) -> dict:
     init = max((b.ctx.get("VDEPTH", 0) for b in plan.blocks), default=0)
     init = max([init] + [b.ctx.get("N_CLR", 0) for b in plan.blocks]) + 4
     return dict(streams=streams, instances=instances, wires=wires, blocks=blocks, taps=taps, layer_map=layer_map,
-                OW=plan.OW, STW=plan.STW, T_MAX=plan.T_MAX, K=oc["K"], n_pixels=int(np.prod(qnet.input_shape)),
+                OW=plan.OW, STW=plan.STW, EW=ew, T_MAX=plan.T_MAX, K=oc["K"], n_pixels=int(np.prod(qnet.input_shape)),
                 init_cycles=init, source_note=source_note)
+
+
+def exit_margin_bits(plan: DesignPlan) -> int:
+    """Bits of cfg_exit_margin: the output potential's bits + 1 (a margin of 2**potential_bits can never be met)."""
+    return int(plan.out_block.ctx["MB"]) + 1
+
+
+def exit_port_values(rule: ExitRule, potential_bits: int, step_bits: int) -> tuple:
+    """(cfg_exit_margin, cfg_exit_min_steps) that run ``rule``: values too wide for the ports are saturated
+    to ones that behave the same (a margin above 2**potential_bits - 1 is never met, since top1 - top2 is at
+    most that; a min_steps of 2**step_bits - 1 >= T_MAX allows no exit before the last step)."""
+    margin = min(int(rule.margin), 1 << potential_bits)
+    return margin, min(int(rule.min_steps), (1 << step_bits) - 1)
 
 
 def top_ports(plan: DesignPlan, taps) -> list:
@@ -110,6 +142,10 @@ def top_ports(plan: DesignPlan, taps) -> list:
         Port("m_axis_tuser", "output", 1, "AXI4-Stream master: 0 = class beat, 1 = potential beat"),
         Port("cfg_timesteps", "input", plan.STW, f"time steps T (1..{plan.T_MAX}), sampled with an image's first "
              "pixel"),
+        Port("cfg_exit_margin", "input", exit_margin_bits(plan), "early exit: top1 - top2 output potential "
+             "margin (unsigned; 0 = no early exit), sampled with an image's first pixel"),
+        Port("cfg_exit_min_steps", "input", plan.STW, "early exit: the earliest exit is after this many steps "
+             "(0 counts as 1), sampled with an image's first pixel"),
         Port("status_framing_error", "output", 1, "sticky: an image's tlast disagreed with the pixel count"),
     ]
     for tp in taps:
@@ -237,7 +273,10 @@ def _report(qnet, plan, manifest: Manifest, source_note, folding=None) -> str:
              f"- options: {_options(qnet, plan.parallelism_spec)}",
              f"- input: {tuple(qnet.input_shape)} uint8 pixels, {manifest.interface.pixels_per_image} "
              f"beats per image; output: {manifest.interface.classes} classes",
-             f"- default simulation: {plan.timesteps} time steps (built maximum {plan.T_MAX})", "",
+             f"- default simulation: {plan.timesteps} time steps (built maximum {plan.T_MAX})",
+             f"- early exit (defaults of cfg_exit_margin / cfg_exit_min_steps): "
+             + (f"margin {manifest.exit.margin}, min_steps {manifest.exit.min_steps}" if manifest.exit.margin
+                else "off (margin 0)"), "",
              "## Layers", "", "| # | layer | kind | in | out | P | weight bits | membrane bits | memory bits |",
              "|---|---|---|---|---|---|---|---|---|"]
 
@@ -297,7 +336,8 @@ clean:
 
 def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 16, test_images=None,
                     test_labels=None, taps: bool = False, source_note: str = "",
-                    weight_bank_words: int = WEIGHT_BANK_WORDS, device=None) -> dict:
+                    weight_bank_words: int = WEIGHT_BANK_WORDS, device=None,
+                    exit_rule: ExitRule | None = None) -> dict:
     """Write the accelerator for ``qnet`` into ``out_dir``; return the manifest as a dict (its JSON).
 
     ``test_images`` (uint8, (N, C, H, W)) become the simulation vectors
@@ -306,8 +346,10 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
     ``weight_bank_words`` are split into registered banks (timing). ``parallelism``: lanes of every
     neuron engine (an int), per layer (a dict {layer name or index: lanes, 'default': lanes}), or
     ``'auto'``: :func:`snnhw.codegen.folding.plan_folding` chooses them for ``device`` (a device name) from
-    the cycle model on the test images. Raises FitError/OptionError before writing anything when the
-    network cannot be mapped.
+    the cycle model on the test images. ``exit_rule`` (default: none, margin 0) is the
+    early-exit rule the build's defaults carry (manifest ``exit``, the board top's ties of
+    cfg_exit_margin / cfg_exit_min_steps, the simulation's default); the vectors gain its exit
+    steps. Raises FitError/OptionError before writing anything when the network cannot be mapped.
     """
     from snnhw.reference.golden import run_golden  # lazy: needs the conv kernel
 
@@ -336,6 +378,9 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
         if test_labels.shape[0] != test_images.shape[0]:
             raise DataError("test_labels and test_images differ in length")
 
+    exit_rule = exit_rule or ExitRule()
+    if not isinstance(exit_rule, ExitRule):
+        raise OptionError(f"exit_rule must be an ExitRule, got {type(exit_rule).__name__}")
     golden = run_golden(qnet, test_images, plan.timesteps, record_spikes=True)
     folding = None
     if auto:
@@ -346,6 +391,7 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
         plan = plan_design(qnet, parallelism=dict(folding.lanes), timesteps=timesteps, source_note=source_note,
                            weight_bank_words=weight_bank_words)
         plan.parallelism_spec = f"auto ({folding.device}): {plan.parallelism_spec}"
+    exit_steps, _, _ = exit_outputs(golden.potentials, exit_rule)
     cm = cycle_model(plan, qnet, golden.spikes, test_images, plan.timesteps)
     synops = float(golden.synops.sum()) / test_images.shape[0]
 
@@ -402,8 +448,9 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
             input_shape=[int(v) for v in qnet.input_shape],
             s_axis=SAxis(tdata_bits=8, order="C-H-W", tlast="last pixel"),
             m_axis=MAxis(tdata_bits=plan.OW, tuser_bits=1,
-                         framing=("per image: T beats tuser=0 (class after each step, unsigned), then K beats tuser=1 "
-                                  "(final output potentials, signed two's complement), tlast on the last beat")),
+                         framing=("per image: S = exit step + 1 <= T beats tuser=0 (class after each step, "
+                                  "unsigned; S = T without early exit), then K beats tuser=1 (output potentials "
+                                  "after the exit step, signed two's complement), tlast on the last beat")),
             classes=K, potential_bits=plan.out_block.ctx["MB"], cfg_timesteps_bits=plan.STW,
             max_timesteps=plan.T_MAX, init_cycles_after_reset=top["init_cycles"],
             taps=[Tap(layer=t["layer"], name=t["name"], addr_bits=t["AW"]) for t in top["taps"]],
@@ -419,7 +466,13 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
             synops_per_image=float(synops), synops_bound_cycles=float(synops / plan.parallelism)),
         vectors=Vectors(file="vectors/test_vectors.npz", spikes="vectors/spikes.npz", images=int(test_images.shape[0]),
                         timesteps=plan.timesteps, random_images=random_images, labels=test_labels is not None),
-        taps_default=bool(taps), parallelism_spec=plan.parallelism_spec,
+        taps_default=bool(taps),
+        exit=ExitInfo(margin=int(exit_rule.margin), min_steps=int(exit_rule.min_steps),
+                      margin_bits=exit_margin_bits(plan), queue_depth=EXIT_QUEUE_DEPTH,
+                      rule=("exit after the first step t (0-based) with t + 1 >= min_steps at which the largest "
+                            "output potential minus the second largest is >= margin; margin 0: no early exit "
+                            "(snnhw/reference/early_exit.py)")),
+        parallelism_spec=plan.parallelism_spec,
         plan=folding.to_manifest() if folding is not None else None,
     )
 
@@ -444,7 +497,8 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
         np.savez_compressed(tmp / manifest.vectors.file, images=test_images,
                             labels=test_labels if test_labels is not None else np.full(test_images.shape[0], -1),
                             timesteps=np.int64(plan.timesteps), potentials=golden.potentials,
-                            classes=golden.classes.astype(np.int64))
+                            classes=golden.classes.astype(np.int64), exit_steps=exit_steps.astype(np.int64),
+                            exit_margin=np.int64(exit_rule.margin), exit_min_steps=np.int64(exit_rule.min_steps))
         np.savez_compressed(tmp / manifest.vectors.spikes,
                             **{f"L{i}": golden.spikes[i] for i in (t["layer"] for t in top["taps"])})
         with open(tmp / "vectors" / "images.hex", "w") as fh:  # for non-Python testbenches

@@ -7,7 +7,9 @@ FuseSoC writer, lint) reads it back with :func:`load_manifest` and uses
 attributes, so a missing, foreign, outdated or incomplete manifest raises one
 error, :class:`~snnhw.errors.ManifestError`, naming the file and the field.
 
-Format ``snnhw-design``, version 2. The JSON keys are the dataclass field
+Format ``snnhw-design``, version 3 (3: early exit, ports cfg_exit_margin and
+cfg_exit_min_steps, the ``exit`` object, a variable number of class beats).
+Version 2 is refused with the message to regenerate. The JSON keys are the dataclass field
 names below; optional fields (``None``) are left out of the JSON. Unknown
 keys are ignored. File names are relative: ``rtl`` entries below ``rtl/``,
 ``sim_rtl`` entries below ``sim_rtl/``, memory and vector files below the
@@ -25,7 +27,7 @@ from pathlib import Path
 from snnhw.errors import ManifestError
 
 MANIFEST_FORMAT = "snnhw-design"
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
 MANIFEST_FILE = "manifest.json"
 TAPS_DEFINE = "SNNHW_TAPS"
 
@@ -236,6 +238,17 @@ class Vectors:
 
 
 @dataclass
+class ExitInfo:
+    """The build's default early-exit rule (what the board top ties cfg_exit_* to, the simulation's default)."""
+
+    margin: int  # 0: no early exit
+    min_steps: int
+    margin_bits: int  # width of cfg_exit_margin
+    queue_depth: int  # images between layer 0 and the output before layer 0 waits (snn_exit_queue)
+    rule: str
+
+
+@dataclass
 class Manifest:
     format: str
     version: int
@@ -254,6 +267,7 @@ class Manifest:
     cycle_model: CycleModel
     vectors: Vectors
     taps_default: bool
+    exit: ExitInfo
     parallelism_spec: str | None = None  # the request: '8', or the default then LAYER=LANES entries
     plan: Plan | None = None  # -P auto: the folding plan for a device
 
@@ -451,5 +465,6 @@ def _to_json(value):
 
 
 __all__ = ["MANIFEST_FORMAT", "MANIFEST_VERSION", "MANIFEST_FILE", "TAPS_DEFINE", "Manifest", "Interface", "Port",
-           "Tap", "SAxis", "MAxis", "Numeric", "LayerInfo", "Memory", "CycleRow", "CycleModel", "Plan", "PlanRow", "Vectors",
+           "Tap", "SAxis", "MAxis", "ExitInfo", "Numeric", "LayerInfo", "Memory", "CycleRow", "CycleModel", "Plan",
+           "PlanRow", "Vectors",
            "write_manifest", "load_manifest"]

@@ -25,6 +25,11 @@
 // Interfaces (all exist; the role selects which are used, the others are
 // tied off by the instantiating top level):
 //   pixel input  (ANALOG = 1)   s_valid/s_ready/s_pixel/s_last, cfg_timesteps, framing_error
+//   early exit   (ANALOG = 1)   img_room/img_start/exit_now (snn_exit_queue): an image's first
+//                               pixel is taken only while img_room is high, img_start pulses
+//                               when it is; exit_now makes the next step the engine starts
+//                               the image's last (the image then ends with the usual last-step
+//                               sweep, every later engine follows the token's last flag)
 //   token input  (ANALOG = 0)   in_valid/in_ready/in_data = {eos, last, address}
 //   token output (SPIKING = 1)  out_valid/out_ready/out_data = {eos, last, address}
 //   potentials   (SPIKING = 0)  res_* words during the sweep, res_eos_* at end of step
@@ -95,6 +100,9 @@ module snn_neuron_engine #(
     input  wire                          s_last,
     input  wire [STEP_W-1:0]             cfg_timesteps,   // sampled with the image's first pixel
     output wire                          framing_error,   // sticky: tlast disagreed with the pixel count
+    input  wire                          img_room,        // an image's first pixel may be taken
+    output wire                          img_start,       // an image's first pixel is taken
+    input  wire                          exit_now,        // the image exits: the next step started is its last
     // input spike tokens (ANALOG = 0)
     input  wire                          in_valid,
     output wire                          in_ready,
@@ -207,8 +215,9 @@ module snn_neuron_engine #(
     generate
         if (ANALOG != 0) begin : g_pixels
             wire px_first, px_last;
-            assign s_ready = (state == S_EVENTS) && !scatter_busy;
+            assign s_ready = (state == S_EVENTS) && !scatter_busy && (img_room || !px_first);
             wire   pixel_take = s_valid && s_ready;
+            assign img_start  = pixel_take && px_first;
             snn_pixel_input #(.CHANNELS(C_IN), .HEIGHT(H_IN), .WIDTH(W_IN), .CW(IN_CW), .YW(IN_YW), .XW(IN_XW),
                               .T_MAX(T_MAX), .STEP_W(STEP_W)) u_pixels (
                 .clk(clk), .rst(rst),
@@ -220,7 +229,7 @@ module snn_neuron_engine #(
             assign eos_accept       = 1'b0;
             assign eos_last         = 1'b0;
             assign in_ready         = 1'b0;
-            wire unused_pixel_ports = &{1'b0, px_first, in_valid, in_data, 1'b0};
+            wire unused_pixel_ports = &{1'b0, in_valid, in_data, 1'b0};
         end else begin : g_tokens
             assign in_ready  = (state == S_EVENTS) && !scatter_busy;
             wire   in_eos    = in_data[IN_TOKEN_W-1];
@@ -240,7 +249,8 @@ module snn_neuron_engine #(
             assign framing_error    = 1'b0;
             assign t_steps          = {STEP_W{1'b0}};
             assign last_pixel_taken = 1'b0;
-            wire unused_token_ports = &{1'b0, s_valid, s_pixel, s_last, cfg_timesteps, 1'b0};
+            assign img_start        = 1'b0;
+            wire unused_token_ports = &{1'b0, s_valid, s_pixel, s_last, cfg_timesteps, img_room, exit_now, 1'b0};
         end
     endgenerate
 
@@ -615,7 +625,7 @@ module snn_neuron_engine #(
                             state <= S_EVENTS;
                         end else begin
                             step      <= step_next;
-                            step_last <= (step_next + 1'b1 == t_steps);
+                            step_last <= (step_next + 1'b1 == t_steps) || exit_now;
                             state     <= S_FIRE;
                         end
                     end

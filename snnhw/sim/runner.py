@@ -27,7 +27,9 @@ class SimResult:
     mismatches: list = field(default_factory=list)
     first_tap_mismatch: dict | None = None
     passes: dict = field(default_factory=dict)
-    final_classes: list = field(default_factory=list)  # RTL's class after the last step, per image (first pass)
+    final_classes: list = field(default_factory=list)  # RTL's class after the exit step, per image (first pass)
+    exit_steps: list = field(default_factory=list)  # RTL's exit step (class beats - 1), per image (first pass)
+    exit_rules: list = field(default_factory=list)  # [margin, min_steps] driven (image n: rule n mod len)
     results_file: str = ""
     log_file: str = ""
 
@@ -35,6 +37,10 @@ class SimResult:
         status = "PASS" if self.passed else "FAIL"
         s = (f"{status}: {self.images} image(s) x {self.timesteps} steps, every class and final potential "
              f"{'==' if self.passed else '!='} golden")
+        if any(m for m, _ in self.exit_rules) and self.exit_steps:
+            rules = ", ".join(f"margin {m} min_steps {k}" for m, k in self.exit_rules)
+            s += (f"; early exit ({rules}): mean exit step {sum(self.exit_steps) / len(self.exit_steps):.2f} "
+                  f"(0-based, of {self.timesteps})")
         if self.cycles_per_image is not None:
             how = "back-to-back" if self.cycles_pass == "back-to-back" else "with random stream stalls"
             s += f"; {self.cycles_per_image:.0f} cycles/image {how}"
@@ -145,14 +151,18 @@ def build(build_dir, taps: bool = False, verbose: bool = False) -> Path:
 
 
 def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = False, stalls: bool = True,
-            extra: bool = True, verbose: bool = False) -> SimResult:
+            extra: bool = True, verbose: bool = False, exit_margin: int | None = None,
+            exit_min_steps: int | None = None, exit_vary: bool = False) -> SimResult:
     """Simulate a generated design against its golden vectors.
 
     Runs the cocotb bench (``snnhw.sim.tb_snn``) on Verilator: the test images
     with random valid/ready stalls on both AXI streams (``stalls``), then (with
     ``extra``) back to back without pauses and with a reset in the middle of
     an image. With ``taps`` the design is built with SNNHW_TAPS and every
-    layer's spikes are compared too. Returns a :class:`SimResult`.
+    layer's spikes are compared too. ``exit_margin`` / ``exit_min_steps`` override the build's
+    early-exit rule (manifest ``exit``) on cfg_exit_*; ``exit_vary`` gives consecutive images different
+    rules (see ``snnhw.sim.tb_snn``). Each image's exit step, classes up to it and potentials after it
+    are compared with the golden model's. Returns a :class:`SimResult`.
     """
     from cocotb_tools.runner import get_runner
 
@@ -173,6 +183,9 @@ def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = 
         "SNNHW_STALLS": "1" if stalls else "0", "SNNHW_EXTRA": "1" if extra else "0",
         "SNNHW_IMAGES": "" if n_images is None else str(int(n_images)),
         "SNNHW_TAPS_FILE": str(taps_file) if taps else "",
+        "SNNHW_EXIT_MARGIN": "" if exit_margin is None else str(int(exit_margin)),
+        "SNNHW_EXIT_MIN_STEPS": "" if exit_min_steps is None else str(int(exit_min_steps)),
+        "SNNHW_EXIT_VARY": "1" if exit_vary else "0",
         "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2])] + sys.path),
     }
     runner = get_runner("verilator")
@@ -197,5 +210,7 @@ def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = 
                     interval_cycles=b2b.get("interval_cycles"), cycles_pass=timed, mismatches=r.get("mismatches", []),
                     first_tap_mismatch=r.get("first_tap_mismatch"), passes=passes,
                     final_classes=(passes.get("stalls") or b2b).get("final_classes", []),
+                    exit_steps=r.get("exit_steps", {}).get("stalls" if "stalls" in passes else timed, []),
+                    exit_rules=r.get("exit_rules", []),
                     results_file=str(out / "results.json"), log_file=str(log))
     return res

@@ -4,12 +4,19 @@ Configuration comes from environment variables set by the runner:
 SNNHW_BUILD_DIR, SNNHW_RESULTS (JSON written at the end), SNNHW_IMAGES,
 SNNHW_SEED, SNNHW_STALLS (0/1), SNNHW_TAPS_FILE (set when the design was
 built with SNNHW_TAPS), SNNHW_EXTRA (0/1: back-to-back and reset-mid-image
-passes).
+passes), SNNHW_EXIT_MARGIN and SNNHW_EXIT_MIN_STEPS (the early-exit rule
+driven on cfg_exit_*; default: the build's, manifest ``exit``), SNNHW_EXIT_VARY
+(0/1: image n runs rule n mod 4 of (that rule, margin 1 / min_steps 1, none,
+margin 3 / min_steps 2), switched on cfg_exit_* while the previous image still
+runs: proves they are sampled with the first pixel).
 
-Every class of every step and the final output potentials are compared with
-``==`` against the golden vectors; with taps every layer's spike set of
-every step is compared and the first mismatch is named by layer, image,
-step and neuron.
+Every image's exit step (the number of class beats), every class up to it and
+the output potentials after it are compared with ``==`` against the golden
+vectors (snnhw.reference.early_exit.exit_outputs of the full-length golden
+potentials); with taps every layer's spike set of every step an image ran is
+compared (an exiting image runs at least exit step + 1 steps, timing decides
+how many more) and the first mismatch is named by layer, image, step and
+neuron.
 """
 from __future__ import annotations
 
@@ -25,7 +32,11 @@ from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 from cocotb.utils import get_sim_time, get_time_from_sim_steps
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
+from cocotb.triggers import ReadOnly
+
+from snnhw.codegen.generate import exit_port_values
 from snnhw.codegen.manifest import load_manifest
+from snnhw.reference.early_exit import ExitRule, exit_outputs
 
 CLK_NS = 10
 
@@ -57,6 +68,55 @@ class Bench:
         self.results = dict(passed=False, images=self.n, timesteps=self.T, seed=self.seed, stalls=self.stalls,
                             mismatches=[], passes={})
         self.init_cycles = self.manifest.interface.init_cycles_after_reset
+        ex = self.manifest.exit
+        rule = ExitRule(_env_int("SNNHW_EXIT_MARGIN", ex.margin), _env_int("SNNHW_EXIT_MIN_STEPS", ex.min_steps))
+        self.rules = [rule]
+        if _env_int("SNNHW_EXIT_VARY", 0):
+            self.rules = [rule, ExitRule(1, 1), ExitRule(0, 1), ExitRule(3, 2)]
+        # per rule: golden (exit steps (N,), potentials after them (N, K)) from the full-length potentials
+        self.golden_exit = [exit_outputs(self.potentials, r) for r in self.rules]
+        self.pot_bits = ex.margin_bits - 1
+        self.step_bits = self.manifest.interface.cfg_timesteps_bits
+        self.results.update(exit_rules=[[r.margin, r.min_steps] for r in self.rules], exit_steps={})
+        self.cfg_order = []   # image indices in the order their pixels are sent (cfg_driver)
+
+    def rule_index(self, n):
+        return n % len(self.rules)
+
+    def exit_of(self, n):
+        """(exit step, potentials after it) of image n under its rule."""
+        steps, _, pots = self.golden_exit[self.rule_index(n)]
+        return int(steps[n]), [int(v) for v in pots[n]]
+
+    def drive_cfg(self, n):
+        margin, min_steps = exit_port_values(self.rules[self.rule_index(n)], self.pot_bits, self.step_bits)
+        self.dut.cfg_exit_margin.value = margin
+        self.dut.cfg_exit_min_steps.value = min_steps
+
+    async def cfg_driver(self):
+        """Keep cfg_exit_* at the rule of the image whose first pixel comes next: switch in the cycle after
+        an image's last pixel is taken (layer 0 then runs that image's steps, so the next first pixel is
+        later)."""
+        dut = self.dut
+        pending = False
+        while True:
+            await RisingEdge(dut.clk)
+            if int(dut.rst.value):
+                pending = False
+            if pending and self.cfg_order:
+                self.cfg_order.pop(0)
+                if self.cfg_order:
+                    self.drive_cfg(self.cfg_order[0])
+                pending = False
+            await ReadOnly()
+            if (not int(dut.rst.value) and int(dut.s_axis_tvalid.value) and int(dut.s_axis_tready.value)
+                    and int(dut.s_axis_tlast.value)):
+                pending = True
+
+    def expect_images(self, order):
+        self.cfg_order = list(order)
+        if order:
+            self.drive_cfg(order[0])
 
     # --------------------------------------------------------------
     def pauses(self, prob):
@@ -80,6 +140,8 @@ class Bench:
         dut.s_axis_tvalid.value = 0
         dut.m_axis_tready.value = 0
         dut.cfg_timesteps.value = self.T
+        self.drive_cfg(0)
+        cocotb.start_soon(self.cfg_driver())
         self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst,
                                       reset_active_level=True)
         self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst,
@@ -116,24 +178,32 @@ class Bench:
     def check_frame(self, frame, n, label):
         data, user, sdata = self.decode(frame)
         errs = []
-        if len(data) != self.T + self.K or user != [0] * self.T + [1] * self.K:
-            errs.append(f"{label}: image {n}: frame has {len(data)} beats with tuser {user[:8]}..., expected "
-                        f"{self.T} class beats then {self.K} potential beats")
+        e, gold = self.exit_of(n)
+        S = e + 1  # class beats: steps 0 .. exit step
+        got_s = sum(1 for u in user if u == 0)
+        self.results["exit_steps"].setdefault(label, []).append(got_s - 1)
+        if got_s != S and len(data) == got_s + self.K and user == [0] * got_s + [1] * self.K:
+            errs.append(f"{label}: image {n}: exits after step {got_s - 1} ({got_s} class beats), golden exit "
+                        f"step {e} (rule {self.rules[self.rule_index(n)]})")
             return errs
-        for t in range(self.T):
+        if len(data) != S + self.K or user != [0] * S + [1] * self.K:
+            errs.append(f"{label}: image {n}: frame has {len(data)} beats with tuser {user[:8]}..., expected "
+                        f"{S} class beats then {self.K} potential beats")
+            return errs
+        for t in range(S):
             if data[t] != int(self.classes[t, n]):
                 errs.append(f"{label}: image {n} step {t + 1}: class {data[t]} != golden {int(self.classes[t, n])}")
                 break
-        pot = sdata[self.T:]
-        gold = [int(v) for v in self.potentials[self.T - 1, n]]
+        pot = sdata[S:]
         if pot != gold:
             k = next(i for i in range(self.K) if pot[i] != gold[i])
-            errs.append(f"{label}: image {n}: final potential[{k}] = {pot[k]} != golden {gold[k]}")
+            errs.append(f"{label}: image {n}: potential[{k}] after the exit step {e} = {pot[k]} != golden {gold[k]}")
         return errs
 
     async def run_images(self, label, stalls, timeout_cycles):
         self.set_stalls(stalls)
         t0 = self.cycles()
+        self.expect_images(range(self.n))
         for n in range(self.n):
             await self.source.send(AxiStreamFrame(bytes(self.images[n].reshape(-1).tolist())))
         ends, errs, classes = [], [], []
@@ -142,7 +212,8 @@ class Bench:
             ends.append(get_time_from_sim_steps(frame.sim_time_end, "ns") / CLK_NS if frame.sim_time_end
                         else self.cycles())
             errs += self.check_frame(frame, n, label)
-            classes.append(int(frame.tdata[self.T - 1]) if len(frame.tdata) >= self.T else None)
+            s = sum(1 for u in self.decode(frame)[1] if u == 0)   # the class after the image's exit step
+            classes.append(int(frame.tdata[s - 1]) if s >= 1 else None)
         total = ends[-1] - t0
         info = dict(cycles_total=total, cycles_per_image=total / self.n, latency_first_image=ends[0] - t0,
                     interval_cycles=(ends[-1] - ends[0]) / (self.n - 1) if self.n > 1 else None, errors=len(errs),
@@ -157,6 +228,8 @@ class Bench:
     async def reset_mid_image(self, timeout_cycles, at_cycles):
         """Assert reset in the middle of an image, then check that the next image is still exact."""
         self.set_stalls(False)
+        n = 1 if self.n > 1 else 0
+        self.expect_images([0])
         await self.source.send(AxiStreamFrame(bytes(self.images[0].reshape(-1).tolist())))
         await ClockCycles(self.dut.clk, max(1, at_cycles))
         self.dut.rst.value = 1
@@ -165,7 +238,7 @@ class Bench:
         self.sink.clear()
         self.dut.rst.value = 0
         await RisingEdge(self.dut.clk)
-        n = 1 if self.n > 1 else 0
+        self.expect_images([n])
         await self.source.send(AxiStreamFrame(bytes(self.images[n].reshape(-1).tolist())))
         frame = await with_timeout(self.sink.recv(), timeout_cycles * CLK_NS, "ns")
         errs = self.check_frame(frame, n, "reset-mid-image")
@@ -178,7 +251,7 @@ class Bench:
     def compare_taps(self):
         spikes = np.load(self.build / self.manifest.vectors.spikes)
         taps = {t.layer: t for t in self.manifest.interface.taps}
-        got = {layer: [] for layer in taps}  # layer -> list over (image, step) of lists of neurons
+        got = {layer: [] for layer in taps}  # layer -> list over images of lists over steps of neuron lists
         cur = {layer: [] for layer in taps}
         for line in Path(self.taps_file).read_text().splitlines():
             parts = line.split()
@@ -186,19 +259,25 @@ class Bench:
                 continue
             layer = int(parts[0])
             if parts[2] == "E":
-                got[layer].append(cur[layer])
+                if int(parts[1]) == 0:  # the tap's step counter restarts after an image's last step
+                    got[layer].append([])
+                if got[layer]:
+                    got[layer][-1].append(cur[layer])
                 cur[layer] = []
             else:
                 cur[layer].append(int(parts[2]))
         names = self.manifest.layer_names()
         first = None
         for n in range(self.n):
+            e, _ = self.exit_of(n)
             for t in range(self.T):
                 for layer in sorted(taps):
                     gold = spikes[f"L{layer}"][t, n].reshape(-1)
                     shape = spikes[f"L{layer}"].shape[2:]
-                    idx = n * self.T + t
-                    seq = got[layer][idx] if idx < len(got[layer]) else None
+                    ran = got[layer][n] if n < len(got[layer]) else []
+                    if t >= len(ran) and t > e:
+                        continue  # the image exited: it may end anywhere after its exit step
+                    seq = ran[t] if t < len(ran) else None
                     if seq is None:
                         first = dict(layer=layer, name=names.get(layer), image=n, step=t + 1, neuron=None,
                                      message="no end-of-step token")

@@ -1,8 +1,12 @@
 """cocotb test of snn_output_stream against a transaction-level Python model.
 
 An output layer (producer) sends every step's result words in random order with random gaps, then the
-end of step; a consumer takes the beats with random back-pressure. Checked: every beat (class after each
-step, the last step's potentials), the class beat's latency, and res_eos_ready.
+end of step; a consumer takes the beats with random back-pressure. Each image has an early-exit rule
+(cfg_margin, cfg_min_steps: none, margin 1, margins met exactly, min_steps > 1, a margin never met); an
+image that exits is cut by the producer at a random step at or after the exit step (as layer 0 ends it
+early). Checked: every beat (class after each step up to the exit step, the exit step's potentials), the
+class beat's latency, res_eos_ready, exit_req (high exactly in the steps after the exit) and cfg_pop (once
+per image, at its end).
 """
 import json
 import os
@@ -13,6 +17,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 PARAMS = json.loads(os.environ.get("SNNHW_PARAMS", "{}"))
+STEP_W = int(PARAMS.get("STEP_W", 4))
 P = int(PARAMS["LANES"])
 C = int(PARAMS["CHANNELS"])
 HW = int(PARAMS["POSITIONS"])
@@ -31,13 +36,25 @@ class Model:
     """The beats an image of steps (each a dict channel -> list of HW potentials) must produce."""
 
     @staticmethod
-    def beats(steps):
+    def exit_step(steps, margin, min_steps):
+        """snnhw.reference.early_exit's rule: the first step t with t + 1 >= min_steps and top1 - top2 >= margin
+        (top1 alone for one class); margin 0: none (the last step)."""
+        for t, v in enumerate(steps):
+            flat = sorted((v[c][s] for c in range(C) for s in range(HW)), reverse=True)
+            gap = flat[0] - (flat[1] if K > 1 else 0)
+            if margin and t + 1 >= max(1, min_steps) and gap >= margin:
+                return t
+        return len(steps) - 1
+
+    @staticmethod
+    def beats(steps, exit_step=None):
         out = []
-        for v in steps:
+        e = len(steps) - 1 if exit_step is None else exit_step
+        for v in steps[:e + 1]:
             flat = [v[c][s] for c in range(C) for s in range(HW)]   # C-H-W index c * HW + s
             best = max(range(K), key=lambda k: (flat[k], -k))       # ties: the lowest index
             out.append((best, 0, 0))
-        last = steps[-1]
+        last = steps[e]
         for c in range(C):
             for s in range(HW):
                 out.append((last[c][s] % (1 << DW), 1, int(c == C - 1 and s == HW - 1)))
@@ -71,11 +88,18 @@ class Bench:
         self.eos_early = False     # res_eos_valid was up by the step's last word
         self.latencies = []
         self.p_ready = 0.5
+        self.pops = 0
 
     async def clock(self):
         while True:
             await RisingEdge(self.dut.clk)
             self.cycle += 1
+
+    async def pop_counter(self):
+        while True:
+            await FallingEdge(self.dut.clk)
+            await ReadOnly()
+            self.pops += int(self.dut.cfg_pop.value)
 
     async def consumer(self):
         """Random m_ready; a beat offered must stay (valid, data, user, last unchanged) until it is taken."""
@@ -95,11 +119,16 @@ class Bench:
                     self.beats.append(beat + (self.cycle,))
                     offered = None
 
-    async def send_image(self, steps):
-        """The output layer: words in random order with gaps, then the end of step until res_eos_ready."""
+    async def send_image(self, steps, exit_step=None):
+        """The output layer: words in random order with gaps, then the end of step until res_eos_ready.
+        ``steps`` end at or after the exit step (None: no exit)."""
         dut = self.dut
+        e = len(steps) - 1 if exit_step is None else exit_step
         for t, v in enumerate(steps):
             last_step = int(t == len(steps) - 1)
+            await FallingEdge(dut.clk)
+            await ReadOnly()
+            assert int(dut.exit_req.value) == int(t > e), f"step {t} (exit step {e}): exit_req {dut.exit_req.value}"
             order = [(g, s) for g in range(G) for s in range(HW)]
             self.rng.shuffle(order)
             early = self.rng.random() < 0.5   # raise res_eos_valid together with the last word
@@ -136,13 +165,13 @@ class Bench:
                 if int(dut.res_eos_ready.value):
                     break
                 await FallingEdge(dut.clk)
-            if early:
+            if early and t <= e:
                 self.latencies.append(seen_valid - self.last_word_cycle)
             await FallingEdge(dut.clk)
             dut.res_eos_valid.value = 0
             dut.res_eos_last.value = 0
             # res_eos_ready comes only after the step's beats are all taken
-            n_beats = 1 + (K if last_step else 0)
+            n_beats = int(t <= e) + (K if last_step else 0)
             assert len(self.beats) - first_class == n_beats, \
                 f"step {t}: {len(self.beats) - first_class} beats before res_eos_ready, expected {n_beats}"
 
@@ -152,7 +181,7 @@ async def images(dut):
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     bench = Bench(dut, seed=P * 7919 + C * 31 + HW)
     for name in ("res_valid", "res_last", "res_group", "res_addr", "res_pos", "res_potentials", "res_eos_valid",
-                 "res_eos_last", "m_ready"):
+                 "res_eos_last", "m_ready", "cfg_margin", "cfg_min_steps"):
         getattr(dut, name).value = 0
     dut.rst.value = 1
     for _ in range(3):
@@ -160,13 +189,32 @@ async def images(dut):
     dut.rst.value = 0
     cocotb.start_soon(bench.clock())
     cocotb.start_soon(bench.consumer())
+    cocotb.start_soon(bench.pop_counter())
     expected = []
-    for image, (n_steps, ties, p_ready) in enumerate([(3, False, 0.5), (2, True, 0.9), (1, False, 0.2),
-                                                       (4, True, 1.0)]):
+    never = (1 << (MB + 1)) - 1   # the largest margin: never met (top1 - top2 <= 2**MB - 1)
+    images = [(3, False, 0.5, 0, 1), (2, True, 0.9, 0, 1), (1, False, 0.2, 0, 1), (4, True, 1.0, 0, 1),
+              (4, False, 0.7, 1, 1), (5, True, 0.6, 2, 2), (4, True, 0.8, 3, 1), (3, False, 0.5, never, 1),
+              (5, True, 0.5, 1, 3), (4, False, 0.6, 1, 0), (6, True, 0.7, 1, 2)]
+    exits = []
+    for image, (n_steps, ties, p_ready, margin, min_steps) in enumerate(images):
         bench.p_ready = p_ready
         steps = [random_step(bench.rng, ties) for _ in range(n_steps)]
-        expected += Model.beats(steps)
-        await bench.send_image(steps)
+        if image == len(images) - 1:   # a margin met exactly, at step 2
+            margin = None
+        if margin is None:
+            top = sorted((steps[2][c][s] for c in range(C) for s in range(HW)), reverse=True)
+            margin = max(1, top[0] - (top[1] if K > 1 else 0))
+        e = Model.exit_step(steps, margin, min_steps)
+        exits.append(e)
+        dut.cfg_margin.value = margin
+        dut.cfg_min_steps.value = min_steps % (1 << STEP_W)
+        expected += Model.beats(steps, e)
+        cut = min(n_steps - 1, e + bench.rng.randrange(3)) if e < n_steps - 1 else n_steps - 1
+        await bench.send_image(steps[:cut + 1], e if e < n_steps - 1 else None)
+    await FallingEdge(dut.clk)
+    await FallingEdge(dut.clk)
+    assert bench.pops == len(images), f"cfg_pop pulsed {bench.pops} times for {len(images)} images"
+    assert any(e < n for e, (n, *_) in zip(exits, images)), f"no image exited early: {exits}"
     got = [b[:3] for b in bench.beats]
     assert len(got) == len(expected), f"{len(got)} beats, expected {len(expected)}"
     for i, (g, e) in enumerate(zip(got, expected)):
