@@ -26,7 +26,6 @@ from snnhw.codegen.manifest import (MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VER
 from snnhw.errors import DataError, OptionError
 from snnhw.frontend.qformat import save_qnet
 from snnhw.ir import ROLE_OUTPUT, QNetwork
-from snnhw.reference.spike_ops import windows as _win
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "rtl_templates"
 LIBRARY_DIR = Path(__file__).resolve().parent.parent / "rtl_lib"
@@ -132,7 +131,7 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
     """
     n = images.shape[0]
     rows = []
-    prev, prev_layer = None, None  # (T, N) spikes per step of the previous engine, and its layer index
+    prev = None  # (T, N) spikes per step of the previous engine
     nonzero = (images.reshape(n, -1) != 0).sum(axis=1)
     for blk in plan.blocks:
         c = blk.ctx
@@ -151,14 +150,9 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
                              sweep_cycles=c["VDEPTH"], busy_cycles=float(busy.mean())))
         elif blk.kind == "maxpool":
             per_ev = c["MH"] * c["MW"]
-            s_in = spikes[prev_layer].reshape(timesteps, n, *c["in_shape"])
-            s_out = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
-            # listed windows = windows with at least one input spike in the step
-            pads = tuple(qnet.layers[i].pads)
-            listed = np.stack([_win(s_in[t], (c["KH"], c["KW"]), (c["SH"], c["SW"]), pads).max(axis=-1)
-                               .reshape(n, -1).sum(axis=1) for t in range(timesteps)])
-            busy = (events_in * per_ev + listed * (c["KH"] * c["KW"] + 3) + np.maximum(s_out - listed, 0) + overhead
-                    ).sum(axis=0) + c["N_CLR"]
+            # incremental argmax: one window update per cycle, the spikes leave as they are found; per step
+            # the pipelines drain before the end-of-step token (~10 cycles); one clear (one bank depth) per image
+            busy = (events_in * per_ev + 10).sum(axis=0) + c["N_CLR"]
             rows.append(dict(layer=i, name=c["name"], engine="maxpool gate", cycles_per_event=per_ev,
                              sweep_cycles=0, busy_cycles=float(busy.mean())))
         else:
@@ -174,7 +168,6 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
                              cycles_per_event=per_ev, sweep_cycles=c["VDEPTH"], busy_cycles=float(busy.mean())))
         if blk.kind != "output":
             prev = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
-            prev_layer = i
     bottleneck = max(rows, key=lambda r: r["busy_cycles"])
     return dict(
         timesteps=timesteps, images=int(n), layers=rows,
@@ -183,7 +176,7 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
         formula=("per engine and step: events_in x cycles_per_event (scatter, P output channels per cycle) "
                  "+ max(sweep_cycles, spikes_out) + ~8 (fire sweep and end-of-step token); analog layer adds "
                  "nonzero_pixels x cycles_per_event + pixels once per image; max-pool gate: events_in x "
-                 "cycles_per_event + listed_windows x (kh*kw + 3) per step + a clear sweep per image. "
+                 "cycles_per_event + ~10 per step + a clear (one RAM bank deep) per image. "
                  "Engines overlap (layer pipelining): throughput ~ max over engines, latency ~ sum."),
     )
 
