@@ -5,8 +5,10 @@ back-pressure, against the golden gate (tests/rtl_lib/cocotb_maxpool_gate.py)
 for several geometries: 2x2 stride 2, 3x3 stride 2 with padding (overlapping
 windows), a non-square one whose stride exceeds the window in one direction,
 banked RAMs (N_IN > 2**10 with COUNTER_BANK_AW = 10, and a small one with
-COUNTER_BANK_AW = 3: counters and windows in 7 and 7 banks), a dense one where
-many spikers meet in one window (window-word forwarding), and T_MAX = 1. The
+COUNTER_BANK_AW = 3: counters and windows in 7 and 7 banks), a dense 5x5 one
+(25 windows per event), and T_MAX = 1. Geometries with one or two windows per
+event put several spikers of one window within three cycles (window-word
+forwarding). The
 module's cycles are bounded by its cycle model (events x windows per event,
 a small drain per step, one clear of one bank depth per image). Lint
 (verilator -Wall) and a Yosys read for every geometry; one bad parameter set
@@ -74,7 +76,9 @@ CASES = {
     # banks of 8 counters (7 banks, the last one partial), 3x3 stride 1 (MH = MW = 3), counts fill 2 bits
     "overlap3x3_s1_banked": (geometry(2, 5, 5, 5, 5, (3, 3), (1, 1), (1, 1), 3, cba=3), None,
                              dict(images=[3, 3, 1, 2, 3, 3, 2, 3], abort=1, densities=[0.1, 0.3, 0.6, 1.0])),
-    # dense spikes in large overlapping windows: many spikers per window within a few cycles (forwarding)
+    # dense spikes in large overlapping windows: 25 windows per event (up to 25 output spikes reserved per event),
+    # many spikers per window. (Window-word forwarding is exercised where consecutive events share a window within
+    # 3 cycles: one or two windows per event, pool2x2_s2, nonsquare, t_max1, ...)
     "dense5x5_s1": (geometry(1, 6, 6, 6, 6, (5, 5), (1, 1), (2, 2), 8), None,
                     dict(images=[8, 4, 8], abort=1, densities=[0.5, 0.9, 1.0])),
     # one step per image: 1-bit counters and stamps
