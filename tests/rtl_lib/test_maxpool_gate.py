@@ -8,11 +8,10 @@ banked RAMs (N_IN > 2**10 with COUNTER_BANK_AW = 10, and a small one with
 COUNTER_BANK_AW = 3: counters and windows in 7 and 7 banks), a dense 5x5 one
 (25 windows per event), and T_MAX = 1. Geometries with one or two windows per
 event put several spikers of one window within three cycles (window-word
-forwarding). The
-module's cycles are bounded by its cycle model (events x windows per event,
-a small drain per step, one clear of one bank depth per image). Lint
-(verilator -Wall) and a Yosys read for every geometry; one bad parameter set
-per parameter check.
+forwarding). The module's cycles are bounded by its cycle model (events x
+windows per event, a small drain per step, one clear of one bank depth per
+image). Lint (verilator -Wall) and a Yosys read for every geometry; one bad
+parameter set per parameter check.
 """
 from __future__ import annotations
 
