@@ -130,7 +130,7 @@ class MaxPoolGate:
     stride: tuple
     pad_top_left: tuple
     t_max: int
-    counter_bank_aw: int         # > 0: counter RAM in banks of 2**counter_bank_aw words
+    counter_bank_aw: int         # > 0: counter and window RAMs deeper than 2**counter_bank_aw words are banked
     inp: StreamFields
     out: StreamFields
 
@@ -138,7 +138,7 @@ class MaxPoolGate:
 
     @staticmethod
     def memory_instance(memory: str) -> str:
-        return {"counters": "u_counters", "marks": "u_marks", "list": "u_list"}[memory]
+        return {"counters": "u_counters", "windows": "u_windows"}[memory]
 
     def parameters(self) -> list:
         return [(k, vlit(v)) for k, v in [
@@ -201,7 +201,7 @@ def maxpool_gate(ctx: dict) -> MaxPoolGate:
     return MaxPoolGate(
         layer=ctx["index"], name=ctx["name"], channels=ctx["C_IN"], h_in=ctx["H_IN"], w_in=ctx["W_IN"],
         h_out=ctx["H_OUT"], w_out=ctx["W_OUT"], kernel=(ctx["KH"], ctx["KW"]), stride=(ctx["SH"], ctx["SW"]),
-        pad_top_left=(ctx["PT"], ctx["PL"]), t_max=ctx["T_MAX"], counter_bank_aw=ctx["CNT_BANK_AW"],
+        pad_top_left=(ctx["PT"], ctx["PL"]), t_max=ctx["T_MAX"], counter_bank_aw=ctx["BANK_AW"],
         inp=_fields(ctx, "I", True), out=_fields(ctx, "O", True))
 
 

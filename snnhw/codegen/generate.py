@@ -28,7 +28,6 @@ from snnhw.errors import DataError, OptionError
 from snnhw.frontend.qformat import save_qnet
 from snnhw.ir import ROLE_OUTPUT, QNetwork
 from snnhw.reference.early_exit import ExitRule, exit_outputs
-from snnhw.reference.spike_ops import windows as _win
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "rtl_templates"
 LIBRARY_DIR = Path(__file__).resolve().parent.parent / "rtl_lib"
@@ -201,7 +200,7 @@ def engine_loads(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndar
     """The :class:`EngineLoad` of every engine of ``plan`` (flatten blocks have none), from the golden spikes."""
     n = images.shape[0]
     loads = []
-    prev, prev_layer = None, None  # (T, N) spikes per step of the previous engine, and its layer index
+    prev = None  # (T, N) spikes per step of the previous engine
     nonzero = (images.reshape(n, -1) != 0).sum(axis=1)
     for blk in plan.blocks:
         c = blk.ctx
@@ -210,14 +209,9 @@ def engine_loads(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndar
             continue
         spatial = c["MH"] * c["MW"]
         if blk.kind == "maxpool":
-            s_in = spikes[prev_layer].reshape(timesteps, n, *c["in_shape"])
-            s_out = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
-            # listed windows = windows with at least one input spike in the step
-            pads = tuple(qnet.layers[i].pads)
-            listed = np.stack([_win(s_in[t], (c["KH"], c["KW"]), (c["SH"], c["SW"]), pads).max(axis=-1)
-                               .reshape(n, -1).sum(axis=1) for t in range(timesteps)])
-            busy = (prev * spatial + listed * (c["KH"] * c["KW"] + 3) + np.maximum(s_out - listed, 0) + 8
-                    ).sum(axis=0) + c["N_CLR"]
+            # incremental argmax: one window update per cycle, the spikes leave as they are found; per step
+            # the pipelines drain before the end-of-step token (~10 cycles); one clear (one bank depth) per image
+            busy = (prev * spatial + 10).sum(axis=0) + c["N_CLR"]
             loads.append(EngineLoad(i, c["name"], "maxpool gate", c["C_OUT"], c["H_OUT"] * c["W_OUT"], spatial,
                                     False, fixed=float(busy.mean())))
         else:
@@ -228,7 +222,6 @@ def engine_loads(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndar
                                     pixels=int(np.prod(qnet.input_shape)), classes=c.get("K", 0)))
         if blk.kind != "output":
             prev = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
-            prev_layer = i
     return loads
 
 
@@ -262,7 +255,7 @@ def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarr
         formula=("per engine and step: events_in x cycles_per_event (scatter, P output channels per cycle) "
                  "+ max(sweep_cycles, spikes_out) + ~8 (fire sweep and end-of-step token); analog layer adds "
                  "nonzero_pixels x cycles_per_event + pixels once per image; max-pool gate: events_in x "
-                 "cycles_per_event + listed_windows x (kh*kw + 3) per step + a clear sweep per image. "
+                 "cycles_per_event + ~10 per step + a clear (one RAM bank deep) per image. "
                  "Engines overlap (layer pipelining): throughput ~ max over engines, latency ~ sum."),
     )
 

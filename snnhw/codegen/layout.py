@@ -89,9 +89,11 @@ class DesignPlan:
 # packs a deep bank into mixed geometries nearly without waste (mnist_paper at
 # P = 8: 98 instead of 89 DP16KD for its dense ROM, and no longer a fit).
 WEIGHT_BANK_WORDS = 8192
-# Max-pool counter RAMs deeper than one block RAM (1024 words: ECP5 1024 x 18
-# holds a 9 + 9-bit counter word) are split into one-block-RAM banks with
-# registered outputs (snn_ram BANK_AW), for the same reason.
+# Max-pool counter and window RAMs deeper than one block RAM (1024 words: ECP5
+# 1024 x 18 holds a counter or a {max, arg, stamp} window word) are split into
+# one-block-RAM banks with registered outputs (snn_ram BANK_AW), for the same
+# reason; the gate's per-image clear then writes all banks at once (1024
+# cycles instead of one per word).
 COUNTER_BANK_AW = 10
 RAM_BLOCK_MIN_DEPTH = 17  # shallower RAMs (a dense layer's few channel groups) are left to LUT RAM / FFs
 RAM_BLOCK_MIN_BITS = 2048
@@ -322,13 +324,18 @@ def _maxpool_block(layer: QLayer, stream: Stream, base: dict) -> Block:
     n_in = g["C_IN"] * g["H_IN"] * g["W_IN"]
     n_win = g["C_OUT"] * g["H_OUT"] * g["W_OUT"]
     cntw = ubits(base["T_MAX"])
-    ctx = dict(base, **g, **_scatter_widths(g), N_CLR=max(n_in, n_win), CNTW=cntw, TIN=stream.width, TOUT=out.width,
+    pw = ubits(g["KH"] * g["KW"] - 1)  # a window position (the argmax's tie-break)
+    cnt_bank = COUNTER_BANK_AW if n_in > 2 ** COUNTER_BANK_AW else 0
+    win_bank = COUNTER_BANK_AW if n_win > 2 ** COUNTER_BANK_AW else 0
+    # the per-image clear writes every bank at once: one bank depth, or the whole RAM when it is not banked
+    n_clr = max(2 ** cnt_bank if cnt_bank else n_in, 2 ** win_bank if win_bank else n_win)
+    ctx = dict(base, **g, **_scatter_widths(g), N_IN=n_in, N_WIN=n_win, N_CLR=n_clr, CNTW=cntw, PW=pw,
+               TIN=stream.width, TOUT=out.width,
                **_stream_ctx("I", stream), **{k.replace("I", "O", 1): v for k, v in _stream_ctx("I", out).items()})
-    ctx.update(OCW=out.fields[0], OYW=out.fields[1], OXW=out.fields[2],
-               CNT_BANK_AW=COUNTER_BANK_AW if n_in > 2 ** COUNTER_BANK_AW else 0)
-    mems = [dict(name="counters", kind="ram", depth=n_in, width=cntw + base["STW"], style="block"),
-            dict(name="marks", kind="ram", depth=n_win, width=1, style="block"),
-            dict(name="list", kind="ram", depth=n_win, width=sum(out.fields), style="block")]
+    ctx.update(OCW=out.fields[0], OYW=out.fields[1], OXW=out.fields[2], BANK_AW=COUNTER_BANK_AW,
+               CNT_BANK_AW=cnt_bank, WIN_BANK_AW=win_bank)
+    mems = [dict(name="counters", kind="ram", depth=n_in, width=cntw, style="block"),
+            dict(name="windows", kind="ram", depth=n_win, width=cntw + pw + base["STW"], style="block")]
     return Block("maxpool", layer_index=base["index"], ctx=ctx, memories=mems)
 
 

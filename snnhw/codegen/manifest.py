@@ -145,7 +145,7 @@ class Memory:
     """A memory of one layer's block."""
 
     layer: str  # layer name
-    name: str  # 'membrane', 'current', 'weights', 'bias', 'theta', 'counters', 'marks', 'list'
+    name: str  # 'membrane', 'current', 'weights', 'bias', 'theta', 'counters', 'windows'
     kind: str  # 'ram' | 'rom'
     depth: int  # words
     width: int  # bits per word

@@ -397,7 +397,7 @@ module snn_host_link #(
 
     snn_ram #(.WIDTH(8), .DEPTH(IMG_DEPTH), .AW(PIXEL_AW), .OUTREG(0), .BLOCK(1)) u_image (
         .clk(clk),
-        .we(img_we), .waddr(rx_idx[PIXEL_AW-1:0]), .wdata(rx_data),
+        .we(img_we), .we_all(1'b0), .waddr(rx_idx[PIXEL_AW-1:0]), .wdata(rx_data),
         .re(feed_re), .raddr(feed_addr), .rdata(img_rdata));
 
     assign m_axis_tdata  = img_rdata;
@@ -458,7 +458,7 @@ module snn_host_link #(
 
     snn_ram #(.WIDTH(BEAT_BITS), .DEPTH(RES_DEPTH), .AW(RESULT_AW), .OUTREG(0), .BLOCK(1)) u_result (
         .clk(clk),
-        .we(res_store), .waddr(res_cnt[RESULT_AW-1:0]), .wdata(s_axis_tdata),
+        .we(res_store), .we_all(1'b0), .waddr(res_cnt[RESULT_AW-1:0]), .wdata(s_axis_tdata),
         .re(state == ST_REPLY), .raddr(tx_beat), .rdata(res_rdata));
 
     always @(posedge clk) begin

@@ -3,38 +3,85 @@
 //
 // A spiking max-pool layer (paper section 3.6; docs/numeric_contract.md,
 // "Max-pool gate"). Every input neuron j = (c, y, x) keeps a spike counter
-// c_j over the image's time steps; in each step, every output window
-// (c, oy, ox) passes the spike of the in-bounds input with the largest
-// count (ties: the first in row-major window order), so the window spikes
-// iff that input spiked in this step. Padded positions are never selected.
+// count_j over the image's time steps; in each step t, after the step's
+// spikes are counted, every output window (c, oy, ox) selects the in-bounds
+// input with the largest count (ties: the first in row-major window order)
+// and spikes iff that input spiked in step t. Padded positions are never
+// selected.
 //
-// Per time step t (1-based):
-//   EVENTS : every input spike (c, y, x) increments its counter and stamps
-//            it with t; every output window containing it is put on a list
-//            once (a per-window mark remembers that it is listed; SELECT
-//            clears it). The windows one event reaches are enumerated by
-//            snn_scatter_addr, one per cycle (ceil(KH/SH) * ceil(KW/SW)
-//            cycles per event).
-//   DRAIN  : after the end-of-step token, wait for the counter and mark
-//            pipelines to empty.
-//   SELECT : for each listed window, scan its in-bounds inputs in
-//            row-major order (one counter read per window position, KH*KW
-//            cycles, plus 3 cycles per window to fetch its list entry); the
-//            input with the largest count (ties: first) is selected; the
-//            window spikes iff the selected input's stamp equals t. Windows
-//            without an input spike in this step cannot spike, so only
-//            listed windows are scanned.
-//   FLUSH  : wait for the scan pipeline and the output queue to empty, then
-//   EOS    : send the end-of-step token {1, last, 0}.
-// After the image's last step (the end-of-step token with the last flag),
-// and after reset, a CLEAR sweep of max(N_IN, N_WIN) cycles zeroes counters,
-// stamps and marks; in_ready is low meanwhile.
+// Incremental argmax. Order a window's inputs by the key (count, -pos),
+// pos = ky*KW + kx its position in the window; the contract's selection is
+// the input with the largest key. Each window keeps a state word
+// {max, arg, stamp}: the key (max, arg) of its selected input and the last
+// step in which its selection changed (0: never). An input spike j in step t
+// increments count_j (c_j = count_j + 1) and then, for every window w
+// containing j (the snn_scatter_addr enumeration, one window per cycle),
+//   if c_j > max_w, or c_j == max_w and pos_j(w) < arg_w:
+//       (max_w, arg_w) <= (c_j, pos_j(w)), stamp_w <= t, and if stamp_w was
+//       not t already, w spikes: its output token is emitted right away.
+// Why this is exact:
+//  * Keys only grow, and only j's key changes in an update, so the largest
+//    key after the update is max(largest key before, new key of j): if the
+//    selection was j, its new key beats its old one, which was the maximum;
+//    otherwise the other inputs' maximum is unchanged. Keys are distinct
+//    (distinct positions), so "larger" is a strict total order: the update
+//    rule above keeps (max_w, arg_w) equal to the contract's selection after
+//    every update, whatever the order of the spikes within a step. The
+//    initial word (0, 0, 0) stands for "all counts 0"; an updating input
+//    has c_j >= 1, so it always wins over it (which input is selected
+//    among counts of 0 does not matter: the window cannot spike before one
+//    of its inputs has).
+//  * w spikes in step t  <=>  some spiker of step t updated w in step t
+//    (stamp_w = t at the end of the step). (=>) The final selection s
+//    spiked in t; before s's update the maximum was at most s's final key
+//    and not equal to it (keys are distinct and s's key was smaller before),
+//    so s's update changed the selection. (<=) After the last update in
+//    step t the selection is that updater, a spiker of t; inputs that do
+//    not spike in t never change a window. Windows without an update in t
+//    keep a selection that did not spike in t (by (=>)).
+//    So every window updated in step t spikes exactly once in step t, at its
+//    first update (stamp_w != t): no SELECT scan, no window list.
+//  * Overlapping windows (kernel > stride): each window has its own word,
+//    and an input reaches each of its windows with that window's position
+//    pos_j(w); windows share nothing but the counter. Padding: positions
+//    outside the input never exist as inputs, so they never update a window
+//    and are never selected.
 //
-// Memories (snn_ram): counters {count, stamp}, N_IN words, three-cycle read
-// latency (OUTREG = 2), split into banks of 2**COUNTER_BANK_AW words with
-// registered bank outputs when N_IN > 2**COUNTER_BANK_AW; window marks
-// (1 bit) and the window list ({c, oy, ox}), N_WIN words each, two-cycle
-// read latency (OUTREG = 1). The gated spikes wait in a 4-entry snn_fifo.
+// Pipelines (one window iteration per cycle):
+//   counter : an accepted spike's counter address is registered (E), read
+//             (three-cycle latency, OUTREG = 2), and count + 1 written back
+//             when the word arrives (C3), four cycles after the spike.
+//   windows : the spike's window iterations start the cycle after it (W0:
+//             window state read, OUTREG = 2), so its first iteration's word
+//             arrives (W3) in the same cycle as its counter (C3); later
+//             iterations use the count held from C3. W3 compares, writes the
+//             new word back and emits. A W3 op misses the writes of the three
+//             ops ahead of it (several spikers in one window): they are
+//             forwarded (flags computed as the op passes W0..W2 against the
+//             op in W3, the three words last written kept in registers).
+//   Counters need no forwarding: an input spikes at most once per step, and
+//   the pipelines drain before each end-of-step token.
+//   Output  : gated spikes wait in a snn_fifo (OQ_DEPTH words). An event is
+//             accepted only when the queue has room for all its possible
+//             spikes besides those already reserved (a reservation count:
+//             + iterations per event at acceptance, - 1 per iteration that
+//             ends without a spike and per token popped), so the pipelines
+//             never stall.
+// After the end-of-step token: wait until the pipelines and the queue are
+// empty, then send the end-of-step token {1, last, 0}.
+//
+// Clear: counters and window words must be zero at each image's start.
+// After the image's last step (and after reset) a CLEAR sweep writes zeros
+// to every offset of every bank at once (snn_ram we_all), so it takes one
+// bank depth -- 2**COUNTER_BANK_AW words for a banked RAM, its depth for a
+// flat one -- not N words; in_ready is low meanwhile. (A lazy scheme with
+// image tags was not chosen: a tag of k bits lets a word untouched for 2**k
+// images look current, so it is not exact without an extra sweep anyway.)
+//
+// Memories (snn_ram, ram_style block, three-cycle read latency, OUTREG = 2):
+// counters {count}, N_IN words; window words {max, arg, stamp}, N_WIN words.
+// Each is split into banks of 2**COUNTER_BANK_AW words with registered bank
+// outputs when deeper than one bank.
 //
 // Parameters
 //   CHANNELS           channels (the same at input and output)
@@ -45,9 +92,9 @@
 //   PT, PL             top / left padding (bottom / right padding is implied
 //                      by H_OUT / W_OUT)
 //   T_MAX              maximum number of time steps per image (sizes the
-//                      counters and the step stamps: ubits(T_MAX) bits each)
-//   COUNTER_BANK_AW    the counter RAM is banked (banks of 2**COUNTER_BANK_AW
-//                      words) when N_IN = CHANNELS*H_IN*W_IN exceeds one bank;
+//                      counts and the step stamps: ubits(T_MAX) bits each)
+//   COUNTER_BANK_AW    the counter and window RAMs are banked (banks of
+//                      2**COUNTER_BANK_AW words) when deeper than one bank;
 //                      0: never banked
 //   IN_CW, IN_YW, IN_XW     widths of the input token's c, y, x fields
 //   OUT_CW, OUT_YW, OUT_XW  widths of the output token's c, oy, ox fields
@@ -55,19 +102,18 @@
 // Derived widths (localparams) are those of snnhw.codegen.layout, with
 // ubits(n) = bits of an unsigned register holding 0..n (at least 1):
 //   N_IN = CHANNELS*H_IN*W_IN, N_WIN = CHANNELS*H_OUT*W_OUT,
-//   counters and stamps ubits(T_MAX) bits, counter address ubits(N_IN - 1),
-//   window address ubits(N_WIN - 1), list length ubits(N_WIN).
+//   N_IT = ceil(KH/SH)*ceil(KW/SW) (windows enumerated per event),
+//   counts and stamps ubits(T_MAX) bits, window position ubits(KH*KW - 1),
+//   counter address ubits(N_IN - 1), window address ubits(N_WIN - 1),
+//   N_CLR = max over the two RAMs of (banked ? 2**COUNTER_BANK_AW : depth).
 //
 // Latency and throughput (cycles):
-//   EVENTS : ceil(KH/SH) * ceil(KW/SW) per input spike (in_ready is low
-//            while an event still has windows to enumerate);
-//   DRAIN  : at most 4 after the end-of-step token;
-//   SELECT : KH*KW + 3 per listed window (a window with an input spike in
-//            the step), stalling while the output queue is full;
-//   FLUSH  : 3 plus the output queue's drain, then the end-of-step token;
-//   CLEAR  : max(N_IN, N_WIN) after the image's last step and after reset.
-// A step's output spikes follow its end-of-step token on the input; the
-// output end-of-step token follows the last of them.
+//   per input spike N_IT (in_ready is low while an event still has windows
+//   to enumerate, or while the output queue has no room for its spikes);
+//   an output spike leaves 5 cycles after its window's iteration;
+//   per step about 8 after the end-of-step token (pipelines and queue drain),
+//   plus the queue's drain under back-pressure;
+//   CLEAR N_CLR after the image's last step and after reset.
 //
 // Interfaces (valid/ready; a token moves when valid and ready are both high)
 //   clock / reset : clk, rst (synchronous, active high)
@@ -122,6 +168,14 @@ module snn_maxpool_gate #(
         end
     endfunction
 
+    function integer pow2_at_least;    // the smallest power of two >= n (at least 2)
+        input integer n;
+        begin
+            pow2_at_least = 2;
+            while (pow2_at_least < n) pow2_at_least = pow2_at_least * 2;
+        end
+    endfunction
+
     // The geometry as the datapath and the instances see it: the parameters,
     // clamped to their legal ranges so that a bad set still elaborates and
     // the parameter check below reports it (equal to the parameters otherwise).
@@ -136,36 +190,47 @@ module snn_maxpool_gate #(
     localparam integer SW_OK    = (SW < 1) ? 1 : SW;
     localparam integer PT_OK    = (PT < 0) ? 0 : PT;
     localparam integer PL_OK    = (PL < 0) ? 0 : PL;
+    localparam integer BANK_OK  = (COUNTER_BANK_AW >= 1 && COUNTER_BANK_AW <= 30) ? COUNTER_BANK_AW : 0;
 
     localparam integer N_IN   = C_OK * H_IN_OK * W_IN_OK;      // counters
     localparam integer N_WIN  = C_OK * H_OUT_OK * W_OUT_OK;    // windows (output neurons)
-    localparam integer N_CLR  = (N_IN > N_WIN) ? N_IN : N_WIN; // length of the CLEAR sweep
-    localparam integer CNTW   = ubits(T_MAX);                  // counter bits (counts up to T_MAX)
+    localparam integer MH     = (KH_OK + SH_OK - 1) / SH_OK;   // window rows / columns one input reaches
+    localparam integer MW     = (KW_OK + SW_OK - 1) / SW_OK;
+    localparam integer N_IT   = MH * MW;                       // window iterations per event
+    localparam integer CNTW   = ubits(T_MAX);                  // count bits (counts up to T_MAX)
     localparam integer STW    = ubits(T_MAX);                  // step stamp bits (1..T_MAX, 0 = never)
+    localparam integer PW     = ubits(KH_OK * KW_OK - 1);      // window position bits
+    localparam integer WSW    = CNTW + PW + STW;               // window word {max, arg, stamp}
     localparam integer IN_W   = IN_CW + IN_YW + IN_XW + 2;     // input token bits
     localparam integer LCW    = OUT_CW + OUT_YW + OUT_XW;      // window coordinate bits {c, oy, ox}
-    localparam integer LNW    = ubits(N_WIN);                  // listed-window count bits (0..N_WIN)
     localparam integer NAW    = ubits(N_IN - 1);               // counter address bits
     localparam integer WAW    = ubits(N_WIN - 1);              // window address bits
-    localparam integer CLW    = ubits(N_CLR - 1);              // CLEAR sweep address bits
-    localparam integer KHW    = ubits(KH_OK - 1);              // window row / column bits
-    localparam integer KWW    = ubits(KW_OK - 1);
     localparam integer CHW    = ubits(C_OK - 1);               // channel bits (the scatter's unused group output)
-    localparam integer CNT_BANK_AW = (COUNTER_BANK_AW >= 1 && COUNTER_BANK_AW <= 30 &&
-                                      N_IN > (1 << COUNTER_BANK_AW)) ? COUNTER_BANK_AW : 0;
+    localparam integer MXW    = ubits(MW - 1);                 // window column iteration bits
+    // position register: ky < KH + SH and kx < KW + SW on every iteration
+    localparam integer PSW    = ubits((KH_OK + SH_OK) * KW_OK + SW_OK) + 1;
+    localparam integer CNT_BANK_AW = (BANK_OK > 0 && N_IN  > (1 << BANK_OK)) ? BANK_OK : 0;
+    localparam integer WIN_BANK_AW = (BANK_OK > 0 && N_WIN > (1 << BANK_OK)) ? BANK_OK : 0;
+    localparam integer CNT_CLR = (CNT_BANK_AW > 0) ? (1 << CNT_BANK_AW) : N_IN;   // CLEAR words per RAM
+    localparam integer WIN_CLR = (WIN_BANK_AW > 0) ? (1 << WIN_BANK_AW) : N_WIN;
+    localparam integer N_CLR  = (CNT_CLR > WIN_CLR) ? CNT_CLR : WIN_CLR;          // length of the CLEAR sweep
+    localparam integer CLW    = ubits(N_CLR - 1);              // CLEAR sweep address bits
+    localparam integer OQ_DEPTH = pow2_at_least(2 * N_IT + 6); // output queue words
+    localparam integer UW     = ubits(OQ_DEPTH);               // reservation count bits
     // 32-bit constants of the index arithmetic
-    localparam [31:0] H_IN_32     = H_IN_OK;
-    localparam [31:0] W_IN_32     = W_IN_OK;
     localparam [31:0] PT_32       = PT_OK;
     localparam [31:0] PL_32       = PL_OK;
-    localparam [31:0] PAD_OFFSET  = PT_OK * W_IN_OK + PL_OK;     // counter address offset of the padding
-    localparam [31:0] N_IN_32     = N_IN;
-    localparam [31:0] N_WIN_32    = N_WIN;
+    localparam [31:0] SH_32       = SH_OK;
+    localparam [31:0] SW_32       = SW_OK;
+    localparam [31:0] CNT_CLR_32  = CNT_CLR;
+    localparam [31:0] WIN_CLR_32  = WIN_CLR;
     localparam [31:0] LAST_CLR    = N_CLR - 1;
-    localparam [31:0] LAST_KY     = KH_OK - 1;
-    localparam [31:0] LAST_KX     = KW_OK - 1;
+    localparam [31:0] LAST_MX     = MW - 1;
     localparam [31:0] ONE_32      = 1;
-    localparam [31:0] ROW_STEP    = W_IN_OK;                   // counter address step to the next window row
+    localparam [31:0] N_IT_32     = N_IT;
+    localparam [31:0] ROOM_LIMIT  = OQ_DEPTH - N_IT;           // accept an event while reserved <= this
+    localparam [31:0] POS_COL     = SW_OK;                     // position step to the next window column
+    localparam [31:0] POS_ROW     = SH_OK * KW_OK;             // ... to the next window row
 
 `ifndef SYNTHESIS
     initial begin
@@ -198,56 +263,19 @@ module snn_maxpool_gate #(
     end
 `endif
 
-    localparam [2:0] S_CLEAR  = 3'd0,
-                     S_EVENTS = 3'd1,
-                     S_DRAIN  = 3'd2,
-                     S_SELECT = 3'd3,
-                     S_FLUSH  = 3'd4,
-                     S_EOS    = 3'd5;
-    reg [2:0]       state;
+    localparam [1:0] S_CLEAR  = 2'd0,
+                     S_EVENTS = 2'd1,
+                     S_DRAIN  = 2'd2,
+                     S_EOS    = 2'd3;
+    reg [1:0]       state;
     reg             step_last;          // the current step is the image's last
     reg [STW-1:0]   step;               // current step, 1-based
-    reg [LNW-1:0]   n_list;             // windows listed in this step
     reg [CLW-1:0]   clr_addr;           // CLEAR sweep address
     wire [31:0]     clr_addr32 = {{(32 - CLW){1'b0}}, clr_addr};
+    wire            clearing = (state == S_CLEAR);
 
     // ------------------------------------------------------------------
-    // Memories: counters {count, stamp}, window marks, window list. Marks and
-    // list reads have a two-cycle latency (OUTREG = 1); counter reads three
-    // (OUTREG = 2; banked when deeper than 2**COUNTER_BANK_AW words).
-    // ------------------------------------------------------------------
-    reg              cnt_re;
-    reg  [NAW-1:0]   cnt_raddr;
-    wire [CNTW+STW-1:0] cnt_rdata;
-    reg              cnt_we;
-    reg  [NAW-1:0]   cnt_waddr;
-    reg  [CNTW+STW-1:0] cnt_wdata;
-    snn_ram #(.WIDTH(CNTW + STW), .DEPTH(N_IN), .AW(NAW), .OUTREG(2), .BANK_AW(CNT_BANK_AW)) u_counters (
-        .clk(clk), .we(cnt_we), .waddr(cnt_waddr), .wdata(cnt_wdata),
-        .re(cnt_re), .raddr(cnt_raddr), .rdata(cnt_rdata));
-
-    reg              mark_re;
-    reg  [WAW-1:0]   mark_raddr;
-    wire             mark_rdata;           // 1: the window is listed in this step
-    reg              mark_we;
-    reg  [WAW-1:0]   mark_waddr;
-    reg              mark_wdata;
-    snn_ram #(.WIDTH(1), .DEPTH(N_WIN), .AW(WAW), .OUTREG(1)) u_marks (
-        .clk(clk), .we(mark_we), .waddr(mark_waddr), .wdata(mark_wdata),
-        .re(mark_re), .raddr(mark_raddr), .rdata(mark_rdata));
-
-    reg              list_re;
-    reg  [WAW-1:0]   list_raddr;
-    wire [LCW-1:0]   list_rdata;
-    reg              list_we;
-    reg  [LCW-1:0]   list_wdata;
-    wire [WAW-1:0]   list_waddr = n_list[WAW-1:0];   // n_list < N_WIN while writing
-    snn_ram #(.WIDTH(LCW), .DEPTH(N_WIN), .AW(WAW), .OUTREG(1)) u_list (
-        .clk(clk), .we(list_we), .waddr(list_waddr), .wdata(list_wdata),
-        .re(list_re), .raddr(list_raddr), .rdata(list_rdata));
-
-    // ------------------------------------------------------------------
-    // EVENTS: counter update and window listing
+    // Input token and the event's counter address
     // ------------------------------------------------------------------
     wire             in_eos  = in_data[IN_W-1];
     wire             in_last = in_data[IN_W-2];
@@ -259,8 +287,18 @@ module snn_maxpool_gate #(
     snn_const_mul #(.IN_WIDTH(IN_CW), .OUT_WIDTH(32), .K(H_IN_OK * W_IN_OK)) u_in_c_hw (.x(in_c), .y(in_c_times_hw));
     snn_const_mul #(.IN_WIDTH(IN_YW), .OUT_WIDTH(32), .K(W_IN_OK)) u_in_y_w (.x(in_y), .y(in_y_times_w));
     wire [31:0] in_addr = in_c_times_hw + in_y_times_w + {{(32 - IN_XW){1'b0}}, in_x};
+    // its position in the first window enumerated: ((y + PT) mod SH)*KW + (x + PL) mod SW
+    wire [31:0] in_ky0 = ({{(32 - IN_YW){1'b0}}, in_y} + PT_32) % SH_32;
+    wire [31:0] in_kx0 = ({{(32 - IN_XW){1'b0}}, in_x} + PL_32) % SW_32;
+    wire [31:0] in_ky0_times_kw;
+    snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(KW_OK)) u_ky0_kw (.x(in_ky0), .y(in_ky0_times_kw));
+    wire [31:0] in_pos0 = in_ky0_times_kw + in_kx0;
 
-    // the windows one event reaches, one per cycle while in EVENTS
+    // ------------------------------------------------------------------
+    // Window iterations (W0), one per cycle: window address and coordinate
+    // from snn_scatter_addr, the position stepped here in the same order
+    // (columns inner, rows outer; by constants)
+    // ------------------------------------------------------------------
     wire             ev_accept;
     wire             it_valid;             // an event's window iteration is pending
     wire             it_in;                // ... and its window is in range
@@ -277,121 +315,82 @@ module snn_maxpool_gate #(
     ) u_scatter (
         .clk(clk), .rst(rst),
         .start(ev_accept), .ev_c(in_c), .ev_y(in_y), .ev_x(in_x),
-        .advance(state == S_EVENTS), .it_valid(it_valid), .it_in(it_in), .it_last(it_last),
+        .advance(1'b1), .it_valid(it_valid), .it_in(it_in), .it_last(it_last),
         .it_group(it_group_unused), .it_target(it_win), .it_weight(it_weight_unused),
         .it_oy(it_oy), .it_ox(it_ox));
     reg  [IN_CW-1:0] ev_c;                 // the current event's channel
     wire [31:0]      ev_c32 = {{(32 - IN_CW){1'b0}}, ev_c};
+    reg  [PSW-1:0]   it_pos, row_pos;      // position of the iteration / of its row's first
+    reg  [MXW-1:0]   it_mx;                // window column iteration
+    wire             w0_valid = it_valid && it_in;
 
-    assign in_ready = (state == S_EVENTS) && (!it_valid || it_last);
+    // reservation of output queue words (see the header)
+    reg  [UW-1:0]    reserved;
+    wire [31:0]      reserved32 = {{(32 - UW){1'b0}}, reserved};
+    assign in_ready   = (state == S_EVENTS) && (!it_valid || it_last) && (reserved32 <= ROOM_LIMIT);
     assign ev_accept  = in_valid && in_ready && !in_eos;
     wire   eos_accept = in_valid && in_ready && in_eos;
-    wire   mk_issue   = (state == S_EVENTS) && it_valid && it_in;   // read a window's mark
 
-    // counter update: address registered (e), read, word in c3: write. An
-    // input spikes at most once per step, so no update overtakes another.
-    reg              e_valid, c1_valid, c2_valid, c3_valid;
+    // ------------------------------------------------------------------
+    // Memories
+    // ------------------------------------------------------------------
     reg  [NAW-1:0]   e_addr, c1_addr, c2_addr, c3_addr;
-    // window marking: read (m1), word in m2: list it unless marked in this step.
-    // The ops one and two ahead may have marked the same window (not yet
-    // visible in the word read): m1_fwd2 / m2_fwd.
-    reg              m1_valid, m2_valid;
-    reg  [WAW-1:0]   m1_addr, m2_addr;
-    reg  [LCW-1:0]   m1_coord, m2_coord;
-    reg              m1_fwd2, m2_fwd;
-    wire             mb_new = m2_valid && !m2_fwd && !mark_rdata;   // list the window in m2
+    reg              e_valid, c1_valid, c2_valid, c3_valid;
+    wire [CNTW-1:0]  cnt_rdata;
+    wire [CNTW-1:0]  cnt_inc = cnt_rdata + ONE_32[CNTW-1:0];   // the event's count after this step
+    wire             cnt_we  = c3_valid || (clearing && clr_addr32 < CNT_CLR_32);
+    wire [NAW-1:0]   cnt_waddr = clearing ? clr_addr32[NAW-1:0] : c3_addr;
+    wire [CNTW-1:0]  cnt_wdata = clearing ? {CNTW{1'b0}} : cnt_inc;
+    snn_ram #(.WIDTH(CNTW), .DEPTH(N_IN), .AW(NAW), .OUTREG(2), .BANK_AW(CNT_BANK_AW)) u_counters (
+        .clk(clk), .we(cnt_we), .we_all(clearing), .waddr(cnt_waddr), .wdata(cnt_wdata),
+        .re(e_valid), .raddr(e_addr), .rdata(cnt_rdata));
+
+    reg              w1_valid, w2_valid, w3_valid;
+    reg  [WAW-1:0]   w1_addr, w2_addr, w3_addr;
+    reg  [PW-1:0]    w1_pos, w2_pos, w3_pos;
+    reg  [LCW-1:0]   w1_coord, w2_coord, w3_coord;
+    reg              w1_fwd3, w2_fwd3, w3_fwd3;   // the op three ahead wrote this window
+    reg              w2_fwd2, w3_fwd2;            // ... two ahead
+    reg              w3_fwd1;                     // ... one ahead
+    reg  [WSW-1:0]   fd1, fd2, fd3;               // the window words written one / two / three cycles ago
+    wire [WSW-1:0]   win_rdata;
+    wire [WSW-1:0]   w_new;
+    wire             win_we    = w3_valid || (clearing && clr_addr32 < WIN_CLR_32);
+    wire [WAW-1:0]   win_waddr = clearing ? clr_addr32[WAW-1:0] : w3_addr;
+    wire [WSW-1:0]   win_wdata = clearing ? {WSW{1'b0}} : w_new;
+    snn_ram #(.WIDTH(WSW), .DEPTH(N_WIN), .AW(WAW), .OUTREG(2), .BANK_AW(WIN_BANK_AW)) u_windows (
+        .clk(clk), .we(win_we), .we_all(clearing), .waddr(win_waddr), .wdata(win_wdata),
+        .re(w0_valid), .raddr(it_win), .rdata(win_rdata));
 
     // ------------------------------------------------------------------
-    // SELECT: scan the listed windows. Per window: fetch the list entry,
-    // wait for it, compute the scan's start address (BASE), then one counter
-    // read per window position with the address stepped by constants.
+    // W3: the window's word (forwarded), the event's count, the update
     // ------------------------------------------------------------------
-    localparam [1:0] P_FETCH = 2'd0, P_WAIT = 2'd1, P_BASE = 2'd2, P_SCAN = 2'd3;
-    reg  [1:0]       sel_ph;
-    reg  [LNW-1:0]   sel_i;                     // list index of the window scanned
-    reg  [KHW-1:0]   sel_ky;                    // window position scanned
-    reg  [KWW-1:0]   sel_kx;
-    reg  [LCW-1:0]   sel_coord;                 // {c, oy, ox} of the window scanned
-    reg  [31:0]      sel_iy, sel_ix;            // input row / column of (ky, kx) (wrap when padded)
-    reg  [31:0]      sel_ix0;                   // ... of (ky, 0)
-    reg  [NAW-1:0]   sel_addr, sel_row;         // counter address of (ky, kx) / (ky, 0)
-    wire [OUT_CW-1:0] win_c  = list_rdata[LCW-1:OUT_YW+OUT_XW];
-    wire [OUT_YW-1:0] win_oy = list_rdata[OUT_YW+OUT_XW-1:OUT_XW];
-    wire [OUT_XW-1:0] win_ox = list_rdata[OUT_XW-1:0];
-    wire [31:0] win_oy_times_sh, win_ox_times_sw, win_c_times_hw_in, win_oy_times_shw, win_c_times_hw_out,
-                win_oy_times_w;
-    snn_const_mul #(.IN_WIDTH(OUT_YW), .OUT_WIDTH(32), .K(SH_OK)) u_oy_sh (.x(win_oy), .y(win_oy_times_sh));
-    snn_const_mul #(.IN_WIDTH(OUT_XW), .OUT_WIDTH(32), .K(SW_OK)) u_ox_sw (.x(win_ox), .y(win_ox_times_sw));
-    snn_const_mul #(.IN_WIDTH(OUT_CW), .OUT_WIDTH(32), .K(H_IN_OK * W_IN_OK)) u_c_hw_in (
-        .x(win_c), .y(win_c_times_hw_in));
-    snn_const_mul #(.IN_WIDTH(OUT_YW), .OUT_WIDTH(32), .K(SH_OK * W_IN_OK)) u_oy_shw (.x(win_oy), .y(win_oy_times_shw));
-    snn_const_mul #(.IN_WIDTH(OUT_CW), .OUT_WIDTH(32), .K(H_OUT_OK * W_OUT_OK)) u_c_hw_out (
-        .x(win_c), .y(win_c_times_hw_out));
-    snn_const_mul #(.IN_WIDTH(OUT_YW), .OUT_WIDTH(32), .K(W_OUT_OK)) u_oy_w (.x(win_oy), .y(win_oy_times_w));
-    wire [31:0] base_iy   = win_oy_times_sh - PT_32;     // input row / column of the window's (0, 0)
-    wire [31:0] base_ix   = win_ox_times_sw - PL_32;
-    wire [31:0] base_addr = win_c_times_hw_in + win_oy_times_shw + win_ox_times_sw - PAD_OFFSET;
-    wire [31:0] base_win  = win_c_times_hw_out + win_oy_times_w + {{(32 - OUT_XW){1'b0}}, win_ox};
-    wire        sel_unmark = (state == S_SELECT) && (sel_ph == P_BASE);
-    wire        pos_in    = (sel_iy < H_IN_32) && (sel_ix < W_IN_32);
-    wire        pos_first = (sel_ky == {KHW{1'b0}}) && (sel_kx == {KWW{1'b0}});
-    wire        pos_last  = (sel_ky == LAST_KY[KHW-1:0]) && (sel_kx == LAST_KX[KWW-1:0]);
-    wire        oq_room;
-    wire        sel_fetch = (state == S_SELECT) && (sel_ph == P_FETCH) && (sel_i != n_list) && oq_room;
-    wire        sel_issue = (state == S_SELECT) && (sel_ph == P_SCAN);
+    reg  [CNTW-1:0]  cnt_hold;                    // the count of the event whose iterations are in W3
+    wire [CNTW-1:0]  cur_cnt  = c3_valid ? cnt_inc : cnt_hold;
+    wire [WSW-1:0]   old_word = w3_fwd1 ? fd1 : w3_fwd2 ? fd2 : w3_fwd3 ? fd3 : win_rdata;
+    wire [CNTW-1:0]  old_max  = old_word[WSW-1:PW+STW];
+    wire [PW-1:0]    old_arg  = old_word[PW+STW-1:STW];
+    wire [STW-1:0]   old_stmp = old_word[STW-1:0];
+    wire             better   = (cur_cnt > old_max) || (cur_cnt == old_max && w3_pos < old_arg);
+    assign           w_new    = better ? {cur_cnt, w3_pos, step} : old_word;
+    wire             emit     = w3_valid && better && (old_stmp != step);
 
-    // scan pipeline: s1, s2 (counter read in flight), sb (word arrives)
-    reg              s1_valid, s1_in, s1_first, s1_last;
-    reg  [LCW-1:0]   s1_coord;
-    reg              s2_valid, s2_in, s2_first, s2_last;
-    reg  [LCW-1:0]   s2_coord;
-    reg              sb_valid, sb_in, sb_first, sb_last;
-    reg  [LCW-1:0]   sb_coord;
-    reg              best_have;                 // the window's best input so far: exists,
-    reg  [CNTW-1:0]  best_cnt;                  // its count,
-    reg              best_spk;                  // it spiked in this step
-    wire [CNTW-1:0]  cur_cnt   = cnt_rdata[CNTW+STW-1:STW];
-    wire             cur_spk   = (cnt_rdata[STW-1:0] == step);
-    wire             have_eff  = sb_first ? 1'b0 : best_have;
-    wire             spk_eff   = sb_first ? 1'b0 : best_spk;
-    wire             take      = sb_in && (!have_eff || cur_cnt > best_cnt);   // strictly larger: ties to the first
-    wire             new_spk   = take ? cur_spk : spk_eff;
-    wire             oq_push   = sb_valid && sb_last && new_spk;
-
-    // output queue of gated spikes
+    // output queue of gated spikes (never full when a spike arrives: reservations)
     wire             oq_valid;
+    wire             oq_room_unused;
     wire [LCW-1:0]   oq_data;
     wire             oq_pop = oq_valid && out_ready;
-    snn_fifo #(.WIDTH(LCW), .DEPTH(4), .SLACK(1)) u_out_queue (
+    snn_fifo #(.WIDTH(LCW), .DEPTH(OQ_DEPTH), .SLACK(0)) u_out_queue (
         .clk(clk), .rst(rst),
-        .s_valid(oq_push), .s_ready(oq_room), .s_data(sb_coord),
+        .s_valid(emit), .s_ready(oq_room_unused), .s_data(w3_coord),
         .m_valid(oq_valid), .m_ready(oq_pop), .m_data(oq_data));
 
     assign out_valid = oq_valid || (state == S_EOS);
     assign out_data  = oq_valid ? {2'b00, oq_data} : {1'b1, step_last, {LCW{1'b0}}};
 
-    // ------------------------------------------------------------------
-    // Memory port multiplexing
-    // ------------------------------------------------------------------
-    always @(*) begin
-        cnt_re     = e_valid || sel_issue;
-        cnt_raddr  = sel_issue ? sel_addr : e_addr;
-        cnt_we     = c3_valid || (state == S_CLEAR && clr_addr32 < N_IN_32);
-        cnt_waddr  = (state == S_CLEAR) ? clr_addr[NAW-1:0] : c3_addr;
-        cnt_wdata  = (state == S_CLEAR) ? {CNTW+STW{1'b0}}
-                                        : {cnt_rdata[CNTW+STW-1:STW] + ONE_32[CNTW-1:0], step};
-        mark_re    = mk_issue;
-        mark_raddr = it_win;
-        // marks: set when a window is listed, cleared when SELECT fetches it
-        // (so all are clear again at the end of the step), and by CLEAR
-        mark_we    = mb_new || sel_unmark || (state == S_CLEAR && clr_addr32 < N_WIN_32);
-        mark_waddr = (state == S_CLEAR) ? clr_addr[WAW-1:0] : sel_unmark ? base_win[WAW-1:0] : m2_addr;
-        mark_wdata = mb_new;
-        list_we    = mb_new;
-        list_wdata = m2_coord;
-        list_re    = sel_fetch;
-        list_raddr = sel_i[WAW-1:0];
-    end
+    wire [UW-1:0] res_add = ev_accept ? N_IT_32[UW-1:0] : {UW{1'b0}};
+    wire [UW-1:0] res_sub = {{(UW - 1){1'b0}}, it_valid && !it_in} + {{(UW - 1){1'b0}}, w3_valid && !emit}
+                          + {{(UW - 1){1'b0}}, oq_pop};
 
     always @(posedge clk) begin
         if (rst) begin
@@ -399,109 +398,78 @@ module snn_maxpool_gate #(
             c1_valid <= 1'b0;
             c2_valid <= 1'b0;
             c3_valid <= 1'b0;
-            m1_valid <= 1'b0;
-            m2_valid <= 1'b0;
-            s1_valid <= 1'b0;
-            s2_valid <= 1'b0;
-            sb_valid <= 1'b0;
+            w1_valid <= 1'b0;
+            w2_valid <= 1'b0;
+            w3_valid <= 1'b0;
+            reserved <= {UW{1'b0}};
         end else begin
             e_valid  <= ev_accept;
             c1_valid <= e_valid;
             c2_valid <= c1_valid;
             c3_valid <= c2_valid;
-            m1_valid <= mk_issue;
-            m2_valid <= m1_valid;
-            s1_valid <= sel_issue;
-            s2_valid <= s1_valid;
-            sb_valid <= s2_valid;
+            w1_valid <= w0_valid;
+            w2_valid <= w1_valid;
+            w3_valid <= w2_valid;
+            reserved <= reserved + res_add - res_sub;
         end
         e_addr   <= in_addr[NAW-1:0];
         c1_addr  <= e_addr;
         c2_addr  <= c1_addr;
         c3_addr  <= c2_addr;
-        m1_addr  <= it_win;
-        m1_coord <= {ev_c32[OUT_CW-1:0], it_oy, it_ox};
-        m1_fwd2  <= mb_new && (m2_addr == it_win);      // marked by the op two ahead
-        m2_addr  <= m1_addr;
-        m2_coord <= m1_coord;
-        m2_fwd   <= m1_fwd2 || (mb_new && (m2_addr == m1_addr));   // ... or by the op one ahead
-        s1_in    <= pos_in;
-        s1_first <= pos_first;
-        s1_last  <= pos_last;
-        s1_coord <= sel_coord;
-        s2_in    <= s1_in;
-        s2_first <= s1_first;
-        s2_last  <= s1_last;
-        s2_coord <= s1_coord;
-        sb_in    <= s2_in;
-        sb_first <= s2_first;
-        sb_last  <= s2_last;
-        sb_coord <= s2_coord;
-        if (sb_valid) begin
-            best_have <= have_eff || sb_in;
-            if (take) best_cnt <= cur_cnt;
-            best_spk  <= new_spk;
+        if (c3_valid) cnt_hold <= cnt_inc;
+        w1_addr  <= it_win;
+        w1_pos   <= it_pos[PW-1:0];
+        w1_coord <= {ev_c32[OUT_CW-1:0], it_oy, it_ox};
+        w1_fwd3  <= w3_valid && (w3_addr == it_win);
+        w2_addr  <= w1_addr;
+        w2_pos   <= w1_pos;
+        w2_coord <= w1_coord;
+        w2_fwd3  <= w1_fwd3;
+        w2_fwd2  <= w3_valid && (w3_addr == w1_addr);
+        w3_addr  <= w2_addr;
+        w3_pos   <= w2_pos;
+        w3_coord <= w2_coord;
+        w3_fwd3  <= w2_fwd3;
+        w3_fwd2  <= w2_fwd2;
+        w3_fwd1  <= w3_valid && (w3_addr == w2_addr);
+        fd1      <= w_new;
+        fd2      <= fd1;
+        fd3      <= fd2;
+        // the iteration's window position
+        if (ev_accept) begin
+            ev_c    <= in_c;
+            it_pos  <= in_pos0[PSW-1:0];
+            row_pos <= in_pos0[PSW-1:0];
+            it_mx   <= {MXW{1'b0}};
+        end else if (it_valid && !it_last) begin
+            if (it_mx != LAST_MX[MXW-1:0]) begin
+                it_mx  <= it_mx + ONE_32[MXW-1:0];
+                it_pos <= it_pos + POS_COL[PSW-1:0];
+            end else begin
+                it_mx   <= {MXW{1'b0}};
+                row_pos <= row_pos + POS_ROW[PSW-1:0];
+                it_pos  <= row_pos + POS_ROW[PSW-1:0];
+            end
         end
     end
 
-    // Index arithmetic is done in 32 bits; the bits above each address width
-    // are zero by construction.
-    wire unused_hi = &{1'b0, in_addr[31:NAW], base_win[31:WAW], base_addr[31:NAW], ev_c32[31:OUT_CW],
-                       it_group_unused, it_weight_unused, 1'b0};
+    // Index arithmetic is done in 32 bits; the bits above each width are zero by construction
+    // (it_pos's upper bits are non-zero only on iterations out of the window, which do nothing).
+    wire unused_hi = &{1'b0, in_addr[31:NAW], in_pos0[31:PSW], in_ky0[31:0], in_kx0[31:0], ev_c32[31:OUT_CW],
+                       it_pos[PSW-1:PW], it_group_unused, it_weight_unused, oq_room_unused, 1'b0};
 
     // ------------------------------------------------------------------
     // Control
     // ------------------------------------------------------------------
-    wire flushed = !it_valid && !e_valid && !c1_valid && !c2_valid && !c3_valid && !m1_valid && !m2_valid;
+    wire flushed = !it_valid && !e_valid && !c1_valid && !c2_valid && !c3_valid &&
+                   !w1_valid && !w2_valid && !w3_valid && !oq_valid;
     always @(posedge clk) begin
         if (rst) begin
             state     <= S_CLEAR;
             step_last <= 1'b0;
             step      <= ONE_32[STW-1:0];
-            n_list    <= {LNW{1'b0}};
             clr_addr  <= {CLW{1'b0}};
-            sel_ph    <= P_FETCH;
-            sel_i     <= {LNW{1'b0}};
-            sel_ky    <= {KHW{1'b0}};
-            sel_kx    <= {KWW{1'b0}};
         end else begin
-            if (ev_accept) ev_c <= in_c;
-            if (mb_new) n_list <= n_list + ONE_32[LNW-1:0];
-
-            // window scan
-            case (sel_ph)
-                P_FETCH: if (sel_fetch) sel_ph <= P_WAIT;
-                P_WAIT:  sel_ph <= P_BASE;
-                P_BASE: begin
-                    sel_ph    <= P_SCAN;
-                    sel_ky    <= {KHW{1'b0}};
-                    sel_kx    <= {KWW{1'b0}};
-                    sel_coord <= list_rdata;
-                    sel_iy    <= base_iy;
-                    sel_ix    <= base_ix;
-                    sel_ix0   <= base_ix;
-                    sel_addr  <= base_addr[NAW-1:0];
-                    sel_row   <= base_addr[NAW-1:0];
-                end
-                default: begin   // P_SCAN: one position per cycle
-                    if (pos_last) begin
-                        sel_ph <= P_FETCH;
-                        sel_i  <= sel_i + ONE_32[LNW-1:0];
-                    end else if (sel_kx != LAST_KX[KWW-1:0]) begin
-                        sel_kx   <= sel_kx + ONE_32[KWW-1:0];
-                        sel_ix   <= sel_ix + 32'd1;
-                        sel_addr <= sel_addr + ONE_32[NAW-1:0];
-                    end else begin
-                        sel_kx   <= {KWW{1'b0}};
-                        sel_ky   <= sel_ky + ONE_32[KHW-1:0];
-                        sel_iy   <= sel_iy + 32'd1;
-                        sel_ix   <= sel_ix0;
-                        sel_row  <= sel_row + ROW_STEP[NAW-1:0];
-                        sel_addr <= sel_row + ROW_STEP[NAW-1:0];
-                    end
-                end
-            endcase
-
             case (state)
                 S_CLEAR: begin
                     if (clr_addr32 == LAST_CLR) begin
@@ -518,20 +486,10 @@ module snn_maxpool_gate #(
                     end
                 end
                 S_DRAIN: begin
-                    if (flushed) begin
-                        sel_i <= {LNW{1'b0}};
-                        state <= S_SELECT;
-                    end
+                    if (flushed) state <= S_EOS;
                 end
-                S_SELECT: begin
-                    if (sel_ph == P_FETCH && sel_i == n_list) state <= S_FLUSH;
-                end
-                S_FLUSH: begin
-                    if (!s1_valid && !s2_valid && !sb_valid && !oq_valid) state <= S_EOS;
-                end
-                S_EOS: begin
+                default: begin   // S_EOS
                     if (out_ready) begin
-                        n_list <= {LNW{1'b0}};
                         if (step_last) begin
                             step  <= ONE_32[STW-1:0];
                             state <= S_CLEAR;
@@ -541,7 +499,6 @@ module snn_maxpool_gate #(
                         end
                     end
                 end
-                default: state <= S_CLEAR;
             endcase
         end
     end

@@ -406,7 +406,7 @@ module snn_neuron_engine #(
     reg  [LANES*MEM_BITS-1:0]    v_wdata;
     wire [LANES*MEM_BITS-1:0]    sweep_v;
     snn_ram #(.WIDTH(LANES * MEM_BITS), .DEPTH(VDEPTH), .AW(MEM_ADDR_W), .OUTREG(1), .BLOCK(MEM_BLOCK)) u_membrane (
-        .clk(clk), .we(v_we), .waddr(d_addr), .wdata(v_wdata),
+        .clk(clk), .we(v_we), .we_all(1'b0), .waddr(d_addr), .wdata(v_wdata),
         .re(a_valid), .raddr(a_addr), .rdata(v_rdata));
 
     wire [LANES*WEIGHT_BITS-1:0] w_rdata;
@@ -480,7 +480,7 @@ module snn_neuron_engine #(
             reg  [LANES*CURRENT_BITS-1:0] i_wdata;
             snn_ram #(.WIDTH(LANES * CURRENT_BITS), .DEPTH(VDEPTH), .AW(MEM_ADDR_W), .OUTREG(1),
                       .BLOCK(MEM_BLOCK)) u_current (
-                .clk(clk), .we(i_we), .waddr(d_addr), .wdata(i_wdata),
+                .clk(clk), .we(i_we), .we_all(1'b0), .waddr(d_addr), .wdata(i_wdata),
                 .re(a_valid), .raddr(a_addr), .rdata(i_rdata));
             for (p = 0; p < LANES; p = p + 1) begin : g_bias_ext
                 wire [BIAS_BITS-1:0] bias = bias_rdata[p*BIAS_BITS +: BIAS_BITS];

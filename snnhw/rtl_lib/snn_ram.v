@@ -16,6 +16,11 @@
 // The last bank holds the remaining words (it is still declared 2**BANK_AW
 // deep). Banked RAMs are always marked ram_style = "block".
 //
+// we_all (with we) writes wdata at offset waddr mod 2**BANK_AW of every bank
+// at once: a RAM of N words is cleared in 2**BANK_AW cycles instead of N
+// (snn_maxpool_gate's per-image clear). A flat RAM (BANK_AW = 0) is one bank:
+// we_all writes waddr as a plain write does.
+//
 // BLOCK = 1 marks the array ram_style = "block" (Yosys and vendor tools infer
 // block RAM); BLOCK = 0 (shallow memories) carries no attribute and leaves the
 // choice (LUT RAM or flip-flops) to the tool.
@@ -40,7 +45,9 @@
 //
 // Interfaces
 //   clock      : clk
-//   write port : we, waddr, wdata (written at the clock edge where we = 1)
+//   write port : we, waddr, wdata (written at the clock edge where we = 1);
+//                we_all: the write goes to every bank (see above), tie to 0
+//                when unused
 //   read port  : re, raddr in; rdata out
 // ============================================================================
 `default_nettype none
@@ -56,6 +63,7 @@ module snn_ram #(
     input  wire             clk,
     // write port
     input  wire             we,
+    input  wire             we_all,
     input  wire [AW-1:0]    waddr,
     input  wire [WIDTH-1:0] wdata,
     // read port: rdata is the word at raddr OUTREG + 1 cycles after re
@@ -117,7 +125,7 @@ module snn_ram #(
                 reg [WIDTH-1:0] mem [0:BANK_WORDS-1];
                 reg [WIDTH-1:0] q0, q1;
                 always @(posedge clk) begin
-                    if (we && waddr[AW-1:BANK_AW] == BANK) mem[waddr[BANK_AW-1:0]] <= wdata;
+                    if (we && (we_all || waddr[AW-1:BANK_AW] == BANK)) mem[waddr[BANK_AW-1:0]] <= wdata;
                 end
                 always @(posedge clk) begin
                     if (re) q0 <= mem[raddr[BANK_AW-1:0]];
@@ -141,6 +149,7 @@ module snn_ram #(
             assign rdata = rd2;
         end else begin : g_flat
             reg [WIDTH-1:0] rd0;
+            wire unused_we_all = we_all;   // one bank: a write to all banks is a plain write
             if (BLOCK != 0) begin : g_block
                 (* ram_style = "block", no_rw_check *)
                 reg [WIDTH-1:0] mem [0:DEPTH-1];

@@ -8,15 +8,15 @@ step, the set of output spike tokens against the golden gate
 (snnhw.reference.spike_ops.gate_counts, the numeric contract's "Max-pool
 gate") and the end-of-step tokens' order and last flags.
 
-With ``compare`` set, the top level is a wrapper holding the module and the
-template-generated gate it replaces (outputs ref_*), both driven by the same
-inputs: their outputs must agree in every cycle.
+With ``report`` set (a file name), writes the cycle count and, per image and
+step, (input spikes, output spikes) as JSON (the cycle-model check of
+test_maxpool_gate.py).
 
 The configuration comes as JSON in ``SNNHW_GATE``: the module's parameters
 plus ``seed``, ``images`` (steps per image), ``densities`` (spike
 probabilities to pick from per step), ``gaps`` / ``readies`` (per image,
 cyclically: in_valid gap and out_ready probabilities), ``abort`` (reset in the middle of image #abort, or -1),
-``compare`` and ``expect_localparams`` (names -> values to check in the DUT).
+``report`` and ``expect_localparams`` (names -> values to check in the DUT).
 """
 from __future__ import annotations
 
@@ -104,10 +104,8 @@ async def gate_matches_golden(dut):
     g = Geometry(cfg)
     rng = np.random.default_rng(cfg["seed"])
     prng = random.Random(cfg["seed"])
-    compare = bool(cfg.get("compare"))
-    lp_root = dut.u_new if compare else dut
     for name, value in cfg.get("expect_localparams", {}).items():
-        got = int(getattr(lp_root, name).value)
+        got = int(getattr(dut, name).value)
         assert got == value, f"localparam {name} = {got}, expected {value}"
 
     images = make_images(g, cfg, rng)
@@ -140,10 +138,10 @@ async def gate_matches_golden(dut):
     pos = 0
     presenting = False
     cycles = 0
-    mismatches = 0
     expected_eos = sum(len(toks) for k, (_, toks) in enumerate(images) if k != abort)
     limit = cfg["cycle_limit"]
     drain = 0
+    last_out = 0
     reset_left = 0
     ready_burst = 0
     while True:
@@ -153,13 +151,6 @@ async def gate_matches_golden(dut):
         in_ready = int(dut.in_ready.value)
         out_valid = int(dut.out_valid.value)
         out_data = int(dut.out_data.value)
-        if compare:
-            ref = (int(dut.ref_in_ready.value), int(dut.ref_out_valid.value), int(dut.ref_out_data.value))
-            if ref != (in_ready, out_valid, out_data):
-                mismatches += 1
-                dut._log.error(f"cycle {cycles}: module (in_ready, out_valid, out_data) = "
-                               f"{(in_ready, out_valid, out_data)}, template {ref}")
-                assert mismatches < 3, "the module and the template differ"
 
         if reset_left:
             reset_left -= 1
@@ -210,6 +201,7 @@ async def gate_matches_golden(dut):
         if out_valid and ready:
             eos, last, coord = g.decode_out(out_data)
             if eos:
+                last_out = cycles
                 assert coord == (0, 0, 0), f"end-of-step token with non-zero fields {coord}"
                 received.append((set(partial), bool(last), len(partial)))
                 partial = []
@@ -221,7 +213,6 @@ async def gate_matches_golden(dut):
             drain += 1
             if drain > 200:
                 break
-    assert mismatches == 0, "the module and the template differ"
     assert not partial, f"spike tokens after the final end-of-step token: {partial}"
     assert len(received) == len(image_of_step), f"{len(received)} output steps, expected {len(image_of_step)}"
     assert expected_eos + (aborted_steps[1] if aborted_steps else 0) == len(received)
@@ -241,5 +232,9 @@ async def gate_matches_golden(dut):
             assert got_last == w_last, f"image {k} step {t}: last flag {got_last}, expected {w_last}"
             n_spikes += n
             at += 1
-    dut._log.info(f"{len(images)} images, {at} steps, {n_spikes} output spikes, {cycles} cycles"
-                  + (", cycle-identical to the template" if compare else ""))
+    dut._log.info(f"{len(images)} images, {at} steps, {n_spikes} output spikes, {last_out} cycles to the last "
+                  "end-of-step token")
+    if cfg.get("report"):
+        steps = [[(int(m.sum()), len(w)) for m, (w, _) in zip(maps, g.golden_steps(maps))] for maps, _ in images]
+        with open(cfg["report"], "w") as f:
+            json.dump(dict(cycles=last_out, steps=steps), f)

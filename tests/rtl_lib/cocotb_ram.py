@@ -1,4 +1,5 @@
-"""cocotb tests of snn_ram against a register-level Python model (flat with every OUTREG, and banked)."""
+"""cocotb tests of snn_ram against a register-level Python model (flat with every OUTREG, and banked), and its
+write to all banks at once (we_all)."""
 import json
 import os
 import random
@@ -35,7 +36,7 @@ class RamModel:
             return self.rd2
         return self.delay[-1] if OUTREG else self.rd0
 
-    def step(self, we, waddr, wdata, re, raddr):
+    def step(self, we, waddr, wdata, re, raddr, we_all=0):
         """One clock edge."""
         if BANK_AW:
             mask = (1 << BANK_AW) - 1
@@ -55,13 +56,18 @@ class RamModel:
                 self.delay = [self.rd0] + self.delay[:-1]
             if re:
                 self.rd0 = self.mem[raddr]
-        if we:
+        if we and we_all and BANK_AW:   # the word at waddr's offset in every bank
+            mask = (1 << BANK_AW) - 1
+            for a in range(waddr & mask, DEPTH, 1 << BANK_AW):
+                self.mem[a] = wdata
+        elif we:
             self.mem[waddr] = wdata
 
 
 async def start(dut):
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.we.value = 0
+    dut.we_all.value = 0
     dut.re.value = 0
     dut.waddr.value = 0
     dut.raddr.value = 0
@@ -70,16 +76,18 @@ async def start(dut):
     await FallingEdge(dut.clk)
 
 
-async def drive(dut, model, cycles, rng, p_we, p_re, checked):
+async def drive(dut, model, cycles, rng, p_we, p_re, checked, p_all=0.0):
     for cycle in range(cycles):
         we = int(rng.random() < p_we)
+        we_all = int(rng.random() < p_all)
         re = int(rng.random() < p_re)
         waddr = rng.randrange(DEPTH)
         raddr = rng.randrange(DEPTH)
-        if we and re and waddr == raddr:
+        mask = (1 << BANK_AW) - 1 if BANK_AW else -1
+        if we and re and (waddr == raddr or (we_all and (waddr & mask) == (raddr & mask))):
             we = 0   # no read of a word written in the same cycle (no_rw_check: undefined)
         wdata = rng.randrange(1 << WIDTH)
-        dut.we.value, dut.waddr.value, dut.wdata.value = we, waddr, wdata
+        dut.we.value, dut.we_all.value, dut.waddr.value, dut.wdata.value = we, we_all, waddr, wdata
         dut.re.value, dut.raddr.value = re, raddr
         await ReadOnly()
         exp = model.rdata()
@@ -87,7 +95,7 @@ async def drive(dut, model, cycles, rng, p_we, p_re, checked):
             got = int(dut.rdata.value)
             assert got == exp, f"cycle {cycle}: rdata {got:#x}, expected {exp:#x}"
             checked[0] += 1
-        model.step(we, waddr, wdata, re, raddr)
+        model.step(we, waddr, wdata, re, raddr, we_all)
         await FallingEdge(dut.clk)
 
 
@@ -118,3 +126,33 @@ async def writes_then_reads(dut):
     await drive(dut, model, 1500, rng, 0.5, 0.6, checked)
     await drive(dut, model, 300, rng, 0.1, 0.2, checked)   # re mostly low: the read register holds
     assert checked[0] > DEPTH + 1000
+
+
+@cocotb.test()
+async def clear_all_banks(dut):
+    """we_all: zero the RAM in one bank depth (2**BANK_AW writes; a flat RAM: DEPTH writes), read every word back,
+    then random traffic mixing plain and all-bank writes."""
+    await start(dut)
+    rng = random.Random(23)
+    model = RamModel()
+    checked = [0]
+    await drive(dut, model, 200, rng, 0.8, 0.0, checked)   # some contents
+    span = (1 << BANK_AW) if BANK_AW else DEPTH
+    for a in range(span):
+        dut.we.value, dut.we_all.value, dut.waddr.value, dut.wdata.value, dut.re.value = 1, 1, a, 0, 0
+        await ReadOnly()
+        model.step(1, a, 0, 0, 0, 1)
+        await FallingEdge(dut.clk)
+    dut.we.value = dut.we_all.value = 0
+    assert all(w == 0 for w in model.mem), "the model is not cleared"
+    for a in list(range(DEPTH)) + [0] * 4:
+        dut.re.value, dut.raddr.value = 1, a
+        await ReadOnly()
+        exp = model.rdata()
+        if exp is not None:
+            assert int(dut.rdata.value) == exp, f"after the clear: rdata {int(dut.rdata.value):#x}, expected {exp:#x}"
+            checked[0] += 1
+        model.step(0, 0, 0, 1, a)
+        await FallingEdge(dut.clk)
+    assert checked[0] >= DEPTH
+    await drive(dut, model, 800, rng, 0.5, 0.6, checked, p_all=0.3)

@@ -23,6 +23,7 @@ from test_rmw_pipeline import CASES as RMW_CASES
 from test_scatter_addr import CASES as SCATTER_CASES
 from test_spike_emitter import CASES as EMITTER_CASES
 from test_spike_tap import CASES as TAP_CASES
+from test_maxpool_gate import CASES as GATE_CASES, MODULES as GATE_MODULES
 from snnhw.sim.tools import verilator_env
 
 S = '"mem/l6_weight"'   # a string parameter, as Verilator's -G takes it
@@ -70,6 +71,8 @@ LINT = [
      [(), ("SNNHW_ASSERT",)]),
     ("snn_spike_tap", ["snn_spike_tap"], [p for p, _ in TAP_CASES.values()], [()]),
     ("snn_neuron_engine", list(ENGINE_DEPS), list(ENGINE_ROLES.values()), [(), ("SNNHW_ASSERT",)]),
+    # test_maxpool_gate.py's geometries (banked and flat counter / window RAMs), with and without SNNHW_ASSERT
+    ("snn_maxpool_gate", list(GATE_MODULES), [p for p, _, _ in GATE_CASES.values()], [(), ("SNNHW_ASSERT",)]),
     # test_host_link.py's sets, the smallest geometry and the widest (16-bit fields everywhere)
     ("snn_host_link", ["snn_host_link", "snn_ram", "snn_delay"],
      [p for p, _ in LINK_CASES.values()] +

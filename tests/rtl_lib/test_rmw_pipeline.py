@@ -42,7 +42,7 @@ module snn_rmw_tb #(
         .c_valid(c_valid), .c_addr(c_addr), .acc_rdata(acc_rdata), .c_acc_write(c_acc_write),
         .c_acc_wdata(c_acc_wdata), .c_acc_old(c_acc_old), .d_valid(d_valid), .d_addr(d_addr));
     snn_ram #(.WIDTH(DATA_W), .DEPTH(1 << ADDR_W), .AW(ADDR_W), .OUTREG(1)) u_ram (
-        .clk(clk), .we(we), .waddr(d_addr), .wdata(wdata), .re(read_en), .raddr(read_addr), .rdata(acc_rdata));
+        .clk(clk), .we(we), .we_all(1'b0), .waddr(d_addr), .wdata(wdata), .re(read_en), .raddr(read_addr), .rdata(acc_rdata));
     always @(posedge clk) begin
         if (rst) we <= 1'b0;
         else     we <= c_valid;
