@@ -210,7 +210,7 @@ def plan_folding(qnet: QNetwork, loads: list, device, *, timesteps: int = 16,
                  weight_bank_words: int | None = None, max_lanes: int = MAX_PARALLELISM) -> FoldingPlan:
     """Choose every neuron engine's lanes for ``device`` (a :class:`~snnhw.synth.devices.Device` or a name).
 
-    ``loads``: :func:`snnhw.codegen.generate.engine_loads` of the network (any plan). Raises FitError
+    ``loads``: :func:`snnhw.codegen.cycles.engine_loads` of the network (any plan). Raises FitError
     when the network does not fit even with one lane everywhere, naming the largest memory.
     """
     from snnhw.synth.devices import check_target

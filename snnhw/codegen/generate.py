@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 import numpy as np
 
 import snnhw
+from snnhw.codegen.cycles import cycle_model, engine_loads
 from snnhw.codegen.design import Instance, describe_blocks, top_instances
 from snnhw.codegen.layout import WEIGHT_BANK_WORDS, DesignPlan, hex_lines, plan_design
 from snnhw.codegen.manifest import (MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, TAPS_DEFINE, CycleModel,
@@ -159,107 +159,6 @@ def top_ports(plan: DesignPlan, taps) -> list:
     return ports
 
 
-@dataclass
-class EngineLoad:
-    """One engine's work per image from the golden spikes, independent of its lanes: :meth:`busy`
-    gives its busy cycles per image for ``G = ceil(C_out / lanes)`` channel groups."""
-
-    layer: int
-    name: str
-    engine: str  # 'analog' | 'conv' | 'dense' | 'avgpool' | 'output' | 'maxpool gate'
-    c_out: int
-    positions: int  # Ho * Wo
-    spatial: int  # ceil(kh/s_h) * ceil(kw/s_w): scatter iterations per event and channel group
-    scales: bool  # per-event cost scales with G (not average pooling)
-    events_in: np.ndarray | None = None  # (T, N) input events per step
-    emitted: np.ndarray | None = None  # (T, N) spikes emitted per step
-    nonzero: np.ndarray | None = None  # (N,) nonzero pixels (analog layer)
-    pixels: int = 0
-    classes: int = 0
-    fixed: float | None = None  # busy cycles of an engine without lanes (max-pool gate)
-
-    def cycles_per_event(self, G: int) -> int:
-        return self.spatial * (G if self.scales else 1)
-
-    def busy(self, G: int) -> float:
-        if self.fixed is not None:
-            return self.fixed
-        overhead = 8
-        per_ev = self.cycles_per_event(G)
-        sweep = G * self.positions + overhead
-        if self.engine == "analog":
-            busy = self.nonzero * per_ev + self.pixels + np.maximum(sweep, self.emitted + 4).sum(axis=0)
-        elif self.engine == "output":
-            busy = (self.events_in * per_ev + sweep + 2).sum(axis=0) + self.classes + 1
-        else:
-            busy = (self.events_in * per_ev + np.maximum(sweep, self.emitted + 4)).sum(axis=0)
-        return float(np.mean(busy))
-
-
-def engine_loads(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarray, timesteps: int) -> list:
-    """The :class:`EngineLoad` of every engine of ``plan`` (flatten blocks have none), from the golden spikes."""
-    n = images.shape[0]
-    loads = []
-    prev = None  # (T, N) spikes per step of the previous engine
-    nonzero = (images.reshape(n, -1) != 0).sum(axis=1)
-    for blk in plan.blocks:
-        c = blk.ctx
-        i = c["index"]
-        if blk.kind == "flatten":
-            continue
-        spatial = c["MH"] * c["MW"]
-        if blk.kind == "maxpool":
-            # incremental argmax: one window update per cycle, the spikes leave as they are found; per step
-            # the pipelines drain before the end-of-step token (~10 cycles); one clear (one bank depth) per image
-            busy = (prev * spatial + 10).sum(axis=0) + c["N_CLR"]
-            loads.append(EngineLoad(i, c["name"], "maxpool gate", c["C_OUT"], c["H_OUT"] * c["W_OUT"], spatial,
-                                    False, fixed=float(busy.mean())))
-        else:
-            engine = "analog" if blk.kind == "analog" else "output" if blk.kind == "output" else c["kind"]
-            emitted = spikes[i].reshape(timesteps, n, -1).sum(axis=2) if blk.kind != "output" else None
-            loads.append(EngineLoad(i, c["name"], engine, c["C_OUT"], c["H_OUT"] * c["W_OUT"], spatial,
-                                    c["kind"] != "avgpool", events_in=prev, emitted=emitted, nonzero=nonzero,
-                                    pixels=int(np.prod(qnet.input_shape)), classes=c.get("K", 0)))
-        if blk.kind != "output":
-            prev = spikes[i].reshape(timesteps, n, -1).sum(axis=2)
-    return loads
-
-
-def cycle_model(plan: DesignPlan, qnet: QNetwork, spikes: dict, images: np.ndarray, timesteps: int,
-                lanes: dict | None = None, loads: list | None = None) -> dict:
-    """Busy cycles per image of every engine, estimated from the golden model's spikes.
-
-    Each engine overlaps with its neighbours (layer pipelining), so an image
-    stream's throughput is bounded by the busiest engine and an image's
-    latency by roughly the sum. Numbers are averaged over ``images``.
-    ``lanes`` ({layer index: lanes}) overrides the plan's lanes of those engines (what-if
-    estimates, :mod:`snnhw.codegen.folding`); ``loads`` reuses :func:`engine_loads`.
-    """
-    if loads is None:
-        loads = engine_loads(plan, qnet, spikes, images, timesteps)
-    lanes = {**plan.lanes, **(lanes or {})}
-    rows = []
-    for ld in loads:
-        if ld.fixed is not None:
-            rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, cycles_per_event=ld.spatial,
-                             sweep_cycles=0, busy_cycles=ld.fixed))
-            continue
-        G = -(-ld.c_out // max(1, min(int(lanes[ld.layer]), ld.c_out)))
-        rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, cycles_per_event=ld.cycles_per_event(G),
-                         sweep_cycles=G * ld.positions, busy_cycles=ld.busy(G)))
-    bottleneck = max(rows, key=lambda r: r["busy_cycles"])
-    return dict(
-        timesteps=timesteps, images=int(images.shape[0]), layers=rows,
-        throughput_cycles_per_image=bottleneck["busy_cycles"], bottleneck=bottleneck["name"],
-        latency_cycles_estimate=float(sum(r["busy_cycles"] for r in rows)),
-        formula=("per engine and step: events_in x cycles_per_event (scatter, P output channels per cycle) "
-                 "+ max(sweep_cycles, spikes_out) + ~8 (fire sweep and end-of-step token); analog layer adds "
-                 "nonzero_pixels x cycles_per_event + pixels once per image; max-pool gate: events_in x "
-                 "cycles_per_event + ~10 per step + a clear (one RAM bank deep) per image. "
-                 "Engines overlap (layer pipelining): throughput ~ max over engines, latency ~ sum."),
-    )
-
-
 def _report(qnet, plan, manifest: Manifest, source_note, folding=None) -> str:
     lines = ["# snnhw design report", "", f"- generated by snnhw {snnhw.__version__}",
              f"- model: {source_note or qnet.source or '(unnamed)'}",
@@ -288,16 +187,19 @@ def _report(qnet, plan, manifest: Manifest, source_note, folding=None) -> str:
     lines += ["", f"Total memory: {manifest.memory_bits} bits.", "", "## Cycle model", ""]
     cm = manifest.cycle_model
     lines += [cm.formula, "", f"Estimated from the golden model on {cm.images} test image(s), "
-              f"{cm.timesteps} steps:", "", "| layer | engine | cycles/event | sweep cycles | busy cycles/image |",
-              "|---|---|---|---|---|"]
+              f"{cm.timesteps} steps:", "",
+              "| layer | engine | cycles/event | sweep cycles | busy cycles/image | bound cycles/image |",
+              "|---|---|---|---|---|---|"]
     for r in cm.layers:
         lines.append(f"| {r.name} | {r.engine} | {r.cycles_per_event} | {r.sweep_cycles} | "
-                     f"{r.busy_cycles:.0f} |")
+                     f"{r.busy_cycles:.0f} | {r.bound_cycles:.0f} |")
     lines += ["", f"- throughput bound: ~{cm.throughput_cycles_per_image:.0f} cycles/image "
               f"(bottleneck: {cm.bottleneck})",
               f"- latency estimate: ~{cm.latency_cycles_estimate:.0f} cycles/image",
-              f"- synaptic operations per image (golden): {cm.synops_per_image:.0f}; "
-              f"lower bound SynOps/P = {cm.synops_bound_cycles:.0f} cycles"]
+              f"- steps run per image: {cm.mean_steps:.2f} on average (of {cm.timesteps}; early exit: manifest `exit`)",
+              f"- synaptic operations per image (golden, all {cm.timesteps} steps): {cm.synops_per_image:.0f}",
+              f"- ideal (busiest engine's bound, docs/hardware.md): {cm.bound_cycles:.0f} cycles/image "
+              f"({cm.bound_engine})"]
     if folding is not None:
         lines += ["", "## Parallelism plan (-P auto)", ""] + folding.table()
     lines += ["", "Measured cycles: `make sim` prints them (and writes sim/results.json).", ""]
@@ -385,7 +287,7 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
                            weight_bank_words=weight_bank_words)
         plan.parallelism_spec = f"auto ({folding.device}): {plan.parallelism_spec}"
     exit_steps, _, _ = exit_outputs(golden.potentials, exit_rule)
-    cm = cycle_model(plan, qnet, golden.spikes, test_images, plan.timesteps)
+    cm = cycle_model(plan, qnet, golden.spikes, test_images, plan.timesteps, exit_steps=exit_steps)
     synops = float(golden.synops.sum()) / test_images.shape[0]
 
     env = _env()
@@ -456,7 +358,8 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
             timesteps=cm["timesteps"], images=cm["images"], layers=[CycleRow(**r) for r in cm["layers"]],
             throughput_cycles_per_image=float(cm["throughput_cycles_per_image"]), bottleneck=cm["bottleneck"],
             latency_cycles_estimate=float(cm["latency_cycles_estimate"]), formula=cm["formula"],
-            synops_per_image=float(synops), synops_bound_cycles=float(synops / plan.parallelism)),
+            synops_per_image=float(synops), bound_cycles=float(cm["bound_cycles"]), bound_engine=cm["bound_engine"],
+            mean_steps=float(cm["mean_steps"])),
         vectors=Vectors(file="vectors/test_vectors.npz", spikes="vectors/spikes.npz", images=int(test_images.shape[0]),
                         timesteps=plan.timesteps, random_images=random_images, labels=test_labels is not None),
         taps_default=bool(taps),

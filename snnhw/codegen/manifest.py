@@ -172,6 +172,7 @@ class CycleRow:
     cycles_per_event: int
     sweep_cycles: int
     busy_cycles: float
+    bound_cycles: float
 
 
 @dataclass
@@ -185,8 +186,10 @@ class CycleModel:
     bottleneck: str
     latency_cycles_estimate: float
     formula: str
-    synops_per_image: float
-    synops_bound_cycles: float
+    synops_per_image: float  # golden, all steps
+    bound_cycles: float  # the busiest engine's bound over the steps run (snnhw.codegen.cycles)
+    bound_engine: str
+    mean_steps: float  # steps run per image (early exit), on the test images
 
 
 @dataclass
