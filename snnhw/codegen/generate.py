@@ -277,16 +277,16 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
     if not isinstance(exit_rule, ExitRule):
         raise OptionError(f"exit_rule must be an ExitRule, got {type(exit_rule).__name__}")
     golden = run_golden(qnet, test_images, plan.timesteps, record_spikes=True)
+    exit_steps, _, _ = exit_outputs(golden.potentials, exit_rule)
     folding = None
     if auto:
         from snnhw.codegen.folding import plan_folding
 
-        loads = engine_loads(plan, qnet, golden.spikes, test_images, plan.timesteps)
+        loads = engine_loads(plan, qnet, golden.spikes, test_images, plan.timesteps, exit_steps)
         folding = plan_folding(qnet, loads, device, timesteps=timesteps, weight_bank_words=weight_bank_words)
         plan = plan_design(qnet, parallelism=dict(folding.lanes), timesteps=timesteps, source_note=source_note,
                            weight_bank_words=weight_bank_words)
         plan.parallelism_spec = f"auto ({folding.device}): {plan.parallelism_spec}"
-    exit_steps, _, _ = exit_outputs(golden.potentials, exit_rule)
     cm = cycle_model(plan, qnet, golden.spikes, test_images, plan.timesteps, exit_steps=exit_steps)
     synops = float(golden.synops.sum()) / test_images.shape[0]
 

@@ -1,0 +1,182 @@
+"""Images per second of a generated accelerator: RTL cycles, Fmax, golden accuracy, against the bound.
+
+    python bench/throughput.py --model ../shared/models/mnist_paper.onnx --data ../shared/data/mnist.npz \\
+        --images 200 --json docs/figures/throughput_mnist_paper.json \\
+        --per-channel --v-init half -T 10 --exit-margin 702 --exit-min-steps 1 -P auto --device LFE5U-85F
+
+Runs, and records in the JSON (``command``, ``commands``):
+
+1. ``snnhw generate MODEL --calib DATA --test-data DATA --test-images N --test-steps T ...`` with the
+   design options given (bits, normalization, T, early-exit rule, lanes);
+2. the RTL in cocotb + Verilator on the first N test images back to back (``snnhw sim BUILD --images N
+   --no-stalls --no-extra``): every image's exit step, classes up to it and potentials after it ``==``
+   the golden model's (the testbench's check, and again here against
+   ``snnhw.reference.early_exit.exit_outputs``); cycles per image = total cycles / N;
+3. ``snnhw synth BUILD --device DEVICE --seed S`` for each seed (Yosys + nextpnr-ecp5, speed grade 8):
+   Fmax per seed and their median;
+4. the golden model of the same build (``BUILD/model.snn.npz``) with the same rule on all test images
+   (``--accuracy-images``): accuracy and mean steps run;
+5. the bound (docs/hardware.md, "Throughput bound"; ``snnhw.codegen.cycles``) over the steps the N
+   images run, and the cycle model's estimate.
+
+``images_per_s`` = median Fmax / cycles per image. ``--no-synth`` skips step 3 (no ``images_per_s``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.common import portable_paths, write_json  # noqa: E402
+
+SNNHW = [sys.executable, "-m", "snnhw.cli"]
+
+
+def _run(cmd, log: Path) -> float:
+    t0 = time.monotonic()
+    with open(log, "a") as fh:
+        fh.write("$ " + " ".join(map(str, cmd)) + "\n")
+        fh.flush()
+        proc = subprocess.run(list(map(str, cmd)), cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
+    if proc.returncode:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}; see {log}")
+    return time.monotonic() - t0
+
+
+def golden_accuracy(build: Path, data: Path, timesteps: int, rule, limit: int | None, batch: int = 500) -> dict:
+    """The build's own QNetwork with the build's rule on the test set: accuracy and steps run."""
+    from snnhw.data import load_split, to_nchw
+    from snnhw.frontend.qformat import load_qnet
+    from snnhw.reference.early_exit import exit_outputs
+    from snnhw.reference.golden import run_golden
+
+    q = load_qnet(build / "model.snn.npz")
+    x, y = load_split(data, "test", limit)
+    x = to_nchw(x, q.input_shape, str(data))
+    hits, steps = 0, []
+    for a in range(0, len(x), batch):
+        g = run_golden(q, x[a:a + batch], timesteps)
+        s, c, _ = exit_outputs(g.potentials, rule)
+        hits += int((c == y[a:a + batch]).sum())
+        steps.append(s + 1)
+        print(f"  golden {min(a + batch, len(x))}/{len(x)}: {hits / (a + len(c)):.4f}", file=sys.stderr, flush=True)
+    steps = np.concatenate(steps)
+    return dict(images=int(len(x)), accuracy=hits / len(x), mean_steps=float(steps.mean()),
+                max_steps=int(steps.max()))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", type=Path, required=True)
+    ap.add_argument("--data", type=Path, required=True, help=".npz: calibration (x_train) and test images")
+    ap.add_argument("--images", type=int, default=200, help="test images simulated in RTL")
+    ap.add_argument("--json", type=Path, required=True)
+    ap.add_argument("--bits", type=int, default=8)
+    ap.add_argument("--per-channel", action="store_true")
+    ap.add_argument("--v-init", choices=["zero", "half"], default="zero")
+    ap.add_argument("-T", "--timesteps", type=int, default=10)
+    ap.add_argument("--exit-margin", type=int, default=0)
+    ap.add_argument("--exit-min-steps", type=int, default=1)
+    ap.add_argument("-P", "--parallelism", default="8")
+    ap.add_argument("--device", default="LFE5U-85F")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--no-synth", action="store_true")
+    ap.add_argument("--accuracy-images", type=int, default=None, help="golden accuracy on the first N [all]")
+    ap.add_argument("--work", type=Path, default=REPO / "build" / "bench_throughput")
+    a = ap.parse_args(argv)
+
+    from snnhw.codegen.cycles import cycle_model
+    from snnhw.codegen.layout import plan_design
+    from snnhw.data import load_split, to_nchw
+    from snnhw.frontend.qformat import load_qnet
+    from snnhw.reference.early_exit import ExitRule, exit_outputs
+    from snnhw.reference.golden import run_golden
+    from snnhw.sim import run_sim
+
+    name = a.json.stem
+    build = a.work / name
+    log = a.work / f"{name}.log"
+    a.work.mkdir(parents=True, exist_ok=True)
+    log.unlink(missing_ok=True)
+    rule = ExitRule(a.exit_margin, a.exit_min_steps)
+    T = a.timesteps
+
+    gen = [*SNNHW, "generate", a.model, "--calib", a.data, "--bits", a.bits, "-T", T, "--test-data", a.data,
+           "--test-images", a.images, "--test-steps", T, "-P", a.parallelism, "--exit-margin", a.exit_margin,
+           "--exit-min-steps", a.exit_min_steps, "--v-init", a.v_init, "-o", build]
+    if a.per_channel:
+        gen.append("--per-channel")
+    if a.parallelism == "auto":
+        gen += ["--device", a.device]
+    print(f"[{name}] generate ...", file=sys.stderr, flush=True)
+    secs = {"generate": _run(gen, log)}
+    manifest = json.loads((build / "manifest.json").read_text())
+
+    # RTL, back to back, every image checked by the testbench; the exits again here
+    print(f"[{name}] RTL simulation of {a.images} images ...", file=sys.stderr, flush=True)
+    t0 = time.monotonic()
+    res = run_sim(build, n_images=a.images, stalls=False, extra=False)
+    secs["sim"] = time.monotonic() - t0
+    q = load_qnet(build / "model.snn.npz")
+    x, y = load_split(a.data, "test", a.images)
+    x = to_nchw(x, q.input_shape, str(a.data))
+    g = run_golden(q, x, T, record_spikes=True)
+    steps, classes, _ = exit_outputs(g.potentials, rule)
+    rtl_equals = bool(res.passed and res.exit_steps == [int(s) for s in steps]
+                      and res.final_classes == [int(c) for c in classes])
+    print(f"[{name}] {res.summary()}", file=sys.stderr, flush=True)
+
+    plan = plan_design(q, {int(r["index"]): int(r["parallelism"]) for r in manifest["layers"]
+                           if r.get("parallelism")}, timesteps=T)
+    cm = cycle_model(plan, q, g.spikes, x, T, exit_steps=steps)
+
+    seeds = []
+    if not a.no_synth:
+        for seed in a.seeds:
+            print(f"[{name}] synth seed {seed} ...", file=sys.stderr, flush=True)
+            s = _run([*SNNHW, "synth", build, "--device", a.device, "--seed", seed], log)
+            r = json.loads((build / "synth_ecp5.json").read_text())
+            seeds.append(dict(seed=seed, fmax_mhz=r.get("fmax_mhz"), luts=r["luts"], ffs=r["ffs"], bram=r["bram"],
+                              dsp=r["dsp"], fits=r["fits"], seconds=s))
+    fmax = [s["fmax_mhz"] for s in seeds if s["fmax_mhz"]]
+    fmax_med = statistics.median(fmax) if fmax else None
+
+    print(f"[{name}] golden accuracy ...", file=sys.stderr, flush=True)
+    acc = golden_accuracy(build, a.data, T, rule, a.accuracy_images)
+    cyc = res.cycles_per_image
+    report = dict(
+        model=portable_paths(str(a.model)), data=portable_paths(str(a.data)),
+        options=dict(bits=a.bits, per_channel=a.per_channel, v_init=a.v_init, timesteps=T,
+                     exit_margin=a.exit_margin, exit_min_steps=a.exit_min_steps, parallelism=a.parallelism,
+                     device=a.device, lanes={r["name"]: r["parallelism"] for r in manifest["layers"]
+                                             if r.get("parallelism")}),
+        images_per_s=(fmax_med * 1e6 / cyc) if fmax_med and cyc else None,
+        fmax_mhz_median=fmax_med, cycles_per_image=cyc, cycles_timed="back-to-back, no stream stalls",
+        rtl_images=a.images, rtl_equals_golden=rtl_equals, rtl_mismatches=res.mismatches[:5],
+        mean_steps=float((steps + 1).mean()), accuracy_golden=acc["accuracy"], accuracy_images=acc["images"],
+        mean_steps_accuracy_images=acc["mean_steps"],
+        bound_cycles=cm["bound_cycles"], bound_engine=cm["bound_engine"],
+        cycles_over_bound=(cyc / cm["bound_cycles"]) if cyc else None,
+        model_cycles=cm["throughput_cycles_per_image"], model_bottleneck=cm["bottleneck"],
+        engines=cm["layers"], resources=seeds[0] if seeds else None, seeds=seeds, seconds=secs,
+        command=portable_paths(" ".join(["python", "bench/throughput.py", *map(str, argv or sys.argv[1:])])),
+        commands=[portable_paths(" ".join(["snnhw", *map(str, gen[len(SNNHW):])])),
+                  portable_paths(f"snnhw sim {build} --images {a.images} --no-stalls --no-extra"),
+                  portable_paths(f"snnhw synth {build} --device {a.device} --seed S")],
+    )
+    write_json(a.json, report)
+    print(json.dumps({k: v for k, v in report.items() if k not in ("engines", "seeds")}, indent=1))
+    return 0 if rtl_equals else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
