@@ -270,8 +270,9 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
             conns = [("clk", "clk"), ("rst", "rst")]
             u = f"unused_l{d.layer}"
             if d.analog:
-                conns += [("s_valid", "s_axis_tvalid"), ("s_ready", "s_axis_tready"), ("s_pixel", "s_axis_tdata"),
-                          ("s_last", "s_axis_tlast"), ("cfg_timesteps", "cfg_timesteps"),
+                # the pixels and their configuration come through s_axis's register slice (snn_top)
+                conns += [("s_valid", "pix_valid"), ("s_ready", "pix_ready"), ("s_pixel", "pix_tdata"),
+                          ("s_last", "pix_tlast"), ("cfg_timesteps", "pix_cfg_timesteps"),
                           ("framing_error", "status_framing_error"),
                           ("img_room", "exit_room"), ("img_start", "exit_push"), ("exit_now", "exit_now"),
                           ("in_valid", "1'b0"), ("in_ready", f"{u}_in_ready"), ("in_data", _tie(10))]

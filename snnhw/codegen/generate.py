@@ -62,7 +62,7 @@ def _top_context(plan: DesignPlan, qnet: QNetwork, source_note: str) -> dict:
                                   ("MARGIN_BITS", str(ew)), ("STEP_W", str(plan.STW)),
                                   ("DEPTH", str(EXIT_QUEUE_DEPTH))], [
                                   ("clk", "clk"), ("rst", "rst"), ("push", "exit_push"),
-                                  ("push_margin", "cfg_exit_margin"), ("push_min_steps", "cfg_exit_min_steps"),
+                                  ("push_margin", "pix_cfg_exit_margin"), ("push_min_steps", "pix_cfg_exit_min_steps"),
                                   ("room", "exit_room"), ("exit_now", "exit_now"), ("head_margin", "exit_margin"),
                                   ("head_min_steps", "exit_min_steps"), ("pop", "exit_pop"),
                                   ("exit_req", "exit_req")]))
@@ -78,10 +78,12 @@ def _top_context(plan: DesignPlan, qnet: QNetwork, source_note: str) -> dict:
                                   ("clk", "clk"), ("rst", "rst")] + [(n, n) for n in (
                                       "res_valid", "res_last", "res_group", "res_addr", "res_pos", "res_potentials",
                                       "res_eos_valid", "res_eos_last", "res_eos_ready")] + [
-                                  ("m_valid", "m_axis_tvalid"), ("m_ready", "m_axis_tready"),
-                                  ("m_data", "m_axis_tdata"), ("m_user", "m_axis_tuser"), ("m_last", "m_axis_tlast"),
+                                  ("m_valid", "res_out_valid"), ("m_ready", "res_out_ready"),
+                                  ("m_data", "res_out_tdata"), ("m_user", "res_out_tuser"), ("m_last", "res_out_tlast"),
                                   ("cfg_margin", "exit_margin"), ("cfg_min_steps", "exit_min_steps"),
                                   ("cfg_pop", "exit_pop"), ("exit_req", "exit_req")]))
+    port_instances, port_wires = _port_slices(plan, ew)
+    instances, wires = port_instances + instances, wires + port_wires
     layer_map, taps = [], []
     for d, blk in zip(blocks, plan.blocks):
         c = blk.ctx
@@ -105,6 +107,34 @@ def _top_context(plan: DesignPlan, qnet: QNetwork, source_note: str) -> dict:
     return dict(streams=streams, instances=instances, wires=wires, blocks=blocks, taps=taps, layer_map=layer_map,
                 OW=plan.OW, STW=plan.STW, EW=ew, T_MAX=plan.T_MAX, K=oc["K"], n_pixels=int(np.prod(qnet.input_shape)),
                 init_cycles=init, source_note=source_note)
+
+
+def _port_slices(plan: DesignPlan, ew: int) -> tuple:
+    """A register slice on each AXI4-Stream port: the design's boundary starts and ends at registers.
+    The configuration inputs travel with the pixels, so they are still sampled with an image's first
+    pixel as it is accepted on s_axis."""
+    cfg = [("cfg_exit_min_steps", plan.STW), ("cfg_exit_margin", ew), ("cfg_timesteps", plan.STW)]
+    s_fields = cfg + [("tlast", 1), ("tdata", 8)]
+    m_fields = [("tuser", 1), ("tlast", 1), ("tdata", plan.OW)]
+
+    def cat(prefix, fields):
+        return "{" + ", ".join(f"{prefix}{n}" for n, _ in fields) + "}"
+
+    sw, mw = sum(w for _, w in s_fields), sum(w for _, w in m_fields)
+    instances = [
+        Instance("snn_axis_register", "u_s_axis_slice", "s_axis register slice (pixels with their configuration)",
+                 [("WIDTH", str(sw))], [
+                     ("clk", "clk"), ("rst", "rst"), ("s_valid", "s_axis_tvalid"), ("s_ready", "s_axis_tready"),
+                     ("s_data", "{" + ", ".join([n for n, _ in cfg] + ["s_axis_tlast", "s_axis_tdata"]) + "}"),
+                     ("m_valid", "pix_valid"), ("m_ready", "pix_ready"), ("m_data", cat("pix_", s_fields))]),
+        Instance("snn_axis_register", "u_m_axis_slice", "m_axis register slice", [("WIDTH", str(mw))], [
+            ("clk", "clk"), ("rst", "rst"), ("s_valid", "res_out_valid"), ("s_ready", "res_out_ready"),
+            ("s_data", cat("res_out_", m_fields)), ("m_valid", "m_axis_tvalid"), ("m_ready", "m_axis_tready"),
+            ("m_data", cat("m_axis_", m_fields))]),
+    ]
+    wires = ([("pix_valid", 1), ("pix_ready", 1)] + [(f"pix_{n}", w) for n, w in s_fields]
+             + [("res_out_valid", 1), ("res_out_ready", 1)] + [(f"res_out_{n}", w) for n, w in m_fields])
+    return instances, wires
 
 
 def exit_margin_bits(plan: DesignPlan) -> int:
@@ -131,7 +161,7 @@ def top_ports(plan: DesignPlan, taps) -> list:
         Port("rst", "input", 1, "synchronous reset, active high"),
         Port("s_axis_tdata", "input", 8, "AXI4-Stream slave: one uint8 pixel per beat, C-H-W order"),
         Port("s_axis_tvalid", "input", 1, "AXI4-Stream slave: pixel valid"),
-        Port("s_axis_tready", "output", 1, "AXI4-Stream slave: ready (low during the memory clear after reset)"),
+        Port("s_axis_tready", "output", 1, "AXI4-Stream slave: ready (registered; falls when the port's register slice is full)"),
         Port("s_axis_tlast", "input", 1, "AXI4-Stream slave: last pixel of an image"),
         Port("m_axis_tdata", "output", plan.OW, "AXI4-Stream master: class after a step (tuser = 0) or a final "
              "output potential, signed (tuser = 1)"),

@@ -31,6 +31,7 @@ LINT = [
     ("snn_fifo", ["snn_fifo"],
      [dict(WIDTH=8, DEPTH=16, SLACK=0), dict(WIDTH=1, DEPTH=2, SLACK=1), dict(WIDTH=13, DEPTH=8, SLACK=3)],
      [(), ("SNNHW_ASSERT",)]),
+    ("snn_axis_register", ["snn_axis_register"], [dict(WIDTH=1), dict(WIDTH=9), dict(WIDTH=40)], [()]),
     ("snn_delay", ["snn_delay"], [dict(WIDTH=8, STAGES=0), dict(WIDTH=1, STAGES=1), dict(WIDTH=20, STAGES=3)], [()]),
     ("snn_ram", ["snn_ram", "snn_delay"],
      [dict(WIDTH=8, DEPTH=16, AW=4, OUTREG=0), dict(WIDTH=5, DEPTH=13, AW=4, OUTREG=1, BLOCK=0),
