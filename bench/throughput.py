@@ -19,7 +19,9 @@ Runs, and records in the JSON (``command``, ``commands``):
 5. the bound (docs/hardware.md, "Throughput bound"; ``snnhw.codegen.cycles``) over the steps the N
    images run, and the cycle model's estimate.
 
-``images_per_s`` = median Fmax / cycles per image. ``--no-synth`` skips step 3 (no ``images_per_s``).
+``images_per_s`` = median Fmax / cycles per image. ``--no-synth`` skips step 3: no ``images_per_s``, or
+with ``--fmax-from RUN.json`` the median Fmax of that run's build (``fmax_source`` says which), for
+points that differ from it in T or the exit rule only (the same RTL but for T_MAX's counter widths).
 """
 from __future__ import annotations
 
@@ -90,6 +92,8 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="LFE5U-85F")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--no-synth", action="store_true")
+    ap.add_argument("--fmax-from", type=Path, default=None,
+                    help="with --no-synth: take fmax_mhz_median from this run's JSON (recorded as fmax_source)")
     ap.add_argument("--accuracy-images", type=int, default=None, help="golden accuracy on the first N [all]")
     ap.add_argument("--work", type=Path, default=REPO / "build" / "bench_throughput")
     a = ap.parse_args(argv)
@@ -149,6 +153,10 @@ def main(argv=None) -> int:
                               dsp=r["dsp"], fits=r["fits"], seconds=s))
     fmax = [s["fmax_mhz"] for s in seeds if s["fmax_mhz"]]
     fmax_med = statistics.median(fmax) if fmax else None
+    fmax_source = "this build, nextpnr seeds " + " ".join(map(str, a.seeds)) if fmax else None
+    if fmax_med is None and a.fmax_from:
+        fmax_med = json.loads(a.fmax_from.read_text())["fmax_mhz_median"]
+        fmax_source = portable_paths(str(a.fmax_from))
 
     print(f"[{name}] golden accuracy ...", file=sys.stderr, flush=True)
     acc = golden_accuracy(build, a.data, T, rule, a.accuracy_images)
@@ -160,7 +168,7 @@ def main(argv=None) -> int:
                      device=a.device, lanes={r["name"]: r["parallelism"] for r in manifest["layers"]
                                              if r.get("parallelism")}),
         images_per_s=(fmax_med * 1e6 / cyc) if fmax_med and cyc else None,
-        fmax_mhz_median=fmax_med, cycles_per_image=cyc, cycles_timed="back-to-back, no stream stalls",
+        fmax_mhz_median=fmax_med, fmax_source=fmax_source, cycles_per_image=cyc, cycles_timed="back-to-back, no stream stalls",
         rtl_images=a.images, rtl_equals_golden=rtl_equals, rtl_mismatches=res.mismatches[:5],
         mean_steps=float((steps + 1).mean()), accuracy_golden=acc["accuracy"], accuracy_images=acc["images"],
         mean_steps_accuracy_images=acc["mean_steps"],
