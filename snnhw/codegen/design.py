@@ -130,7 +130,8 @@ class MaxPoolGate:
     stride: tuple
     pad_top_left: tuple
     t_max: int
-    counter_bank_aw: int         # > 0: counter and window RAMs deeper than 2**counter_bank_aw words are banked
+    counter_bank_aw: int         # > 0: the counter RAM is in banks of 2**counter_bank_aw words
+    window_bank_aw: int          # > 0: the window RAM is in banks of 2**window_bank_aw words
     inp: StreamFields
     out: StreamFields
 
@@ -145,7 +146,8 @@ class MaxPoolGate:
             ("CHANNELS", self.channels), ("H_IN", self.h_in), ("W_IN", self.w_in), ("H_OUT", self.h_out),
             ("W_OUT", self.w_out), ("KH", self.kernel[0]), ("KW", self.kernel[1]), ("SH", self.stride[0]),
             ("SW", self.stride[1]), ("PT", self.pad_top_left[0]), ("PL", self.pad_top_left[1]),
-            ("T_MAX", self.t_max), ("COUNTER_BANK_AW", self.counter_bank_aw), ("IN_CW", self.inp.cw),
+            ("T_MAX", self.t_max), ("COUNTER_BANK_AW", self.counter_bank_aw),
+            ("WINDOW_BANK_AW", self.window_bank_aw), ("IN_CW", self.inp.cw),
             ("IN_YW", self.inp.yw), ("IN_XW", self.inp.xw), ("OUT_CW", self.out.cw), ("OUT_YW", self.out.yw),
             ("OUT_XW", self.out.xw)]]
 
@@ -201,7 +203,8 @@ def maxpool_gate(ctx: dict) -> MaxPoolGate:
     return MaxPoolGate(
         layer=ctx["index"], name=ctx["name"], channels=ctx["C_IN"], h_in=ctx["H_IN"], w_in=ctx["W_IN"],
         h_out=ctx["H_OUT"], w_out=ctx["W_OUT"], kernel=(ctx["KH"], ctx["KW"]), stride=(ctx["SH"], ctx["SW"]),
-        pad_top_left=(ctx["PT"], ctx["PL"]), t_max=ctx["T_MAX"], counter_bank_aw=ctx["BANK_AW"],
+        pad_top_left=(ctx["PT"], ctx["PL"]), t_max=ctx["T_MAX"], counter_bank_aw=ctx["CNT_BANK_AW"],
+        window_bank_aw=ctx["WIN_BANK_AW"],
         inp=_fields(ctx, "I", True), out=_fields(ctx, "O", True))
 
 

@@ -183,7 +183,7 @@ def _memory_brams(m: dict, ctx: dict, target: str) -> float:
         return 0.0
     if m.get("banks") and ctx.get("weight_banks"):
         return sum(bram_mixed(b["depth"], m["width"], target) for b in ctx["weight_banks"])
-    bank_aw = ctx.get("CNT_BANK_AW") if m["name"] == "counters" else 0
+    bank_aw = {"counters": ctx.get("CNT_BANK_AW"), "windows": ctx.get("WIN_BANK_AW")}.get(m["name"], 0)
     if bank_aw:
         full, rest = divmod(m["depth"], 1 << bank_aw)
         return full * bram_mixed(1 << bank_aw, m["width"], target) + bram_mixed(rest, m["width"], target)

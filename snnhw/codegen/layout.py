@@ -89,12 +89,20 @@ class DesignPlan:
 # packs a deep bank into mixed geometries nearly without waste (mnist_paper at
 # P = 8: 98 instead of 89 DP16KD for its dense ROM, and no longer a fit).
 WEIGHT_BANK_WORDS = 8192
-# Max-pool counter and window RAMs deeper than one block RAM (1024 words: ECP5
-# 1024 x 18 holds a counter or a {max, arg, stamp} window word) are split into
+# Max-pool counter and window RAMs deeper than one block RAM are split into
 # one-block-RAM banks with registered outputs (snn_ram BANK_AW), for the same
-# reason; the gate's per-image clear then writes all banks at once (1024
-# cycles instead of one per word).
-COUNTER_BANK_AW = 10
+# reason; the gate's per-image clear then writes all banks at once (one bank
+# depth of cycles instead of one per word). A bank is as deep as one 18-kbit
+# block holds words of that width (ECP5 DP16KD, Xilinx RAMB18: 16384 x 1 ...
+# 512 x 36): 4-bit counters in 4096-word banks, a 10-bit window word in
+# 1024-word banks. Shallower banks would leave most of each block unused.
+BLOCK_GEOMETRIES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+
+
+def block_bank_aw(width: int) -> int:
+    """Address bits of the deepest one-block bank of ``width``-bit words (wider than 36: 512 words)."""
+    depth = next((d for d, w in BLOCK_GEOMETRIES if w >= width), 512)
+    return depth.bit_length() - 1
 RAM_BLOCK_MIN_DEPTH = 17  # shallower RAMs (a dense layer's few channel groups) are left to LUT RAM / FFs
 RAM_BLOCK_MIN_BITS = 2048
 
@@ -325,17 +333,18 @@ def _maxpool_block(layer: QLayer, stream: Stream, base: dict) -> Block:
     n_win = g["C_OUT"] * g["H_OUT"] * g["W_OUT"]
     cntw = ubits(base["T_MAX"])
     pw = ubits(g["KH"] * g["KW"] - 1)  # a window position (the argmax's tie-break)
-    cnt_bank = COUNTER_BANK_AW if n_in > 2 ** COUNTER_BANK_AW else 0
-    win_bank = COUNTER_BANK_AW if n_win > 2 ** COUNTER_BANK_AW else 0
+    winw = cntw + pw + base["STW"]  # a window word {max, arg, stamp}
+    cnt_aw, win_aw = block_bank_aw(cntw), block_bank_aw(winw)
+    cnt_bank = cnt_aw if n_in > 2 ** cnt_aw else 0
+    win_bank = win_aw if n_win > 2 ** win_aw else 0
     # the per-image clear writes every bank at once: one bank depth, or the whole RAM when it is not banked
     n_clr = max(2 ** cnt_bank if cnt_bank else n_in, 2 ** win_bank if win_bank else n_win)
     ctx = dict(base, **g, **_scatter_widths(g), N_IN=n_in, N_WIN=n_win, N_CLR=n_clr, CNTW=cntw, PW=pw,
                TIN=stream.width, TOUT=out.width,
                **_stream_ctx("I", stream), **{k.replace("I", "O", 1): v for k, v in _stream_ctx("I", out).items()})
-    ctx.update(OCW=out.fields[0], OYW=out.fields[1], OXW=out.fields[2], BANK_AW=COUNTER_BANK_AW,
-               CNT_BANK_AW=cnt_bank, WIN_BANK_AW=win_bank)
+    ctx.update(OCW=out.fields[0], OYW=out.fields[1], OXW=out.fields[2], CNT_BANK_AW=cnt_bank, WIN_BANK_AW=win_bank)
     mems = [dict(name="counters", kind="ram", depth=n_in, width=cntw, style="block"),
-            dict(name="windows", kind="ram", depth=n_win, width=cntw + pw + base["STW"], style="block")]
+            dict(name="windows", kind="ram", depth=n_win, width=winw, style="block")]
     return Block("maxpool", layer_index=base["index"], ctx=ctx, memories=mems)
 
 

@@ -73,15 +73,15 @@
 // Clear: counters and window words must be zero at each image's start.
 // After the image's last step (and after reset) a CLEAR sweep writes zeros
 // to every offset of every bank at once (snn_ram we_all), so it takes one
-// bank depth -- 2**COUNTER_BANK_AW words for a banked RAM, its depth for a
-// flat one -- not N words; in_ready is low meanwhile. (A lazy scheme with
+// bank depth -- 2**COUNTER_BANK_AW (counters) or 2**WINDOW_BANK_AW (windows)
+// words for a banked RAM, its depth for a flat one -- not N words; in_ready is low meanwhile. (A lazy scheme with
 // image tags was not chosen: a tag of k bits lets a word untouched for 2**k
 // images look current, so it is not exact without an extra sweep anyway.)
 //
 // Memories (snn_ram, ram_style block, three-cycle read latency, OUTREG = 2):
 // counters {count}, N_IN words; window words {max, arg, stamp}, N_WIN words.
-// Each is split into banks of 2**COUNTER_BANK_AW words with registered bank
-// outputs when deeper than one bank.
+// Each is split into banks (2**COUNTER_BANK_AW, 2**WINDOW_BANK_AW words) with
+// registered bank outputs when deeper than one bank.
 //
 // Parameters
 //   CHANNELS           channels (the same at input and output)
@@ -93,9 +93,11 @@
 //                      by H_OUT / W_OUT)
 //   T_MAX              maximum number of time steps per image (sizes the
 //                      counts and the step stamps: ubits(T_MAX) bits each)
-//   COUNTER_BANK_AW    the counter and window RAMs are banked (banks of
-//                      2**COUNTER_BANK_AW words) when deeper than one bank;
-//                      0: never banked
+//   COUNTER_BANK_AW    the counter RAM is banked (banks of 2**COUNTER_BANK_AW
+//                      words) when deeper than one bank; 0: never banked
+//   WINDOW_BANK_AW     the same for the window RAM; -1: COUNTER_BANK_AW (a
+//                      block RAM holds more narrow counters than wider window
+//                      words, so the generator sizes each bank to one block)
 //   IN_CW, IN_YW, IN_XW     widths of the input token's c, y, x fields
 //   OUT_CW, OUT_YW, OUT_XW  widths of the output token's c, oy, ox fields
 //
@@ -105,7 +107,7 @@
 //   N_IT = ceil(KH/SH)*ceil(KW/SW) (windows enumerated per event),
 //   counts and stamps ubits(T_MAX) bits, window position ubits(KH*KW - 1),
 //   counter address ubits(N_IN - 1), window address ubits(N_WIN - 1),
-//   N_CLR = max over the two RAMs of (banked ? 2**COUNTER_BANK_AW : depth).
+//   N_CLR = max over the two RAMs of (banked ? 2**bank AW : depth).
 //
 // Latency and throughput (cycles):
 //   per input spike N_IT (in_ready is low while an event still has windows
@@ -141,6 +143,7 @@ module snn_maxpool_gate #(
     parameter integer PL              = 0,
     parameter integer T_MAX           = 16,
     parameter integer COUNTER_BANK_AW = 10,
+    parameter integer WINDOW_BANK_AW  = -1,
     parameter integer IN_CW           = 1,
     parameter integer IN_YW           = 1,
     parameter integer IN_XW           = 1,
@@ -191,6 +194,8 @@ module snn_maxpool_gate #(
     localparam integer PT_OK    = (PT < 0) ? 0 : PT;
     localparam integer PL_OK    = (PL < 0) ? 0 : PL;
     localparam integer BANK_OK  = (COUNTER_BANK_AW >= 1 && COUNTER_BANK_AW <= 30) ? COUNTER_BANK_AW : 0;
+    localparam integer WBANK_OK = (WINDOW_BANK_AW < 0) ? BANK_OK :
+                                  (WINDOW_BANK_AW >= 1 && WINDOW_BANK_AW <= 30) ? WINDOW_BANK_AW : 0;
 
     localparam integer N_IN   = C_OK * H_IN_OK * W_IN_OK;      // counters
     localparam integer N_WIN  = C_OK * H_OUT_OK * W_OUT_OK;    // windows (output neurons)
@@ -210,7 +215,7 @@ module snn_maxpool_gate #(
     // position register: ky < KH + SH and kx < KW + SW on every iteration
     localparam integer PSW    = ubits((KH_OK + SH_OK) * KW_OK + SW_OK) + 1;
     localparam integer CNT_BANK_AW = (BANK_OK > 0 && N_IN  > (1 << BANK_OK)) ? BANK_OK : 0;
-    localparam integer WIN_BANK_AW = (BANK_OK > 0 && N_WIN > (1 << BANK_OK)) ? BANK_OK : 0;
+    localparam integer WIN_BANK_AW = (WBANK_OK > 0 && N_WIN > (1 << WBANK_OK)) ? WBANK_OK : 0;
     localparam integer CNT_CLR = (CNT_BANK_AW > 0) ? (1 << CNT_BANK_AW) : N_IN;   // CLEAR words per RAM
     localparam integer WIN_CLR = (WIN_BANK_AW > 0) ? (1 << WIN_BANK_AW) : N_WIN;
     localparam integer N_CLR  = (CNT_CLR > WIN_CLR) ? CNT_CLR : WIN_CLR;          // length of the CLEAR sweep
@@ -246,6 +251,10 @@ module snn_maxpool_gate #(
         end
         if (COUNTER_BANK_AW < 0 || COUNTER_BANK_AW > 30) begin
             $error("snn_maxpool_gate: COUNTER_BANK_AW (%0d) must be in 0..30", COUNTER_BANK_AW);
+            $fatal(1, "snn_maxpool_gate: bad parameters");
+        end
+        if (WINDOW_BANK_AW < -1 || WINDOW_BANK_AW > 30) begin
+            $error("snn_maxpool_gate: WINDOW_BANK_AW (%0d) must be in -1..30", WINDOW_BANK_AW);
             $fatal(1, "snn_maxpool_gate: bad parameters");
         end
         if (IN_CW < 1 || IN_YW < 1 || IN_XW < 1 || OUT_CW < 1 || OUT_YW < 1 || OUT_XW < 1 ||

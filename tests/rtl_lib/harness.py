@@ -12,6 +12,7 @@ check: the simulation must stop at time 0 with the check's message.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -46,14 +47,25 @@ def _key(sources, toplevel, parameters, defines) -> str:
 
 def build_module(toplevel: str, sources, parameters: dict, defines: dict | None = None) -> Path:
     """Verilate ``toplevel`` with ``parameters`` (cached); returns its build directory."""
-    from cocotb_tools.runner import get_runner
-
     defines = dict(defines or {})
     sources = [Path(s) for s in sources]
     apply_verilator_env()
     build_dir = _cache_root() / f"{toplevel}-{_key(sources, toplevel, parameters, defines)}"
     if (build_dir / toplevel).exists() and (build_dir / "snnhw.ok").exists():
         return build_dir
+    # two test workers may want the same build (e.g. one module test and its cycle test): one builds, the
+    # other waits on the lock and then finds it done
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(build_dir.parent / f"{build_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (build_dir / toplevel).exists() and (build_dir / "snnhw.ok").exists():
+            return build_dir
+        return _build_locked(toplevel, sources, parameters, defines, build_dir)
+
+
+def _build_locked(toplevel, sources, parameters, defines, build_dir: Path) -> Path:
+    from cocotb_tools.runner import get_runner
+
     _seed_runtime(build_dir)
     get_runner("verilator").build(
         sources=[str(s) for s in sources], hdl_toplevel=toplevel, build_dir=str(build_dir),

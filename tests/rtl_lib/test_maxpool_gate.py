@@ -4,8 +4,9 @@ Random spike images, step by step, with random in_valid gaps and out_ready
 back-pressure, against the golden gate (tests/rtl_lib/cocotb_maxpool_gate.py)
 for several geometries: 2x2 stride 2, 3x3 stride 2 with padding (overlapping
 windows), a non-square one whose stride exceeds the window in one direction,
-banked RAMs (N_IN > 2**10 with COUNTER_BANK_AW = 10, and a small one with
-COUNTER_BANK_AW = 3: counters and windows in 7 and 7 banks), a dense 5x5 one
+banked RAMs (N_IN > 2**10 with COUNTER_BANK_AW = 10, a small one with
+COUNTER_BANK_AW = 3: counters and windows in 7 and 7 banks, and one with
+different bank depths for the two RAMs), a dense 5x5 one
 (25 windows per event), and T_MAX = 1. Geometries with one or two windows per
 event put several spikers of one window within three cycles (window-word
 forwarding). The module's cycles are bounded by its cycle model (events x
@@ -30,12 +31,11 @@ def ubits(n: int) -> int:
     return max(1, int(n).bit_length())
 
 
-def gate_params(ctx: dict, counter_bank_aw: int = 10) -> dict:
-    """snn_maxpool_gate parameters of a layout context (snnhw.codegen.layout._maxpool_block);
-    ``counter_bank_aw`` is layout.COUNTER_BANK_AW."""
+def gate_params(ctx: dict) -> dict:
+    """snn_maxpool_gate parameters of a layout context (snnhw.codegen.layout._maxpool_block)."""
     return dict(CHANNELS=ctx["C_IN"], H_IN=ctx["H_IN"], W_IN=ctx["W_IN"], H_OUT=ctx["H_OUT"], W_OUT=ctx["W_OUT"],
                 KH=ctx["KH"], KW=ctx["KW"], SH=ctx["SH"], SW=ctx["SW"], PT=ctx["PT"], PL=ctx["PL"],
-                T_MAX=ctx["T_MAX"], COUNTER_BANK_AW=counter_bank_aw, IN_CW=ctx["ICW"], IN_YW=ctx["IYW"],
+                T_MAX=ctx["T_MAX"], COUNTER_BANK_AW=ctx["CNT_BANK_AW"], WINDOW_BANK_AW=ctx["WIN_BANK_AW"], IN_CW=ctx["ICW"], IN_YW=ctx["IYW"],
                 IN_XW=ctx["IXW"], OUT_CW=ctx["OCW"], OUT_YW=ctx["OYW"], OUT_XW=ctx["OXW"])
 
 
@@ -44,20 +44,21 @@ def derived(p: dict) -> dict:
     n_in = p["CHANNELS"] * p["H_IN"] * p["W_IN"]
     n_win = p["CHANNELS"] * p["H_OUT"] * p["W_OUT"]
     cba = p["COUNTER_BANK_AW"]
+    wba = cba if p.get("WINDOW_BANK_AW", -1) == -1 else p["WINDOW_BANK_AW"]
     mh, mw = -(-p["KH"] // p["SH"]), -(-p["KW"] // p["SW"])
     cnt_bank = cba if cba and n_in > 2 ** cba else 0
-    win_bank = cba if cba and n_win > 2 ** cba else 0
+    win_bank = wba if wba and n_win > 2 ** wba else 0
     n_clr = max(2 ** cnt_bank if cnt_bank else n_in, 2 ** win_bank if win_bank else n_win)
     return dict(N_IN=n_in, N_WIN=n_win, N_IT=mh * mw, N_CLR=n_clr, CNTW=ubits(p["T_MAX"]), STW=ubits(p["T_MAX"]),
                 PW=ubits(p["KH"] * p["KW"] - 1), NAW=ubits(n_in - 1), WAW=ubits(n_win - 1), CLW=ubits(n_clr - 1),
                 CNT_BANK_AW=cnt_bank, WIN_BANK_AW=win_bank)
 
 
-def geometry(c, h, w, ho, wo, k, s, p, t_max, cba=10) -> dict:
+def geometry(c, h, w, ho, wo, k, s, p, t_max, cba=10, wba=-1) -> dict:
     """Parameters of a gate with the stream widths the layout gives its input / output streams."""
     (kh, kw), (sh, sw), (pt, pl) = k, s, p
     return dict(CHANNELS=c, H_IN=h, W_IN=w, H_OUT=ho, W_OUT=wo, KH=kh, KW=kw, SH=sh, SW=sw, PT=pt, PL=pl,
-                T_MAX=t_max, COUNTER_BANK_AW=cba, IN_CW=ubits(c - 1), IN_YW=ubits(h - 1), IN_XW=ubits(w - 1),
+                T_MAX=t_max, COUNTER_BANK_AW=cba, WINDOW_BANK_AW=wba, IN_CW=ubits(c - 1), IN_YW=ubits(h - 1), IN_XW=ubits(w - 1),
                 OUT_CW=ubits(c - 1), OUT_YW=ubits(ho - 1), OUT_XW=ubits(wo - 1))
 
 
@@ -75,6 +76,9 @@ CASES = {
     # banks of 8 counters (7 banks, the last one partial), 3x3 stride 1 (MH = MW = 3), counts fill 2 bits
     "overlap3x3_s1_banked": (geometry(2, 5, 5, 5, 5, (3, 3), (1, 1), (1, 1), 3, cba=3), None,
                              dict(images=[3, 3, 1, 2, 3, 3, 2, 3], abort=1, densities=[0.1, 0.3, 0.6, 1.0])),
+    # counters in banks of 16 (4 banks), windows in banks of 4 (13 banks): the clear is one counter bank deep
+    "banked_distinct": (geometry(2, 5, 5, 5, 5, (3, 3), (1, 1), (1, 1), 3, cba=4, wba=2), None,
+                        dict(images=[3, 1, 2, 3, 3], abort=2, densities=[0.1, 0.4, 1.0])),
     # dense spikes in large overlapping windows: 25 windows per event (up to 25 output spikes reserved per event),
     # many spikers per window. (Window-word forwarding is exercised where consecutive events share a window within
     # 3 cycles: one or two windows per event, pool2x2_s2, nonsquare, t_max1, ...)
@@ -110,7 +114,7 @@ def test_gate(tmp_path, name):
     assert_passes("snn_maxpool_gate", lib_sources(*MODULES), p, "cocotb_maxpool_gate", extra_env=env)
 
 
-@pytest.mark.parametrize("name", ["pool3x3_s2_pad1", "overlap3x3_s1_banked", "wide_banked"])
+@pytest.mark.parametrize("name", ["pool3x3_s2_pad1", "overlap3x3_s1_banked", "wide_banked", "banked_distinct"])
 def test_gate_cycles(tmp_path, name):
     """No gaps, out_ready always high, no reset in the middle: the module's cycles stay within its cycle model
     (events x windows per event + a small per-step drain + one clear per image)."""
@@ -127,15 +131,16 @@ def test_gate_cycles(tmp_path, name):
 
 @pytest.mark.parametrize("name", sorted(n for n, case in CASES.items() if case[1]))
 def test_layout_context_maps_to_parameters(name):
-    """A real design's gate: the layout's context gives these parameters, and its widths are the module's."""
+    """A real design's gate: the layout's context gives these parameters (but the bank depths, which the
+    layout sizes to one block RAM), and its widths are the module's."""
     import rtl_nets as R
     from snnhw.codegen import plan_design
-    from snnhw.codegen.layout import COUNTER_BANK_AW
 
     p, design, _ = CASES[name]
     q = R.qnet_of(getattr(R, design)())
     ctx = next(b.ctx for b in plan_design(q, parallelism=1, timesteps=4).blocks if b.kind == "maxpool")
-    assert gate_params(ctx, COUNTER_BANK_AW) == p
+    p = dict(p, COUNTER_BANK_AW=ctx["CNT_BANK_AW"], WINDOW_BANK_AW=ctx["WIN_BANK_AW"])
+    assert gate_params(ctx) == p
     d = derived(p)
     assert {k: ctx[k] for k in d if k in ctx} == {k: d[k] for k in d if k in ctx}
     assert {"N_IN", "N_WIN", "N_CLR", "CNTW", "PW", "WIN_BANK_AW"} <= set(ctx)
@@ -146,6 +151,7 @@ BAD = {
     "geometry": (dict(SH=0), "snn_maxpool_gate: geometry"),
     "t_max": (dict(T_MAX=0), "snn_maxpool_gate: T_MAX (0) must be >= 1"),
     "counter_bank_aw": (dict(COUNTER_BANK_AW=-1), "snn_maxpool_gate: COUNTER_BANK_AW (-1) must be in 0..30"),
+    "window_bank_aw": (dict(WINDOW_BANK_AW=-2), "snn_maxpool_gate: WINDOW_BANK_AW (-2) must be in -1..30"),
     "token_sum": (dict(IN_CW=26), "must be >= 1 and sum to at most 30 each"),
     "token_cover": (dict(IN_CW=1), "cannot hold 4 x 8 x 8 in"),
 }
@@ -182,3 +188,20 @@ def test_yosys_reads(tmp_path, name):
     script = f"read_verilog -DSYNTHESIS {' '.join(files)}; hierarchy -check -top snn_maxpool_gate {chparam}; proc"
     proc = subprocess.run([str(exe), "-q", "-p", script], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_layout_sizes_gate_banks_to_one_block():
+    """Each RAM's bank is one 18-kbit block of its word width (16384 x 1 ... 512 x 36), and a RAM is banked only
+    when it is deeper than one bank: 4-bit counters go in 4096-word banks, 10-bit window words in 1024-word ones."""
+    import rtl_nets as R
+    from snnhw.codegen import plan_design
+    from snnhw.codegen.layout import block_bank_aw
+
+    assert [block_bank_aw(w) for w in (1, 2, 4, 5, 9, 10, 18, 19, 36, 40)] == [14, 13, 12, 11, 11, 10, 10, 9, 9, 9]
+    q = R.qnet_of(R.design_wide_maxpool())
+    for T in (4, 32):
+        blk = next(b for b in plan_design(q, parallelism=1, timesteps=T).blocks if b.kind == "maxpool")
+        for ram, key in (("counters", "CNT_BANK_AW"), ("windows", "WIN_BANK_AW")):
+            m = next(m for m in blk.memories if m["name"] == ram)
+            aw = block_bank_aw(m["width"])
+            assert blk.ctx[key] == (aw if m["depth"] > 2 ** aw else 0), (T, ram, m, blk.ctx[key])
