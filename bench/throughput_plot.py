@@ -1,0 +1,76 @@
+"""Pareto plot of images/s against golden accuracy from bench/throughput.py runs, and their table.
+
+    python bench/throughput_plot.py docs/figures/throughput_mnist_paper*.json --out docs/figures/throughput_pareto.png
+
+Each point is one run's JSON: images/s = median Fmax / RTL cycles per image (measured), accuracy of the
+golden model with the same options on the run's test images. Points whose Fmax comes from another run's
+synthesis (``--fmax-from``) are drawn hollow. Prints the table in Markdown (for docs/hardware.md).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def label(r: dict) -> str:
+    o = r["options"]
+    rule = f"exit {o['exit_margin']}/{o['exit_min_steps']}" if o["exit_margin"] else "no exit"
+    return f"T={o['timesteps']}, {rule}, P={o['parallelism']}"
+
+
+def table(rows: list) -> str:
+    lines = ["| design (T, rule, lanes) | images/s | Fmax median (MHz) | cycles / image | bound | cycles / bound | "
+             "mean steps | golden accuracy | RTL == golden |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ips = f"{r['images_per_s']:,.0f}" if r.get("images_per_s") else "–"
+        fm = f"{r['fmax_mhz_median']:.1f}" if r.get("fmax_mhz_median") else "–"
+        src = "" if (r.get("fmax_source") or "").startswith("this build") else " ¹"
+        lines.append(f"| {label(r)} | {ips}{src} | {fm}{src} | {r['cycles_per_image']:,.0f} | "
+                     f"{r['bound_cycles']:,.0f} ({r['bound_engine']}) | {r['cycles_over_bound']:.2f} | "
+                     f"{r['mean_steps']:.2f} | {100 * r['accuracy_golden']:.2f} % ({r['accuracy_images']:,}) | "
+                     f"{'yes, ' + str(r['rtl_images']) + ' images' if r['rtl_equals_golden'] else 'NO'} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs="+", type=Path)
+    ap.add_argument("--out", type=Path, default=Path("docs/figures/throughput_pareto.png"))
+    a = ap.parse_args(argv)
+    rows = [json.loads(p.read_text()) for p in a.runs]
+    rows.sort(key=lambda r: -(r.get("images_per_s") or 0))
+    print(table(rows))
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for r in rows:
+        if not r.get("images_per_s"):
+            continue
+        own = (r.get("fmax_source") or "").startswith("this build")
+        ax.scatter(100 * r["accuracy_golden"], r["images_per_s"], s=50, facecolors="C0" if own else "none",
+                   edgecolors="C0")
+        ax.annotate(label(r), (100 * r["accuracy_golden"], r["images_per_s"]), fontsize=7,
+                    xytext=(4, 3), textcoords="offset points")
+    ax.set_yscale("log")
+    ax.set_xlabel("golden-model accuracy (%), all test images")
+    ax.set_ylabel("images / s (RTL cycles, median Fmax)")
+    models = sorted({Path(r["model"]).stem for r in rows})
+    ax.set_title(f"{', '.join(models)} on the LFE5U-85F: throughput against accuracy\n"
+                 "(filled: Fmax of the same build, seeds 1-3; hollow: Fmax of the filled point's build)",
+                 fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(a.out, dpi=120)
+    print(f"wrote {a.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
