@@ -182,37 +182,32 @@ def test_custom_domain_op(tmp_path):
     assert "op type com.example.Relu (custom domain) is not supported" in refuse(tmp_path, model)
 
 
-def test_residual_add(tmp_path):
+def test_residual_add_of_the_image(tmp_path):
+    # The shortcut adds the network input (pixels, not spikes) to a conv branch.
     nodes = [conv_node("c1", out="a", c_out=2), helper.make_node("Relu", ["a"], ["ar"], name="/layer1/relu"),
              conv_node("c2", inp="ar", out="b", c_out=2),
              helper.make_node("Add", ["b", "x"], ["s"], name="/layer1/Add"),
              helper.make_node("Relu", ["s"], ["y"], name="/layer1/relu2")]
-    message = refuse(tmp_path, make_model(nodes, conv_weights("c1", 2, 2) + conv_weights("c2", 2, 2)))
+    message = refuse(tmp_path, make_model(nodes, conv_weights("c1", 2, 2) + conv_weights("c2", 2, 2)), canonical=True)
     assert message.endswith(
-        "node '/layer1/Add' (Add): adding two activations (residual connection) is not supported; "
-        "snnhw maps feed-forward chains"
+        "layer '/layer1/Add' (Sum): adds the network input to other values (a shortcut or Concat from the image); "
+        "not supported: only a Conv/Dense may read the image (the analog-input layer)"
     )
 
 
-def test_residual_add_with_downsample_branch(tmp_path):
-    # The shortcut conv reads the block input too; still reported as the residual Add.
+def test_residual_add_with_both_branches_on_the_image(tmp_path):
     nodes = [conv_node("c1", out="a"), conv_node("down", out="d"), helper.make_node("Add", ["a", "d"], ["y"], name="add")]
-    message = refuse(tmp_path, make_model(nodes, conv_weights("c1") + conv_weights("down")))
-    assert "node 'add' (Add): adding two activations (residual connection)" in message
+    message = refuse(tmp_path, make_model(nodes, conv_weights("c1") + conv_weights("down")), canonical=True)
+    assert "layer 'add' (Sum): adds the network input to other values" in message
 
 
-def test_concat_of_activations(tmp_path):
-    nodes = [conv_node("c1", out="a"), conv_node("c2", out="b"),
-             helper.make_node("Concat", ["a", "b"], ["y"], name="cat", axis=1)]
-    message = refuse(tmp_path, make_model(nodes, conv_weights("c1") + conv_weights("c2")))
-    assert "node 'cat' (Concat): concatenating activations" in message
-
-
-def test_branch_without_merge(tmp_path):
-    nodes = [conv_node(), helper.make_node("Relu", ["c"], ["y"], name="relu"),
-             helper.make_node("Flatten", ["c"], ["side"], name="side")]
-    message = refuse(tmp_path, make_model(nodes, conv_weights()))
-    assert "node 'side' (Flatten): reads tensor 'c', which node 'relu' also reads: the graph branches" in message
+def test_concat_as_the_network_output(tmp_path):
+    nodes = [conv_node("c1", out="a"), helper.make_node("Relu", ["a"], ["ar"], name="r1"), conv_node("c2", out="b"),
+             helper.make_node("Relu", ["b"], ["br"], name="r2"),
+             helper.make_node("Concat", ["ar", "br"], ["y"], name="cat", axis=1)]
+    message = refuse(tmp_path, make_model(nodes, conv_weights("c1") + conv_weights("c2")), canonical=True)
+    assert message.endswith("layer 'cat' (Concat): a Concat as the network output is not supported (the output "
+                            "layer must be one Conv/Gemm/MatMul, or an Add of them)")
 
 
 def test_two_outputs(tmp_path):
@@ -268,8 +263,10 @@ def _single(node, inits=(), **kw):
 
 
 @pytest.mark.parametrize("model, expected", [
+    (_single(helper.make_node("Conv", ["x", "w"], ["y"], name="n", group=3, kernel_shape=[3, 3]),
+             [tensor("w", np.ones((2, 1, 3, 3)))]), "group=3 does not divide the 2 output channels"),
     (_single(helper.make_node("Conv", ["x", "w"], ["y"], name="n", group=2, kernel_shape=[3, 3]),
-             [tensor("w", np.ones((2, 1, 3, 3)))]), "group=2"),
+             [tensor("w", np.ones((4, 2, 3, 3)))]), "weight expects 2 input channels per group x 2 groups, the input has 2"),
     (_single(helper.make_node("Conv", ["x", "w"], ["y"], name="n", dilations=[2, 2], kernel_shape=[3, 3]),
              [tensor("w", np.ones((2, 2, 3, 3)))]), "dilations [2, 2]"),
     (_single(helper.make_node("MaxPool", ["x"], ["y"], name="n", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)),
