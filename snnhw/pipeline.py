@@ -73,7 +73,7 @@ def layer_table(net: Network) -> list:
             macs = sum(int(np.prod(layer.out_shape)) * int(np.prod(w.shape[1:])) for w in weights)
         elif isinstance(layer, AvgPool):
             macs = int(np.prod(layer.out_shape)) * layer.kernel[0] * layer.kernel[1]
-        kind = type(layer).__name__ + (f"({len(layer.synapses)} inputs)" if isinstance(layer, Sum) else "")
+        kind = type(layer).__name__ + (f"[{len(layer.synapses)}]" if isinstance(layer, Sum) else "")
         kind += (f"+Clip(0,{layer.cap:g})" if getattr(layer, "cap", None) is not None
                  else "+ReLU" if getattr(layer, "relu", False) else "")
         if getattr(layer, "group", 1) != 1:

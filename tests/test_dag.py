@@ -406,3 +406,16 @@ def test_cli_generate_refuses_a_residual_network_in_one_line(tmp_path):
     r = CliRunner().invoke(main, ["convert", str(model), "-o", str(tmp_path / "res.snn.npz")], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert load_qnet(tmp_path / "res.snn.npz").layers[2].kind == "sum"
+
+
+def test_an_activation_read_twice_and_a_branch_the_output_does_not_need(tmp_path):
+    b = OnnxBuilder((1, 6, 6), 12)
+    h = b.relu(b.conv("x", 3))
+    b.relu(b.conv(h, 2))  # read, but nothing the output depends on: dropped at import
+    model = b.model(b.gemm(b.flatten(b.add(b.pool(h, "max", 1, 1), b.pool(h, "avg", 1, 1))), 3))
+    net, canon, images, x, _ = imported(tmp_path, model)
+    assert kinds(net) == ["Conv", "Relu", "MaxPool", "AvgPool", "Add", "Flatten", "Dense"]
+    assert kinds(canon) == ["Conv", "MaxPool", "AvgPool", "Sum", "Flatten", "Dense"]
+    norm, qnet = converted(canon, images, x)
+    assert qnet.sources(1) == qnet.sources(2) == (qnet.layers[0].name,)
+    assert run_golden(qnet, images[:2], 20).potentials.shape == (20, 2, 3)

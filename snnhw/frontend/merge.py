@@ -1,6 +1,7 @@
 """The passes that turn residual Adds and Concats into multi-input neuron layers (ir.Sum).
 
-* :func:`merge_adds`: an Add becomes one ``Sum`` whose synapse inputs are the
+* :func:`merge_adds`: an Add becomes one ``Sum`` (with ReLU if the Add had one,
+  or if everything it adds is non-negative already) whose synapse inputs are the
   weights of the Conv/Dense layers feeding it without a ReLU (pre-activation
   values, BatchNorm already folded; their biases add up), and, for an input
   that is already a spiking value (a ReLU'd layer, a pool), an identity
@@ -52,7 +53,9 @@ def merge_adds(net: ir.Network) -> ir.Network:
             bias += term_bias
             if terms and terms[0].source != source:
                 inlined.add(source)
-        layers[i] = index[layer.name] = ir.Sum(layer.name, synapses, bias.astype(np.float32), relu=layer.relu,
+        # A sum of values that are all non-negative already is its own ReLU: its neurons can be hidden ones.
+        relu = layer.relu or all(_non_negative(index, source) for source in layer.inputs)
+        layers[i] = index[layer.name] = ir.Sum(layer.name, synapses, bias.astype(np.float32), relu=relu,
                                               cap=layer.cap, out_shape=tuple(layer.out_shape))
     readers = graph.readers(layers)
     # An inlined layer that something else still reads stays (check_canonical then says why it cannot map).
@@ -66,6 +69,16 @@ def _linear_terms(layer, source: str, shape: tuple) -> tuple:
     if isinstance(layer, ir.Sum) and not layer.relu:
         return copy.deepcopy(layer.synapses), layer.bias.astype(np.float64)
     return [identity_synapses(source, shape)], 0.0
+
+
+def _non_negative(index: dict, name: str) -> bool:
+    """Whether layer ``name``'s values are never negative (a ReLU'd layer, or pools/Concats of such)."""
+    layer = index.get(name)
+    if isinstance(layer, (ir.Relu, *ir.NEURON_WEIGHT_LAYERS, ir.Add)):
+        return isinstance(layer, ir.Relu) or layer.relu
+    if isinstance(layer, (ir.MaxPool, ir.AvgPool, ir.Flatten, ir.Concat)):
+        return all(_non_negative(index, source) for source in layer.inputs)
+    return False  # the image, or anything else
 
 
 def own_synapses(layer) -> ir.Synapses:
