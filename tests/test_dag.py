@@ -419,3 +419,17 @@ def test_an_activation_read_twice_and_a_branch_the_output_does_not_need(tmp_path
     norm, qnet = converted(canon, images, x)
     assert qnet.sources(1) == qnet.sources(2) == (qnet.layers[0].name,)
     assert run_golden(qnet, images[:2], 20).potentials.shape == (20, 2, 3)
+
+
+def test_castlike_reads_the_type_an_activation_was_cast_to(tmp_path):
+    # x -> Cast(double) -> Cast(float) -> ...; CastLike(constant, the double tensor) is a double constant
+    from onnx import TensorProto
+
+    b = OnnxBuilder((1, 4, 4), 13, opset=15)
+    half = b.node("Cast", ["x"], (1, 4, 4), to=TensorProto.DOUBLE)
+    h = b.relu(b.conv(b.node("Cast", [half], (1, 4, 4), to=TensorProto.FLOAT), 2))
+    bias = b.node("CastLike", [b.const(np.full((1, 2, 1, 1), 0.5, np.float32)), half], (2, 1, 1))
+    pre = b.node("Add", [b.conv(h, 2, bias=False), b.node("Cast", [bias], (2, 1, 1), to=TensorProto.FLOAT)],
+                 (2, 4, 4))
+    _, canon, *_ = imported(tmp_path, b.model(b.gemm(b.flatten(b.relu(pre)), 3)))
+    assert np.array_equal(canon.layers[1].bias, np.full(2, 0.5, np.float32))

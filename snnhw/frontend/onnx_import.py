@@ -310,8 +310,8 @@ class _GraphImporter:
         label = node_label(node)
         out_shape = layers[-1].out_shape if layers else ctx.in_shape
         out_layer = layers[-1].name if layers else previous_name
-        self.values[node.output[0]] = Activation(tuple(out_shape), label, layer=out_layer,
-                                                 dtype=ctx.out_dtype or inputs[activations[0]].dtype)
+        dtype = inputs[activations[0]].dtype if ctx.out_dtype is None else ctx.out_dtype
+        self.values[node.output[0]] = Activation(tuple(out_shape), label, layer=out_layer, dtype=dtype)
         self.tensors_of.setdefault(out_layer, []).append(node.output[0])
         for extra in node.output[1:]:
             if extra:
