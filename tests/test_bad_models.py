@@ -396,12 +396,14 @@ def _reduce_channels(nodes, inits):
 
 
 @pytest.mark.parametrize("model, expected", [
-    (_clip_model(-1.0, 1.0), "node 'n' (Clip): Clip with min -1 is not supported (only min 0: ReLU, or ReLU6-like Clip(0, a))"),
+    (_clip_model(-1.0, 1.0),
+     "node 'n' (Clip): Clip with min -1 is not supported (only min 0: ReLU, or ReLU6-like Clip(0, a))"),
     (_clip_model(0.0, 0.0), "node 'n' (Clip): Clip(0, 0) is zero everywhere; not supported"),
     (_two_branches(_concat_axis2), "node 'n' (Concat): Concat on axis 2 is not supported (only the channel axis 1)"),
     (_two_branches(_concat_constant), "node 'n' (Concat): concatenating activations with a constant is not supported"),
-    (_two_branches(_broadcast_add), "node 'n' (Add): adds activations of shapes (3, 8, 8) and (3, 1, 1) (broadcasting); "
-                                    "only activations of one shape can be added"),
+    (_two_branches(_broadcast_add),
+     "node 'n' (Add): adds activations of shapes (3, 8, 8) and (3, 1, 1) (broadcasting); "
+     "only activations of one shape can be added"),
     (_two_branches(_multiply), "node 'n' (Mul): multiplying activations is not supported"),
     (_two_branches(_reduce_channels), "node 'n' (ReduceMean): ReduceMean over axes [1] is not supported (only over H "
                                       "and W, axes 2 and 3: global average pooling)"),
@@ -431,8 +433,9 @@ def test_batchnorm_on_a_conv_that_another_node_reads(tmp_path):
 
 def test_bias_add_on_a_conv_that_another_node_reads(tmp_path):
     nodes = [helper.make_node("Conv", ["x", "conv.w"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
-             helper.make_node("Add", ["c", "bias"], ["n"], name="bias"), helper.make_node("Relu", ["n"], ["r1"], name="r1"),
-             helper.make_node("Relu", ["c"], ["r2"], name="r2"), helper.make_node("Add", ["r1", "r2"], ["j"], name="add")]
+             helper.make_node("Add", ["c", "bias"], ["n"], name="bias"),
+             helper.make_node("Relu", ["n"], ["r1"], name="r1"), helper.make_node("Relu", ["c"], ["r2"], name="r2"),
+             helper.make_node("Add", ["r1", "r2"], ["j"], name="add")]
     model = _head("j", 192, nodes, conv_weights()[:1] + [tensor("bias", np.ones((1, 3, 1, 1)))])
     assert refuse(tmp_path, model).endswith(
         "node 'bias' (Add): adds a constant to the output of 'conv', which other nodes also read; only a bias that "
@@ -440,7 +443,8 @@ def test_bias_add_on_a_conv_that_another_node_reads(tmp_path):
 
 
 def test_relu6_after_an_average_pool_of_a_linear_conv(tmp_path):
-    nodes = [conv_node(), helper.make_node("AveragePool", ["c"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+    nodes = [conv_node(),
+             helper.make_node("AveragePool", ["c"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
              helper.make_node("Clip", ["p", "lo", "hi"], ["r"], name="relu6")]
     model = _head("r", 48, nodes, conv_weights() + [tensor("lo", np.array(0, np.float32)),
                                                      tensor("hi", np.array(6, np.float32))])

@@ -115,8 +115,8 @@ def naive_golden(qnet, image, timesteps):
             counts[i] = np.zeros(layer.in_shape, np.int64).tolist()
         if layer.analog_input:
             pixels = image.astype(np.int64).tolist()
-            current[i] = [_gathered(layer.kind, layer, pixels, layer.in_shape, layer.out_shape, *p) + int(layer.bias[p[0]])
-                          for p in _positions(layer.out_shape)]
+            current[i] = [_gathered(layer.kind, layer, pixels, layer.in_shape, layer.out_shape, *p)
+                          + int(layer.bias[p[0]]) for p in _positions(layer.out_shape)]
     history = []
     for _ in range(timesteps):
         out = {}

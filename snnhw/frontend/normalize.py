@@ -124,7 +124,8 @@ class _source_scales:
                 continue
             layer, prev = self.net.layers[j], self.lam.get(self.sources[j][0])
             if isinstance(layer, Flatten):
-                self.lam[j] = np.repeat(prev, layer.in_shape[1] * layer.in_shape[2]) if len(layer.in_shape) == 3 else prev
+                flat_3d = len(layer.in_shape) == 3
+                self.lam[j] = np.repeat(prev, layer.in_shape[1] * layer.in_shape[2]) if flat_3d else prev
             elif isinstance(layer, (MaxPool, AvgPool)):
                 self.lam[j] = prev
             elif not isinstance(layer, _WEIGHTED):

@@ -138,7 +138,7 @@ def _absorb(index: dict, readers: dict, name: str, cap):
                 return None
             edits += below
         return edits if not edits or alone else None
-    if isinstance(layer, ir.AvgPool):  # an average of non-negative values is non-negative, but no clip or ReLU moves through it
+    if isinstance(layer, ir.AvgPool):  # the average of non-negative values is, but no ReLU or clip moves through it
         return [] if cap is None and _absorb(index, readers, layer.inputs[0], None) == [] else None
     return None
 

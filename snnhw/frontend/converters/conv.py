@@ -1,4 +1,4 @@
-"""Conv -> ir.Conv (2-D, any group dividing the channels (depthwise included), dilation 1, any kernel/stride/padding)."""
+"""Conv -> ir.Conv (2-D; group dividing the channels, depthwise included; dilation 1; any kernel/stride/padding)."""
 from __future__ import annotations
 
 import numpy as np
