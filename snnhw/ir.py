@@ -1,19 +1,25 @@
 """The data structures every stage of snnhw shares.
 
-Three levels, each a plain list of layers in execution order (snnhw maps
-feed-forward chains; a branching graph is refused at import):
+Three levels, each a plain list of layers in a topological order (every
+layer after the layers it reads), the network's output layer last:
 
 * ``Network`` of ANN layers (float), as imported from ONNX and then rewritten
   by the passes in :mod:`snnhw.frontend.passes` into *canonical form*:
-  ``Conv``/``Dense`` (with ``relu`` fused), ``MaxPool``, ``AvgPool``,
-  ``Flatten`` only, the last weight layer being the output layer.
+  ``Conv``/``Dense``/``Sum`` (with ``relu`` fused), ``MaxPool``, ``AvgPool``,
+  ``Flatten`` only, the output layer last.
 * the same ``Network`` after normalization (every threshold is 1, the
   ``lam`` of each weight layer filled in), which the float SNN simulates;
 * ``QNetwork`` of integer layers (:class:`QLayer`), which the golden model
   simulates and code generation turns into hardware.
 
+Edges: a layer's ``inputs`` names the layers it reads (:data:`INPUT` for the
+network input); an empty ``inputs`` means the layer right before it in the
+list (the network input for the first layer), so a chain needs no names at
+all. A ``Sum`` reads one source per synapse input. :func:`layer_sources`
+resolves both forms.
+
 Shapes never include the batch dimension: feature maps are ``(C, H, W)``,
-vectors ``(N,)``. Weights use ONNX/PyTorch layout: conv ``(O, I, kh, kw)``,
+vectors ``(N,)``. Weights use ONNX/PyTorch layout: conv ``(O, I/group, kh, kw)``,
 dense ``(O, I)`` acting on the input flattened in C-H-W order.
 """
 from __future__ import annotations
@@ -24,6 +30,9 @@ from typing import Optional, Union
 import numpy as np
 
 Shape = tuple
+
+# How layers name the network input in ``inputs`` (no layer may take this name).
+INPUT = "@input"
 
 
 # --------------------------------------------------------------------------
@@ -40,6 +49,9 @@ class Conv:
     in_shape: Shape = ()
     out_shape: Shape = ()
     lam: Optional[float] = None  # normalization factor of this layer's output
+    group: int = 1  # input and output channels split into this many groups (depthwise: group = channels)
+    cap: Optional[float] = None  # a Clip(0, cap) activation (ReLU6: 6); needs relu
+    inputs: tuple = ()
 
 
 @dataclass
@@ -51,6 +63,8 @@ class Dense:
     in_shape: Shape = ()
     out_shape: Shape = ()
     lam: Optional[float] = None
+    cap: Optional[float] = None
+    inputs: tuple = ()
 
 
 @dataclass
@@ -63,13 +77,18 @@ class BatchNorm:
     eps: float = 1e-5
     in_shape: Shape = ()
     out_shape: Shape = ()
+    inputs: tuple = ()
 
 
 @dataclass
 class Relu:
+    """max(x, 0), or with ``cap`` Clip(x, 0, cap) (ReLU6: cap = 6)."""
+
     name: str
     in_shape: Shape = ()
     out_shape: Shape = ()
+    cap: Optional[float] = None
+    inputs: tuple = ()
 
 
 @dataclass
@@ -80,6 +99,7 @@ class MaxPool:
     pads: tuple = (0, 0, 0, 0)
     in_shape: Shape = ()
     out_shape: Shape = ()
+    inputs: tuple = ()
 
 
 @dataclass
@@ -92,6 +112,7 @@ class AvgPool:
     pads: tuple = (0, 0, 0, 0)
     in_shape: Shape = ()
     out_shape: Shape = ()
+    inputs: tuple = ()
 
 
 @dataclass
@@ -99,6 +120,7 @@ class Flatten:
     name: str
     in_shape: Shape = ()
     out_shape: Shape = ()
+    inputs: tuple = ()
 
 
 @dataclass
@@ -106,6 +128,7 @@ class Softmax:
     name: str
     in_shape: Shape = ()
     out_shape: Shape = ()
+    inputs: tuple = ()
 
 
 @dataclass
@@ -115,10 +138,121 @@ class Identity:
     name: str
     in_shape: Shape = ()
     out_shape: Shape = ()
+    inputs: tuple = ()
 
 
-Layer = Union[Conv, Dense, BatchNorm, Relu, MaxPool, AvgPool, Flatten, Softmax, Identity]
+@dataclass
+class Add:
+    """Element-wise sum of several activations of one shape (a residual
+    connection). The passes merge it with the weight layers feeding it into
+    one :class:`Sum`."""
+
+    name: str
+    inputs: tuple
+    relu: bool = False
+    cap: Optional[float] = None
+    in_shape: Shape = ()
+    out_shape: Shape = ()
+
+
+@dataclass
+class Concat:
+    """Activations joined along the channel axis (the feature axis of
+    vectors). It has no neurons: the passes give each layer that reads it one
+    synapse input per joined source."""
+
+    name: str
+    inputs: tuple
+    in_shapes: tuple = ()  # one shape per input
+    out_shape: Shape = ()
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.out_shape
+
+
+@dataclass
+class Synapses:
+    """One synapse input of a :class:`Sum`: the output of layer ``source``
+    through a convolution (4-D ``weight``, ``stride``, ``pads``, ``group``)
+    or a dense matrix (2-D ``weight``, on the source flattened in C-H-W
+    order). Float weights in a ``Network``, int64 in a ``QNetwork``."""
+
+    source: str
+    weight: np.ndarray  # conv (O, I/group, kh, kw), dense (O, I)
+    stride: tuple = (1, 1)
+    pads: tuple = (0, 0, 0, 0)
+    group: int = 1
+    in_shape: Shape = ()
+
+    @property
+    def kind(self) -> str:
+        return "conv" if self.weight.ndim == 4 else "dense"
+
+    @property
+    def kernel(self) -> tuple:
+        return tuple(int(k) for k in self.weight.shape[2:]) if self.weight.ndim == 4 else (1, 1)
+
+
+@dataclass
+class Sum:
+    """Neurons whose input is the sum of several synapse inputs, integrated
+    within the same step: a residual ``Add`` of weight layers (an identity
+    shortcut is a depthwise 1x1 synapse input of weight 1), or a layer
+    reading a ``Concat`` (one synapse input per joined source)."""
+
+    name: str
+    synapses: list
+    bias: np.ndarray  # (O,): the sum of the merged layers' biases
+    relu: bool = False
+    cap: Optional[float] = None
+    out_shape: Shape = ()
+    lam: Optional[float] = None
+
+    @property
+    def inputs(self) -> tuple:
+        return tuple(s.source for s in self.synapses)
+
+    @property
+    def in_shape(self) -> Shape:
+        return ()  # each synapse input has its own
+
+
+Layer = Union[Conv, Dense, Sum, BatchNorm, Relu, MaxPool, AvgPool, Flatten, Softmax, Identity, Add, Concat]
 WEIGHT_LAYERS = (Conv, Dense)
+NEURON_WEIGHT_LAYERS = (Conv, Dense, Sum)  # layers with weights, bias and a λ
+
+
+def layer_sources(layers: list, i: int) -> tuple:
+    """Names of the layers that layer ``i`` reads (:data:`INPUT`: the network input)."""
+    inputs = layers[i].inputs
+    if inputs:
+        return tuple(inputs)
+    return (layers[i - 1].name,) if i > 0 else (INPUT,)
+
+
+def source_indices(layers: list) -> list:
+    """For every layer, the indices of the layers it reads (-1: the network input).
+
+    A name refers to the nearest earlier layer of that name, so a hand-built
+    chain with repeated names still resolves (implicit inputs never need names).
+    """
+    index, out = {INPUT: -1}, []
+    for i, layer in enumerate(layers):
+        if layer.inputs:
+            try:
+                out.append(tuple(index[name] for name in layer.inputs))
+            except KeyError as e:
+                raise ValueError(f"layer {layer.name!r} reads {e.args[0]!r}, which no earlier layer is") from None
+        else:
+            out.append((i - 1,))
+        index[layer.name] = i
+    return out
+
+
+def is_chain(layers: list) -> bool:
+    """Every layer reads exactly the layer before it (the first: the network input)."""
+    return all(layer_sources(layers, i) == ((layers[i - 1].name,) if i else (INPUT,)) for i in range(len(layers)))
 
 
 @dataclass
@@ -134,7 +268,10 @@ class Network:
         return self.layers[-1].out_shape if self.layers else self.input_shape
 
     def weight_layers(self):
-        return [l for l in self.layers if isinstance(l, WEIGHT_LAYERS)]
+        return [l for l in self.layers if isinstance(l, NEURON_WEIGHT_LAYERS)]
+
+    def sources(self, i: int) -> tuple:
+        return layer_sources(self.layers, i)
 
 
 # --------------------------------------------------------------------------
@@ -142,16 +279,18 @@ class Network:
 # --------------------------------------------------------------------------
 ROLE_SPIKING = "spiking"  # integrate-and-fire with threshold and reset
 ROLE_OUTPUT = "output"  # accumulates, never fires; class = argmax
+NEURON_KINDS = ("conv", "dense", "avgpool", "sum")
 
 
 @dataclass
 class QLayer:
     """One layer of the fixed-point SNN (see docs/numeric_contract.md).
 
-    kind: 'conv' | 'dense' | 'avgpool' | 'maxpool' | 'flatten'.
-    Neuron layers (conv, dense, avgpool) carry integer weight (avgpool: none,
-    every synapse weighs 1), bias, threshold (per output channel) and clamp
-    bounds; maxpool is a spike gate; flatten only renames neurons.
+    kind: 'conv' | 'dense' | 'avgpool' | 'sum' | 'maxpool' | 'flatten'.
+    Neuron layers (conv, dense, avgpool, sum) carry integer weight (avgpool:
+    none, every synapse weighs 1; sum: one weight per synapse input in
+    ``synapses``), bias, threshold (per output channel) and clamp bounds;
+    maxpool is a spike gate; flatten only renames neurons.
     """
 
     kind: str
@@ -173,10 +312,13 @@ class QLayer:
     mem_bits: int = 0  # signed width that holds every membrane value, mid-step included
     scale: Optional[np.ndarray] = None  # float (O,): normalized weight = int weight * scale
     lam: float = 1.0
+    group: int = 1  # conv: channel groups (depthwise: group = input channels)
+    inputs: tuple = ()  # names of the layers read (ir.INPUT: the input); () = the layer before
+    synapses: tuple = ()  # kind 'sum': its synapse inputs (ir.Synapses, int64 weights), scale shared
 
     @property
     def is_neuron_layer(self) -> bool:
-        return self.kind in ("conv", "dense", "avgpool")
+        return self.kind in NEURON_KINDS
 
     @property
     def n_out(self) -> int:
@@ -201,3 +343,6 @@ class QNetwork:
 
     def neuron_layers(self):
         return [l for l in self.layers if l.is_neuron_layer]
+
+    def sources(self, i: int) -> tuple:
+        return layer_sources(self.layers, i)

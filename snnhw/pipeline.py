@@ -15,7 +15,7 @@ from snnhw.frontend.normalize import activation_lambdas, model_based_lambdas, no
 from snnhw.frontend.onnx_import import load_onnx
 from snnhw.frontend.passes import canonicalize
 from snnhw.frontend.quantize import quantize, weight_error
-from snnhw.ir import AvgPool, Conv, Dense, Network, QNetwork
+from snnhw.ir import AvgPool, Conv, Dense, Network, QNetwork, Sum
 
 DEFAULT_INPUT_SCALE = 1.0 / 255
 
@@ -67,12 +67,17 @@ def layer_table(net: Network) -> list:
     rows = []
     for layer in net.layers:
         params = macs = 0
-        if isinstance(layer, (Conv, Dense)):
-            params = layer.weight.size + layer.bias.size
-            macs = int(np.prod(layer.out_shape)) * int(np.prod(layer.weight.shape[1:]))
+        if isinstance(layer, (Conv, Dense, Sum)):
+            weights = [s.weight for s in layer.synapses] if isinstance(layer, Sum) else [layer.weight]
+            params = sum(w.size for w in weights) + layer.bias.size
+            macs = sum(int(np.prod(layer.out_shape)) * int(np.prod(w.shape[1:])) for w in weights)
         elif isinstance(layer, AvgPool):
             macs = int(np.prod(layer.out_shape)) * layer.kernel[0] * layer.kernel[1]
-        kind = type(layer).__name__ + ("+ReLU" if getattr(layer, "relu", False) else "")
+        kind = type(layer).__name__ + (f"[{len(layer.synapses)}]" if isinstance(layer, Sum) else "")
+        kind += (f"+Clip(0,{layer.cap:g})" if getattr(layer, "cap", None) is not None
+                 else "+ReLU" if getattr(layer, "relu", False) else "")
+        if getattr(layer, "group", 1) != 1:
+            kind += f" group={layer.group}"
         rows.append(dict(name=layer.name, type=kind, in_shape=tuple(layer.in_shape),
                          out_shape=tuple(layer.out_shape), params=int(params), macs=int(macs)))
     return rows

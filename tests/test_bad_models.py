@@ -182,37 +182,32 @@ def test_custom_domain_op(tmp_path):
     assert "op type com.example.Relu (custom domain) is not supported" in refuse(tmp_path, model)
 
 
-def test_residual_add(tmp_path):
+def test_residual_add_of_the_image(tmp_path):
+    # The shortcut adds the network input (pixels, not spikes) to a conv branch.
     nodes = [conv_node("c1", out="a", c_out=2), helper.make_node("Relu", ["a"], ["ar"], name="/layer1/relu"),
              conv_node("c2", inp="ar", out="b", c_out=2),
              helper.make_node("Add", ["b", "x"], ["s"], name="/layer1/Add"),
              helper.make_node("Relu", ["s"], ["y"], name="/layer1/relu2")]
-    message = refuse(tmp_path, make_model(nodes, conv_weights("c1", 2, 2) + conv_weights("c2", 2, 2)))
+    message = refuse(tmp_path, make_model(nodes, conv_weights("c1", 2, 2) + conv_weights("c2", 2, 2)), canonical=True)
     assert message.endswith(
-        "node '/layer1/Add' (Add): adding two activations (residual connection) is not supported; "
-        "snnhw maps feed-forward chains"
+        "layer '/layer1/Add' (Sum): adds the network input to other values (a shortcut or Concat from the image); "
+        "not supported: only a Conv/Dense may read the image (the analog-input layer)"
     )
 
 
-def test_residual_add_with_downsample_branch(tmp_path):
-    # The shortcut conv reads the block input too; still reported as the residual Add.
+def test_residual_add_with_both_branches_on_the_image(tmp_path):
     nodes = [conv_node("c1", out="a"), conv_node("down", out="d"), helper.make_node("Add", ["a", "d"], ["y"], name="add")]
-    message = refuse(tmp_path, make_model(nodes, conv_weights("c1") + conv_weights("down")))
-    assert "node 'add' (Add): adding two activations (residual connection)" in message
+    message = refuse(tmp_path, make_model(nodes, conv_weights("c1") + conv_weights("down")), canonical=True)
+    assert "layer 'add' (Sum): adds the network input to other values" in message
 
 
-def test_concat_of_activations(tmp_path):
-    nodes = [conv_node("c1", out="a"), conv_node("c2", out="b"),
-             helper.make_node("Concat", ["a", "b"], ["y"], name="cat", axis=1)]
-    message = refuse(tmp_path, make_model(nodes, conv_weights("c1") + conv_weights("c2")))
-    assert "node 'cat' (Concat): concatenating activations" in message
-
-
-def test_branch_without_merge(tmp_path):
-    nodes = [conv_node(), helper.make_node("Relu", ["c"], ["y"], name="relu"),
-             helper.make_node("Flatten", ["c"], ["side"], name="side")]
-    message = refuse(tmp_path, make_model(nodes, conv_weights()))
-    assert "node 'side' (Flatten): reads tensor 'c', which node 'relu' also reads: the graph branches" in message
+def test_concat_as_the_network_output(tmp_path):
+    nodes = [conv_node("c1", out="a"), helper.make_node("Relu", ["a"], ["ar"], name="r1"), conv_node("c2", out="b"),
+             helper.make_node("Relu", ["b"], ["br"], name="r2"),
+             helper.make_node("Concat", ["ar", "br"], ["y"], name="cat", axis=1)]
+    message = refuse(tmp_path, make_model(nodes, conv_weights("c1") + conv_weights("c2")), canonical=True)
+    assert message.endswith("layer 'cat' (Concat): a Concat as the network output is not supported (the output "
+                            "layer must be one Conv/Gemm/MatMul, or an Add of them)")
 
 
 def test_two_outputs(tmp_path):
@@ -268,8 +263,10 @@ def _single(node, inits=(), **kw):
 
 
 @pytest.mark.parametrize("model, expected", [
+    (_single(helper.make_node("Conv", ["x", "w"], ["y"], name="n", group=3, kernel_shape=[3, 3]),
+             [tensor("w", np.ones((2, 1, 3, 3)))]), "group=3 does not divide the 2 output channels"),
     (_single(helper.make_node("Conv", ["x", "w"], ["y"], name="n", group=2, kernel_shape=[3, 3]),
-             [tensor("w", np.ones((2, 1, 3, 3)))]), "group=2"),
+             [tensor("w", np.ones((4, 2, 3, 3)))]), "weight expects 2 input channels per group x 2 groups, the input has 2"),
     (_single(helper.make_node("Conv", ["x", "w"], ["y"], name="n", dilations=[2, 2], kernel_shape=[3, 3]),
              [tensor("w", np.ones((2, 2, 3, 3)))]), "dilations [2, 2]"),
     (_single(helper.make_node("MaxPool", ["x"], ["y"], name="n", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)),
@@ -340,3 +337,115 @@ def test_batchnorm_after_pool(tmp_path):
     inits = conv_weights() + [tensor("s", np.ones(3)), tensor("z", np.zeros(3))]
     message = refuse(tmp_path, make_model(nodes, inits), canonical=True)
     assert "layer 'bn' (BatchNorm): a BatchNorm after 'pool' (MaxPool) cannot be folded" in message
+
+
+# --------------------------------------------------------------------------
+# Graphs: what the DAG front end refuses, and where
+# --------------------------------------------------------------------------
+def _relu_conv(name, inp="x", c_out=3):
+    return [conv_node(name, inp=inp, out=f"{name}.c", c_out=c_out),
+            helper.make_node("Relu", [f"{name}.c"], [f"{name}.r"], name=f"{name}/relu")]
+
+
+def _head(inp, n_in, nodes, inits):
+    nodes += [helper.make_node("Flatten", [inp], ["flat"], name="flatten"),
+              helper.make_node("Gemm", ["flat", "fc.w"], ["y"], name="fc", transB=1)]
+    inits.append(tensor("fc.w", RNG.standard_normal((4, n_in))))
+    return make_model(nodes, inits)
+
+
+def _clip_model(low, high):
+    nodes = [conv_node(), helper.make_node("Clip", ["c", "lo", "hi"], ["r"], name="n")]
+    return _head("r", 192, nodes, conv_weights() + [tensor("lo", np.array(low, np.float32)),
+                                                   tensor("hi", np.array(high, np.float32))])
+
+
+def _two_branches(join):
+    """Two ReLU'd convs of the input joined by ``join(nodes, inits)``, which returns (tensor, size)."""
+    nodes = _relu_conv("a") + _relu_conv("b")
+    inits = conv_weights("a") + conv_weights("b")
+    out, size = join(nodes, inits)
+    return _head(out, size, nodes, inits)
+
+
+def _concat_axis2(nodes, inits):
+    nodes.append(helper.make_node("Concat", ["a.r", "b.r"], ["j"], name="n", axis=2))
+    return "j", 384
+
+
+def _concat_constant(nodes, inits):
+    inits.append(tensor("k", np.ones((1, 1, 8, 8))))
+    nodes.append(helper.make_node("Concat", ["a.r", "k"], ["j"], name="n", axis=1))
+    return "j", 256
+
+
+def _broadcast_add(nodes, inits):
+    nodes += [helper.make_node("GlobalAveragePool", ["b.r"], ["g"], name="gap"),
+              helper.make_node("Add", ["a.r", "g"], ["j"], name="n")]
+    return "j", 192
+
+
+def _multiply(nodes, inits):
+    nodes.append(helper.make_node("Mul", ["a.r", "b.r"], ["j"], name="n"))
+    return "j", 192
+
+
+def _reduce_channels(nodes, inits):
+    nodes.append(helper.make_node("ReduceMean", ["a.r"], ["j"], name="n", axes=[1], keepdims=1))
+    return "j", 64
+
+
+@pytest.mark.parametrize("model, expected", [
+    (_clip_model(-1.0, 1.0),
+     "node 'n' (Clip): Clip with min -1 is not supported (only min 0: ReLU, or ReLU6-like Clip(0, a))"),
+    (_clip_model(0.0, 0.0), "node 'n' (Clip): Clip(0, 0) is zero everywhere; not supported"),
+    (_two_branches(_concat_axis2), "node 'n' (Concat): Concat on axis 2 is not supported (only the channel axis 1)"),
+    (_two_branches(_concat_constant), "node 'n' (Concat): concatenating activations with a constant is not supported"),
+    (_two_branches(_broadcast_add),
+     "node 'n' (Add): adds activations of shapes (3, 8, 8) and (3, 1, 1) (broadcasting); "
+     "only activations of one shape can be added"),
+    (_two_branches(_multiply), "node 'n' (Mul): multiplying activations is not supported"),
+    (_two_branches(_reduce_channels), "node 'n' (ReduceMean): ReduceMean over axes [1] is not supported (only over H "
+                                      "and W, axes 2 and 3: global average pooling)"),
+], ids=["clip-min", "clip-zero", "concat-axis", "concat-constant", "add-broadcast", "mul", "reduce-channels"])
+def test_graph_node_refused_at_import(tmp_path, model, expected):
+    assert refuse(tmp_path, model).endswith(expected)
+
+
+def test_linear_bottleneck_add_without_relu(tmp_path):
+    # MobileNetV2-style: the Add's result feeds a conv with no activation in between
+    nodes = _relu_conv("a") + [conv_node("p", inp="a.r", out="p.c"),
+                               helper.make_node("Add", ["p.c", "a.r"], ["s"], name="add")] + _relu_conv("n", inp="s")
+    model = _head("n.r", 192, nodes, conv_weights("a", 2) + conv_weights("p", 3) + conv_weights("n", 3))
+    message = refuse(tmp_path, model, canonical=True)
+    assert message.endswith("layer 'add' (Sum): hidden layer without ReLU is not supported (hidden layers become IF "
+                            "neurons, which approximate ReLU activations)")
+
+
+def test_batchnorm_on_a_conv_that_another_node_reads(tmp_path):
+    nodes = [conv_node(), helper.make_node("BatchNormalization", ["c", "s", "z", "z", "s"], ["n"], name="bn"),
+             helper.make_node("Relu", ["n"], ["r1"], name="r1"), helper.make_node("Relu", ["c"], ["r2"], name="r2"),
+             helper.make_node("Add", ["r1", "r2"], ["j"], name="add")]
+    model = _head("j", 192, nodes, conv_weights() + [tensor("s", np.ones(3)), tensor("z", np.zeros(3))])
+    assert "layer 'bn' (BatchNorm): cannot be folded into 'conv', which 'r2' also reads" in refuse(
+        tmp_path, model, canonical=True)
+
+
+def test_bias_add_on_a_conv_that_another_node_reads(tmp_path):
+    nodes = [helper.make_node("Conv", ["x", "conv.w"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Add", ["c", "bias"], ["n"], name="bias"),
+             helper.make_node("Relu", ["n"], ["r1"], name="r1"), helper.make_node("Relu", ["c"], ["r2"], name="r2"),
+             helper.make_node("Add", ["r1", "r2"], ["j"], name="add")]
+    model = _head("j", 192, nodes, conv_weights()[:1] + [tensor("bias", np.ones((1, 3, 1, 1)))])
+    assert refuse(tmp_path, model).endswith(
+        "node 'bias' (Add): adds a constant to the output of 'conv', which other nodes also read; only a bias that "
+        "only this Add reads can be folded into its layer")
+
+
+def test_relu6_after_an_average_pool_of_a_linear_conv(tmp_path):
+    nodes = [conv_node(),
+             helper.make_node("AveragePool", ["c"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Clip", ["p", "lo", "hi"], ["r"], name="relu6")]
+    model = _head("r", 48, nodes, conv_weights() + [tensor("lo", np.array(0, np.float32)),
+                                                     tensor("hi", np.array(6, np.float32))])
+    assert "layer 'relu6' (Relu): a ReLU that could not be fused" in refuse(tmp_path, model, canonical=True)

@@ -30,3 +30,22 @@ def test_integer_sums_are_identical(torch_conv, seed, monkeypatch):
     reference = conv.conv2d(x, w, (s, s), pads)
     fast = torch_conv(x, w, (s, s), pads)
     assert reference.dtype == fast.dtype and np.array_equal(reference, fast)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_grouped_integer_sums_are_identical(torch_conv, seed, monkeypatch):
+    rng = np.random.default_rng(100 + seed)
+    group = int(rng.choice([2, 3, 4]))
+    c, o = group * int(rng.integers(1, 4)), group * int(rng.integers(1, 4))
+    k, h = int(rng.integers(1, 4)), int(rng.integers(4, 10))
+    x = (rng.random((2, c, h, h)) < 0.3).astype(np.float32)
+    w = rng.integers(-32767, 32768, (o, c // group, k, k)).astype(np.float32)
+    pads = (1, 0, 1, 1) if seed % 2 else (k // 2,) * 4
+    monkeypatch.setitem(conv._BACKEND, "torch", None)
+    reference = conv.conv2d(x, w, (1, 1), pads, group)
+    # group by group, the ungrouped convolution of that group's channels
+    og, cg = o // group, c // group
+    for g in range(group):
+        part = conv.conv2d(x[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og], (1, 1), pads)
+        assert np.array_equal(reference[:, g * og:(g + 1) * og], part)
+    assert np.array_equal(reference, torch_conv(x, w, (1, 1), pads, group))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from snnhw.codegen.mappable import check_mappable
 from snnhw.errors import FitError, OptionError
 from snnhw.ir import ROLE_OUTPUT, ROLE_SPIKING, QLayer, QNetwork
 
@@ -227,6 +228,7 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
     if not isinstance(weight_bank_words, (int, np.integer)) or weight_bank_words < 2 or (
             weight_bank_words & (weight_bank_words - 1)):
         raise OptionError(f"weight_bank_words must be a power of two >= 2, got {weight_bank_words!r}")
+    check_mappable(qnet)
     P, default, per_layer, spec = resolve_parallelism(qnet, parallelism)
     T_MAX = int(qnet.max_timesteps)
     if T_MAX < 1:

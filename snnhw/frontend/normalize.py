@@ -4,6 +4,15 @@
 data (p = 100 is the max-norm of Diehl et al. 2015); then
 W^l ← W^l · λ^{l−1} / λ^l and b^l ← b^l / λ^l. Per-channel λ is an option.
 Pooling and flatten layers keep their input's λ.
+
+In a graph, λ^{l−1} is the λ of the layer a weight reads: each synapse input
+of a multi-input layer (``Sum``) is scaled by λ_source / λ_out, so an identity
+shortcut gets the weight λ_source / λ_out and every input's contribution is
+in units of the output's λ. A layer with a Clip(0, a) activation (``cap``,
+ReLU6) has λ ≤ a: its activations never exceed a, so their percentile never
+does either, and the data-free bound is capped at a. Its neurons saturate at
+rate 1 = λ, which is exactly the clip when λ = a and a lower clip, as robust
+normalization makes for every layer, when λ < a.
 """
 from __future__ import annotations
 
@@ -12,8 +21,10 @@ import copy
 import numpy as np
 
 from snnhw.errors import DataError
-from snnhw.ir import AvgPool, Conv, Dense, Flatten, MaxPool, Network
+from snnhw.ir import AvgPool, Conv, Dense, Flatten, MaxPool, Network, Sum, source_indices
 from snnhw.reference.ann import run_ann
+
+_WEIGHTED = (Conv, Dense, Sum)
 
 
 def _positive_percentile(values: np.ndarray, percentile: float) -> float:
@@ -30,7 +41,7 @@ def activation_lambdas(net: Network, x: np.ndarray, percentile: float = 99.9, pe
         raise DataError(f"percentile must be in (0, 100], got {percentile}")
     if len(x) == 0:
         raise DataError("calibration data is empty")
-    idx = [i for i, l in enumerate(net.layers) if isinstance(l, (Conv, Dense))]
+    idx = [i for i, l in enumerate(net.layers) if isinstance(l, _WEIGHTED)]
     collected = {i: [] for i in idx}
     for start in range(0, len(x), batch_size):
         acts = run_ann(net, x[start:start + batch_size], return_activations=True)
@@ -53,49 +64,96 @@ def activation_lambdas(net: Network, x: np.ndarray, percentile: float = 99.9, pe
 
 def model_based_lambdas(net: Network) -> dict:
     """Data-free λ (Diehl et al. 2015's model-based bound): the largest input a
-    neuron can receive when every input is at its maximum rate 1.
+    neuron can receive when every input is at its maximum rate 1 (at most the
+    layer's Clip cap).
 
     Pessimistic, so the SNN fires slowly; normalization on data is better.
     """
     lambdas = {}
-    prev = np.ones(net.input_shape[0])
-    for i, layer in enumerate(net.layers):
-        if isinstance(layer, (Conv, Dense)):
-            w = layer.weight * _input_scale_vector(layer, prev)
-            pos = np.clip(w, 0, None).reshape(w.shape[0], -1).sum(axis=1) + np.clip(layer.bias, 0, None)
-            lam = float(pos.max()) if pos.max() > 0 else 1.0
-            lambdas[i] = lam
-            prev = np.full(w.shape[0], lam)  # this layer's outputs are at most λ
-        elif isinstance(layer, Flatten):
-            prev = np.repeat(prev, int(np.prod(layer.in_shape[1:])) if len(layer.in_shape) == 3 else 1)
+    scales = _source_scales(net)
+    for i, layer, synapses in _weighted(net):
+        pos = np.clip(layer.bias, 0, None).astype(np.float64)
+        for syn, prev in zip(synapses, scales(i)):
+            w = syn.weight * _input_scale_vector(syn, prev)
+            pos = np.clip(w, 0, None).reshape(w.shape[0], -1).sum(axis=1) + pos
+        lam = float(pos.max()) if pos.max() > 0 else 1.0
+        if layer.cap is not None:
+            lam = min(lam, float(layer.cap))
+        lambdas[i] = lam
+        scales.set(i, np.full(layer.bias.shape[0], lam))  # this layer's outputs are at most λ
     return lambdas
-
-
-def _input_scale_vector(layer, prev: np.ndarray) -> np.ndarray:
-    """λ^{l−1} broadcast against the layer's weight (per input channel/feature)."""
-    if isinstance(layer, Conv):
-        return prev[None, :, None, None]
-    fan_in = layer.weight.shape[1]
-    if len(prev) != fan_in:  # a Dense reading a (C, H, W) map directly: λ per channel, repeated per pixel
-        prev = np.repeat(prev, fan_in // len(prev))
-    return prev[None, :]
 
 
 def normalize(net: Network, lambdas: dict) -> Network:
     """Return a copy of canonical ``net`` with weights and biases normalized by ``lambdas``."""
     out = copy.deepcopy(net)
-    prev = np.ones(net.input_shape[0])  # λ of the current activations, per channel/feature
-    for i, layer in enumerate(out.layers):
-        if isinstance(layer, (Conv, Dense)):
-            lam = np.broadcast_to(np.asarray(lambdas[i], dtype=np.float64), (layer.weight.shape[0],))
-            shape = (-1,) + (1,) * (layer.weight.ndim - 1)
-            layer.weight = (layer.weight * _input_scale_vector(layer, prev) / lam.reshape(shape)).astype(np.float32)
-            layer.bias = (layer.bias / lam).astype(np.float32)
-            layer.lam = lambdas[i]
-            prev = lam.copy()
-        elif isinstance(layer, Flatten):
-            if len(layer.in_shape) == 3:
-                prev = np.repeat(prev, layer.in_shape[1] * layer.in_shape[2])
-        elif not isinstance(layer, (MaxPool, AvgPool)):
-            raise TypeError(f"normalize needs a canonical network, found {type(layer).__name__}")
+    scales = _source_scales(out)
+    for i, layer, synapses in _weighted(out):
+        lam = np.broadcast_to(np.asarray(lambdas[i], dtype=np.float64), (layer.bias.shape[0],))
+        for syn, prev in zip(synapses, scales(i)):
+            shape = (-1,) + (1,) * (syn.weight.ndim - 1)
+            syn.weight = (syn.weight * _input_scale_vector(syn, prev) / lam.reshape(shape)).astype(np.float32)
+        layer.bias = (layer.bias / lam).astype(np.float32)
+        layer.lam = lambdas[i]
+        scales.set(i, lam.copy())
     return out
+
+
+class _source_scales:
+    """λ of every layer's output, per channel (per feature once flattened), filled in layer order.
+
+    Calling it with a layer index gives the λ vectors of the layer's sources;
+    pools and flatten layers take their input's.
+    """
+
+    def __init__(self, net: Network):
+        self.net = net
+        self.sources = source_indices(net.layers)
+        self.lam = {-1: np.ones(net.input_shape[0])}
+
+    def __call__(self, i: int) -> list:
+        self._fill(i)
+        return [self.lam[j] for j in self.sources[i]]
+
+    def set(self, i: int, lam: np.ndarray) -> None:
+        self.lam[i] = lam
+
+    def _fill(self, upto: int) -> None:
+        for j in range(upto):
+            if j in self.lam:
+                continue
+            layer, prev = self.net.layers[j], self.lam.get(self.sources[j][0])
+            if isinstance(layer, Flatten):
+                flat_3d = len(layer.in_shape) == 3
+                self.lam[j] = np.repeat(prev, layer.in_shape[1] * layer.in_shape[2]) if flat_3d else prev
+            elif isinstance(layer, (MaxPool, AvgPool)):
+                self.lam[j] = prev
+            elif not isinstance(layer, _WEIGHTED):
+                raise TypeError(f"normalize needs a canonical network, found {type(layer).__name__}")
+
+
+def _weighted(net: Network):
+    """(index, layer, its synapse inputs) of every weight layer; a Conv/Dense is its own single input."""
+    for i, layer in enumerate(net.layers):
+        if isinstance(layer, Sum):
+            yield i, layer, layer.synapses
+        elif isinstance(layer, (Conv, Dense)):
+            yield i, layer, [layer]
+        elif not isinstance(layer, (MaxPool, AvgPool, Flatten)):
+            raise TypeError(f"normalize needs a canonical network, found {type(layer).__name__}")
+
+
+def _input_scale_vector(layer, prev: np.ndarray) -> np.ndarray:
+    """λ^{l−1} broadcast against the layer's weight (per input channel/feature)."""
+    if layer.weight.ndim == 4:
+        group = getattr(layer, "group", 1)
+        if group == 1:
+            return prev[None, :, None, None]
+        # output channel o reads input channels [g·I', (g+1)·I') of its group g = o // (O/group)
+        o, per_group = layer.weight.shape[:2]
+        channels = (np.arange(o) // (o // group))[:, None] * per_group + np.arange(per_group)[None, :]
+        return prev[channels][:, :, None, None]
+    fan_in = layer.weight.shape[1]
+    if len(prev) != fan_in:  # a Dense reading a (C, H, W) map directly: λ per channel, repeated per pixel
+        prev = np.repeat(prev, fan_in // len(prev))
+    return prev[None, :]

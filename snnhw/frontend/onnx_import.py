@@ -3,13 +3,17 @@
 The importer walks the graph in topological order, keeping for every tensor
 whether it is a constant or an activation (see ``converters.context``):
 
-* nodes whose inputs are all constants are evaluated with NumPy (shape
-  computations, Constant nodes);
-* every other node must take exactly one activation, the one the previous
-  node produced (snnhw maps feed-forward chains), and is turned into ir
-  layers by the converter registered for its op type and opset.
+* nodes whose values are all constants are evaluated with NumPy (shape
+  computations, Constant nodes). Inputs read only for their shape or type
+  (``Shape``, ``Size``, the second input of ``CastLike``) count as constants:
+  an activation's shape and type are known at import time;
+* every other node is turned into ir layers by the converter registered for
+  its op type and opset; its first layer names the layers that produced its
+  activation inputs (``inputs``), so the network is a graph. Only converters
+  that combine activations (``Add``, ``Sum``, ``Concat``) take several.
 
-Then :mod:`snnhw.frontend.passes` brings the network into canonical form.
+Layers that the graph output does not depend on are dropped. Then
+:mod:`snnhw.frontend.passes` brings the network into canonical form.
 """
 from __future__ import annotations
 
@@ -21,11 +25,12 @@ from onnx import external_data_helper, numpy_helper
 
 from snnhw import ir
 from snnhw.errors import ModelLoadError, UnsupportedModelError
+from snnhw.frontend import graph
 from snnhw.frontend.converters import (
-    Activation, Const, NodeContext, Unavailable, find_converter, supported_op_types,
+    Activation, Const, NodeContext, Unavailable, find_converter, supported_op_types, takes_several_activations,
 )
-from snnhw.frontend.converters.constant_folding import CannotFold, can_fold, fold, shape_value
-from snnhw.frontend.converters.context import attributes, node_error, node_label
+from snnhw.frontend.converters.constant_folding import CannotFold, can_fold, fold
+from snnhw.frontend.converters.context import attributes, metadata_stand_in, node_error, node_label
 
 # What a shape computation (Shape -> Gather -> ...) sees as the batch size when
 # the model's batch is dynamic: a prime no real dimension will equal, so a
@@ -34,16 +39,18 @@ BATCH_PROBE = 2**31 - 1
 
 _FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16}
 
-# Why a node that combines activations cannot be mapped, by op type.
+# Why a node that combines activations cannot be mapped, by op type (ops
+# whose converter takes several activations are not listed).
 _MERGE_REASONS = {
-    "Add": "adding two activations (residual connection) is not supported",
-    "Sum": "adding activations (residual connection) is not supported",
-    "Concat": "concatenating activations (branches joined) is not supported",
     "Mul": "multiplying activations is not supported",
+    "Div": "dividing activations is not supported",
+    "Sub": "subtracting activations is not supported",
+    "MatMul": "multiplying activations is not supported",
 }
 
-# Ops that read only an activation's shape, not its values.
-_SHAPE_READERS = ("Shape", "Size")
+# Inputs an op reads only for their shape or type, never their values: an
+# activation there is as good as a constant.
+_METADATA_INPUTS = {"Shape": (0,), "Size": (0,), "CastLike": (1,)}
 
 
 def load_onnx(path) -> ir.Network:
@@ -116,8 +123,8 @@ class _GraphImporter:
         self.source = source
         self.opset = default_opset(model)
         self.values: dict = {}  # tensor name -> Const | Activation | Unavailable
-        self.consumer: dict = {}  # activation tensor -> label of the node that read it
-        self.head = ""  # the activation at the end of the chain so far
+        self.uses: dict = {}  # tensor name -> how many nodes (and graph outputs) read its values
+        self.tensors_of: dict = {}  # ir layer name -> the tensors that are its output
         self.layers: list = []
         self.layer_names: set = set()
         self.batch_probe = BATCH_PROBE
@@ -125,15 +132,15 @@ class _GraphImporter:
     def run(self) -> ir.Network:
         self._read_initializers()
         input_name, input_shape = self._network_input()
-        self.values[input_name] = Activation(input_shape)
-        self.head = input_name
+        self.values[input_name] = Activation(input_shape, layer=ir.INPUT, dtype=self.input_dtype)
+        self.tensors_of[ir.INPUT] = [input_name]
         nodes = self._topological_order()
-        self._reject_merges(nodes, input_name)
+        self._count_uses(nodes)
         for node in nodes:
             self._import_node(node)
-        self._check_output()
+        layers = self._layers_for_output()
         self._check_against_shape_inference()
-        return ir.Network(list(self.layers), input_shape, source=self.source, input_name=input_name)
+        return ir.Network(graph.compact(layers), input_shape, source=self.source, input_name=input_name)
 
     # -- inputs -------------------------------------------------------------
     def _read_initializers(self) -> None:
@@ -169,6 +176,7 @@ class _GraphImporter:
             raise UnsupportedModelError(f"{where} has shape {shown}; every dimension but the batch must be fixed")
         if dims[0] == 1:
             self.batch_probe = 1  # shape computations see the real batch size
+        self.input_dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor_type.elem_type)
         return value_info.name, tuple(dims[1:])
 
     # -- order and structure ------------------------------------------------
@@ -194,18 +202,14 @@ class _GraphImporter:
                 )
         return order
 
-    def _reject_merges(self, nodes: list, input_name: str) -> None:
-        """Refuse nodes that combine activations (residual Add, Concat) up
-        front, so a residual block is reported as such rather than as the
-        branch that feeds it."""
-        activations = {input_name}
+    def _count_uses(self, nodes: list) -> None:
         for node in nodes:
-            count = sum(1 for name in node.input if name in activations)
-            if count > 1:
-                reason = _MERGE_REASONS.get(node.op_type, f"combining {count} activations is not supported")
-                raise node_error(self.source, node, f"{reason}; snnhw maps feed-forward chains")
-            if count and node.op_type not in _SHAPE_READERS:
-                activations.update(node.output)
+            metadata = _METADATA_INPUTS.get(node.op_type, ())
+            for i, name in enumerate(node.input):
+                if name and i not in metadata:
+                    self.uses[name] = self.uses.get(name, 0) + 1
+        for output in self.graph.output:
+            self.uses[output.name] = self.uses.get(output.name, 0) + 1
 
     def _input_value(self, node: onnx.NodeProto, name: str):
         if not name:
@@ -215,44 +219,34 @@ class _GraphImporter:
             raise node_error(self.source, node, f"reads {value.reason}, which snnhw does not model")
         return value
 
-    def _consume(self, node: onnx.NodeProto, tensor: str) -> None:
-        """Record that ``node`` reads activation ``tensor``; it must be the chain's end."""
-        if tensor != self.head:
-            first = self.consumer.get(tensor, "another node")
-            raise node_error(
-                self.source, node,
-                f"reads tensor '{tensor}', which node '{first}' also reads: the graph branches; "
-                "snnhw maps feed-forward chains",
-            )
-        self.consumer[tensor] = node_label(node)
+    def _read_alone(self, layer_name: str) -> bool:
+        """Whether the node being converted is the only reader of layer ``layer_name``'s output.
+
+        Its tensors (the layer's output and no-op aliases of it) must each be
+        read once: every alias by the next one, the last by that node.
+        """
+        tensors = self.tensors_of.get(layer_name, [])
+        return sum(self.uses.get(t, 0) for t in tensors) == len(tensors)
 
     # -- one node -----------------------------------------------------------
     def _import_node(self, node: onnx.NodeProto) -> None:
         if node.domain not in ("", "ai.onnx"):
             raise node_error(self.source, node, f"op type {node.domain}.{node.op_type} (custom domain) is not supported")
         inputs = [self._input_value(node, name) for name in node.input]
-        activations = [i for i, v in enumerate(inputs) if isinstance(v, Activation)]
+        metadata = _METADATA_INPUTS.get(node.op_type, ())
+        activations = [i for i, v in enumerate(inputs) if isinstance(v, Activation) and i not in metadata]
         if not activations:
-            self._fold(node, inputs)
-        elif node.op_type in _SHAPE_READERS:
-            self._read_shape(node, inputs[0])
+            stand_ins = [metadata_stand_in(v, self.batch_probe) if isinstance(v, Activation) else v for v in inputs]
+            self._fold(node, stand_ins)
         else:
-            self._convert(node, inputs, activations[0])
-
-    def _read_shape(self, node: onnx.NodeProto, activation: Activation) -> None:
-        full_shape = (self.batch_probe, *activation.shape)
-        if node.op_type == "Shape":
-            value = shape_value(full_shape, attributes(node))
-        else:
-            value = np.array(int(np.prod(full_shape)), np.int64)
-        self._set_outputs(node, [value])
+            self._convert(node, inputs, activations)
 
     def _fold(self, node: onnx.NodeProto, inputs: list) -> None:
         if not can_fold(node.op_type):
             if find_converter(node.op_type, self.opset) is None:
                 raise self._unsupported_op(node)
             raise node_error(self.source, node, "computes on constants only, which snnhw cannot evaluate")
-        arrays = [v.value if v is not None else None for v in inputs]
+        arrays = [v.value if isinstance(v, Const) else v for v in inputs]
         try:
             outputs = fold(node.op_type, attributes(node), arrays, self.opset)
         except CannotFold as e:
@@ -278,59 +272,72 @@ class _GraphImporter:
             f"op type {node.op_type} is not supported (supported: {', '.join(supported_op_types())})",
         )
 
-    def _convert(self, node: onnx.NodeProto, inputs: list, activation_index: int) -> None:
+    def _convert(self, node: onnx.NodeProto, inputs: list, activations: list) -> None:
+        several = len(activations) > 1
+        if several and node.op_type in _MERGE_REASONS:
+            raise node_error(self.source, node, _MERGE_REASONS[node.op_type])
         converter = find_converter(node.op_type, self.opset)
         if converter is None:
             raise self._unsupported_op(node)
-        self._consume(node, node.input[activation_index])
+        if several and not takes_several_activations(node.op_type, self.opset):
+            raise node_error(self.source, node, f"combining {len(activations)} activations is not supported")
+        sources = tuple(inputs[i].layer for i in activations)
+        previous_name = sources[0]
         ctx = NodeContext(
             node=node,
-            name=self._unique_name(node_label(node)),
+            name=graph.unique_name(node_label(node), self.layer_names),
             opset=self.opset,
             source=self.source,
             inputs=inputs,
-            activation_index=activation_index,
+            activation_index=activations[0],
+            activation_indices=tuple(activations),
+            sources=sources,
             batch_probe=self.batch_probe,
-            previous_layer=self.layers[-1] if self.layers else None,
+            previous_layer=self._layer(previous_name),
+            previous_read_alone=self._read_alone(previous_name),
             attrs=attributes(node),
         )
         layers = converter(ctx)
         if ctx.replacement_for_previous is not None:
-            self.layers[-1] = ctx.replacement_for_previous
-        for layer in layers:
-            self.layer_names.add(layer.name)
+            index = next(i for i, l in enumerate(self.layers) if l.name == previous_name)
+            self.layers[index] = ctx.replacement_for_previous
+        for k, layer in enumerate(layers):
+            if k:  # the first layer's name is unique already; later ones read the one before
+                layer.name = graph.unique_name(layer.name, self.layer_names)
+        if layers and not layers[0].inputs:
+            layers[0].inputs = sources[:1]
         self.layers.extend(layers)
-        out_shape = layers[-1].out_shape if layers else ctx.in_shape
         label = node_label(node)
-        self.values[node.output[0]] = Activation(tuple(out_shape), label)
+        out_shape = layers[-1].out_shape if layers else ctx.in_shape
+        out_layer = layers[-1].name if layers else previous_name
+        dtype = inputs[activations[0]].dtype if ctx.out_dtype is None else ctx.out_dtype
+        self.values[node.output[0]] = Activation(tuple(out_shape), label, layer=out_layer, dtype=dtype)
+        self.tensors_of.setdefault(out_layer, []).append(node.output[0])
         for extra in node.output[1:]:
             if extra:
                 self.values[extra] = Unavailable(f"output '{extra}' of node '{label}' ({node.op_type})")
-        self.head = node.output[0]
 
-    def _unique_name(self, name: str) -> str:
-        candidate, n = name, 1
-        while candidate in self.layer_names:
-            n += 1
-            candidate = f"{name}_{n}"
-        return candidate
+    def _layer(self, name: str):
+        return next((l for l in reversed(self.layers) if l.name == name), None)
 
-    # -- checks at the end --------------------------------------------------
-    def _check_output(self) -> None:
+    def _layers_for_output(self) -> list:
+        """The imported layers the graph output depends on, with explicit edges."""
         outputs = list(self.graph.output)
         if len(outputs) != 1:
             raise UnsupportedModelError(
                 f"{self.source}: the graph has {len(outputs)} outputs; snnhw maps networks with one output"
             )
         name = outputs[0].name
-        if not isinstance(self.values.get(name), Activation):
-            raise UnsupportedModelError(f"{self.source}: the graph output '{name}' does not depend on the input")
-        if name != self.head:
-            raise UnsupportedModelError(
-                f"{self.source}: the graph output '{name}' is not the end of the chain (node "
-                f"'{self.consumer.get(name, '?')}' reads it further); snnhw maps feed-forward chains"
-            )
+        value = self.values.get(name)
+        if not isinstance(value, Activation) or value.layer == ir.INPUT:
+            raise UnsupportedModelError(f"{self.source}: the graph output '{name}' does not depend on the input "
+                                        "through any layer")
+        layers = graph.explicit(list(self.layers))
+        needed = graph.ancestors(layers, value.layer)
+        # The output's layer comes last: every kept layer is one of its ancestors.
+        return [l for l in layers if l.name in needed]
 
+    # -- checks at the end --------------------------------------------------
     def _check_against_shape_inference(self) -> None:
         """Our batch-free shapes must agree with ONNX's own shape inference."""
         try:

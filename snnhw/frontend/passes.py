@@ -1,13 +1,16 @@
 """Small named rewrites that bring an imported Network into canonical form.
 
-Canonical form (see ``snnhw.ir``): only Conv/Dense (ReLU fused), MaxPool,
-AvgPool and Flatten; every hidden Conv/Dense has ReLU; the network ends with
-its output Conv/Dense, possibly followed by Flatten; a final softmax is
-recorded in ``net.softmax`` instead of being a layer.
+Canonical form (see ``snnhw.ir``): only Conv/Dense/Sum (ReLU fused, with an
+optional Clip cap), MaxPool, AvgPool and Flatten; every hidden Conv/Dense/Sum
+has ReLU; the network ends with its output Conv/Dense/Sum, possibly followed
+by Flatten; a final softmax is recorded in ``net.softmax`` instead of being a
+layer. Residual Adds and Concats are merged into multi-input ``Sum`` layers
+by :mod:`snnhw.frontend.merge`.
 
 Each pass is a function ``Network -> Network`` that returns a new network
 and leaves its argument untouched, so each can be tested alone;
-:func:`canonicalize` applies them in order.
+:func:`canonicalize` applies them in order. Passes work on explicit edges
+(:mod:`snnhw.frontend.graph`) and hand back the compact form.
 """
 from __future__ import annotations
 
@@ -18,8 +21,12 @@ import numpy as np
 
 from snnhw import ir
 from snnhw.errors import UnsupportedModelError
+from snnhw.frontend import graph
+from snnhw.frontend.merge import merge_adds, resolve_concats
 
-CANONICAL_LAYERS = (ir.Conv, ir.Dense, ir.MaxPool, ir.AvgPool, ir.Flatten)
+CANONICAL_LAYERS = (ir.Conv, ir.Dense, ir.Sum, ir.MaxPool, ir.AvgPool, ir.Flatten)
+# Layers with a ReLU/Clip flag: where a ReLU can be fused.
+_ACTIVATED = (ir.Conv, ir.Dense, ir.Sum, ir.Add)
 
 
 def _layer_error(net: ir.Network, layer, message: str) -> UnsupportedModelError:
@@ -27,12 +34,12 @@ def _layer_error(net: ir.Network, layer, message: str) -> UnsupportedModelError:
 
 
 def _with_layers(net: ir.Network, layers: list, **changes) -> ir.Network:
-    return dataclasses.replace(net, layers=layers, **changes)
+    return dataclasses.replace(net, layers=graph.compact(layers), **changes)
 
 
 def _copied_layers(net: ir.Network) -> list:
     # Passes edit their own copy so that the input network never changes.
-    return copy.deepcopy(net.layers)
+    return graph.explicit(copy.deepcopy(net.layers))
 
 
 # --------------------------------------------------------------------------
@@ -40,27 +47,34 @@ def _copied_layers(net: ir.Network) -> list:
 # --------------------------------------------------------------------------
 def drop_identity(net: ir.Network) -> ir.Network:
     """Remove Identity layers (Dropout, Identity: no-ops at inference)."""
-    return _with_layers(net, [l for l in _copied_layers(net) if not isinstance(l, ir.Identity)])
+    layers = _copied_layers(net)
+    for layer in [l for l in layers if isinstance(l, ir.Identity)]:
+        layers = graph.bypass(layers, layer)
+    return _with_layers(net, layers)
 
 
 def fold_batchnorm(net: ir.Network) -> ir.Network:
-    """Fold every BatchNorm into the Conv/Dense right before it (paper 3.3).
+    """Fold every BatchNorm into the Conv/Dense it reads (paper 3.3).
 
     With sigma = sqrt(var + eps): W' = gamma/sigma * W and
-    b' = gamma/sigma * (b - mu) + beta, per output channel.
+    b' = gamma/sigma * (b - mu) + beta, per output channel. The Conv/Dense
+    must have no other reader (they would see the folded values).
     """
-    layers = []
-    for layer in _copied_layers(net):
-        if not isinstance(layer, ir.BatchNorm):
-            layers.append(layer)
-            continue
-        previous = layers[-1] if layers else None
+    layers = _copied_layers(net)
+    for bn in [l for l in layers if isinstance(l, ir.BatchNorm)]:
+        index = graph.by_name(layers)
+        (source,) = bn.inputs
+        previous = index.get(source)
         if not isinstance(previous, ir.WEIGHT_LAYERS):
             after = f"after '{previous.name}' ({type(previous).__name__})" if previous else "on the network input"
-            raise _layer_error(net, layer, f"a BatchNorm {after} cannot be folded; it must follow a Conv/Dense directly")
+            raise _layer_error(net, bn, f"a BatchNorm {after} cannot be folded; it must follow a Conv/Dense directly")
         if previous.relu:
-            raise _layer_error(net, layer, f"a BatchNorm after the ReLU of '{previous.name}' cannot be folded")
-        layers[-1] = _folded(net, previous, layer)
+            raise _layer_error(net, bn, f"a BatchNorm after the ReLU of '{previous.name}' cannot be folded")
+        others = [r.name for r in graph.readers(layers)[source] if r is not bn]
+        if others:
+            raise _layer_error(net, bn, f"cannot be folded into '{source}', which '{others[0]}' also reads")
+        layers = [_folded(net, l, bn) if l is previous else l for l in layers]
+        layers = graph.bypass(layers, bn)
     return _with_layers(net, layers)
 
 
@@ -76,50 +90,73 @@ def _folded(net: ir.Network, layer, bn: ir.BatchNorm):
 
 
 def fuse_relu(net: ir.Network) -> ir.Network:
-    """Fuse each Relu into the Conv/Dense that feeds it (``relu=True``).
+    """Fuse each Relu (or Clip(0, a), a Relu with ``cap``) into the layer that feeds it.
 
-    Looking back from the Relu across MaxPool, AvgPool and Flatten:
-    * if the values are already non-negative (a ReLU'd layer or a Relu
-      feeds them), the Relu is a no-op and is dropped;
-    * else, across MaxPool/Flatten only, the Relu moves onto the Conv/Dense:
-      relu(maxpool(x)) == maxpool(relu(x)) since both are monotone
-      (an average pool does not commute with ReLU, so it stops the search);
+    Looking back from the Relu across MaxPool, Flatten and Concat:
+    * values that are already non-negative (a ReLU'd layer or a Relu feeds
+      them) make a Relu a no-op, which is dropped (a cap still has to move);
+    * else the Relu moves onto the Conv/Dense/Add (``relu=True``, ``cap``):
+      relu(maxpool(x)) == maxpool(relu(x)) since both are monotone, and a
+      Concat's sources each take the Relu (it acts per channel). An average
+      pool does not commute with ReLU, so it stops the search;
+    * a layer whose values change may have no other reader;
     * otherwise the Relu stays, and check_canonical reports it.
     """
-    layers = []
-    for layer in _copied_layers(net):
-        if isinstance(layer, ir.Relu) and _absorb_relu(layers):
+    layers = _copied_layers(net)
+    for relu in [l for l in layers if isinstance(l, ir.Relu)]:
+        (source,) = relu.inputs
+        edits = _absorb(graph.by_name(layers), graph.readers(layers), source, relu.cap)
+        if edits is None:
             continue
-        layers.append(layer)
+        for name in edits:
+            layer = graph.by_name(layers)[name]
+            layer.relu = True
+            if relu.cap is not None:
+                layer.cap = relu.cap if layer.cap is None else min(layer.cap, relu.cap)
+        layers = graph.bypass(layers, relu)
     return _with_layers(net, layers)
 
 
-def _absorb_relu(layers: list) -> bool:
-    """Make the Relu that follows ``layers`` redundant; False if impossible."""
-    i = len(layers) - 1
-    crossed_avgpool = False
-    while i >= 0 and isinstance(layers[i], (ir.MaxPool, ir.AvgPool, ir.Flatten)):
-        crossed_avgpool |= isinstance(layers[i], ir.AvgPool)
-        i -= 1
-    if i < 0:
-        return False  # the network input may be negative
-    source = layers[i]
-    if isinstance(source, ir.Relu) or (isinstance(source, ir.WEIGHT_LAYERS) and source.relu):
-        return True  # pools and flatten keep non-negative values non-negative
-    if isinstance(source, ir.WEIGHT_LAYERS) and not crossed_avgpool:
-        layers[i] = dataclasses.replace(source, relu=True)
-        return True
-    return False
+def _absorb(index: dict, readers: dict, name: str, cap):
+    """Names of the layers that must take the ReLU (with ``cap``) so that layer
+    ``name`` outputs relu(its value) (clipped at ``cap``); None if impossible."""
+    layer = index.get(name)
+    if layer is None:
+        return None  # the network input may be negative
+    alone = len(readers[name]) == 1
+    if isinstance(layer, _ACTIVATED):
+        if layer.relu and (cap is None or (layer.cap is not None and layer.cap <= cap)):
+            return []
+        return [name] if alone else None
+    if isinstance(layer, ir.Relu):
+        return [] if cap is None or (layer.cap is not None and layer.cap <= cap) else None
+    if isinstance(layer, (ir.MaxPool, ir.Flatten, ir.Concat)):
+        edits = []
+        for source in dict.fromkeys(layer.inputs):
+            below = _absorb(index, readers, source, cap)
+            if below is None:
+                return None
+            edits += below
+        return edits if not edits or alone else None
+    if isinstance(layer, ir.AvgPool):  # the average of non-negative values is, but no ReLU or clip moves through it
+        return [] if cap is None and _absorb(index, readers, layer.inputs[0], None) == [] else None
+    return None
 
 
 def canonical_flatten(net: ir.Network) -> ir.Network:
     """Remove Flattens of values that are already flat (1-D), and a Flatten of
-    the network input: a first Dense reads the image in C-H-W order anyway, and
-    this keeps the first neuron layer first (it is the analog-input layer)."""
-    layers = [l for l in _copied_layers(net) if not (isinstance(l, ir.Flatten) and len(l.in_shape) == 1)]
-    if len(layers) > 1 and isinstance(layers[0], ir.Flatten) and isinstance(layers[1], ir.Dense):
-        layers[1].in_shape = layers[0].in_shape
-        layers = layers[1:]
+    the network input that only Dense layers read: a Dense reads the image in
+    C-H-W order anyway, and this keeps the first neuron layer reading the
+    input (it is the analog-input layer)."""
+    layers = _copied_layers(net)
+    for layer in [l for l in layers if isinstance(l, ir.Flatten) and len(l.in_shape) == 1]:
+        layers = graph.bypass(layers, layer)
+    for layer in [l for l in layers if isinstance(l, ir.Flatten) and l.inputs == (ir.INPUT,)]:
+        readers = graph.readers(layers)[layer.name]
+        if readers and all(isinstance(r, ir.Dense) for r in readers):
+            for reader in readers:
+                reader.in_shape = layer.in_shape
+            layers = graph.bypass(layers, layer)
     return _with_layers(net, layers)
 
 
@@ -144,40 +181,76 @@ _LEFTOVER_REASONS = {
 def check_canonical(net: ir.Network) -> ir.Network:
     """Check canonical form; returns the network unchanged or raises
     UnsupportedModelError naming the first offending layer."""
-    for layer in net.layers:
-        if not isinstance(layer, CANONICAL_LAYERS):
+    layers = graph.explicit(copy.copy([copy.copy(l) for l in net.layers]))
+    readers = graph.readers(layers)
+    for layer in layers:
+        if not isinstance(layer, CANONICAL_LAYERS + (ir.Concat,)):
             reason = _LEFTOVER_REASONS.get(type(layer), "a layer type outside canonical form")
             raise _layer_error(net, layer, f"{reason} is not supported")
-    weight_indices = [i for i, l in enumerate(net.layers) if isinstance(l, ir.WEIGHT_LAYERS)]
+    for layer in layers:  # after the others: a Concat is left over when its reader is
+        if isinstance(layer, ir.Concat):
+            raise _layer_error(net, layer, _concat_reason(layer, readers[layer.name]))
+    weight_indices = [i for i, l in enumerate(layers) if isinstance(l, ir.NEURON_WEIGHT_LAYERS)]
     if not weight_indices:
         raise UnsupportedModelError(f"{net.source or 'network'}: the network has no Conv or Dense layer")
-    output = net.layers[weight_indices[-1]]
-    for layer in net.layers[weight_indices[-1] + 1:]:
-        if not isinstance(layer, ir.Flatten):
+    output = layers[weight_indices[-1]]
+    for i, layer in enumerate(layers[weight_indices[-1] + 1:], weight_indices[-1] + 1):
+        if not isinstance(layer, ir.Flatten) or layer.inputs != (layers[i - 1].name,):
             raise _layer_error(
                 net, layer, f"follows the output layer '{output.name}'; the network must end with its output Conv/Dense"
             )
     for i in weight_indices[:-1]:
-        layer = net.layers[i]
+        layer = layers[i]
         if not layer.relu:
             raise _layer_error(
                 net, layer,
                 "hidden layer without ReLU is not supported (hidden layers become IF neurons, which "
                 "approximate ReLU activations)",
             )
-    _check_shape_chain(net)
+    for layer in layers:
+        _check_sources(net, layer, output)
+    _check_shapes(net, layers)
     return net
 
 
-def _check_shape_chain(net: ir.Network) -> None:
-    shape = tuple(net.input_shape)
-    for layer in net.layers:
-        if tuple(layer.in_shape) != shape:
-            raise _layer_error(net, layer, f"expects input shape {tuple(layer.in_shape)} but receives {shape}")
-        shape = tuple(layer.out_shape)
+def _concat_reason(concat: ir.Concat, readers: list) -> str:
+    if not readers:
+        return ("a Concat as the network output is not supported (the output layer must be one "
+                "Conv/Gemm/MatMul, or an Add of them)")
+    reader = readers[0]
+    return (f"a Concat read by '{reader.name}' ({type(reader).__name__}) is not supported (a Concat may feed "
+            "Conv, Gemm/MatMul, Add, MaxPool/AveragePool, Flatten, Relu/Clip or another Concat)")
 
 
-PASSES = (drop_identity, fold_batchnorm, fuse_relu, canonical_flatten, strip_softmax, check_canonical)
+def _check_sources(net: ir.Network, layer, output) -> None:
+    sources = layer.inputs
+    if output.name in sources and not isinstance(layer, ir.Flatten):
+        raise _layer_error(net, layer, f"reads the output layer '{output.name}', whose neurons never fire")
+    if ir.INPUT in sources and isinstance(layer, ir.Sum):
+        raise _layer_error(
+            net, layer,
+            "adds the network input to other values (a shortcut or Concat from the image); not supported: "
+            "only a Conv/Dense may read the image (the analog-input layer)",
+        )
+
+
+def _check_shapes(net: ir.Network, layers: list) -> None:
+    shapes = {ir.INPUT: tuple(net.input_shape)}
+    for layer in layers:
+        if isinstance(layer, ir.Sum):
+            for syn in layer.synapses:
+                if tuple(syn.in_shape) != shapes[syn.source]:
+                    raise _layer_error(net, layer, f"synapse input from '{syn.source}' expects shape "
+                                                   f"{tuple(syn.in_shape)} but receives {shapes[syn.source]}")
+        else:
+            received = shapes[layer.inputs[0]]
+            if tuple(layer.in_shape) != received:
+                raise _layer_error(net, layer, f"expects input shape {tuple(layer.in_shape)} but receives {received}")
+        shapes[layer.name] = tuple(layer.out_shape)
+
+
+PASSES = (drop_identity, fold_batchnorm, fuse_relu, canonical_flatten, strip_softmax, merge_adds, resolve_concats,
+          check_canonical)
 
 
 def canonicalize(net: ir.Network) -> ir.Network:

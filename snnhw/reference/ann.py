@@ -1,9 +1,9 @@
 """NumPy float executor of an ir.Network (the ANN), vectorized over a batch.
 
-It runs any Network, canonical or not (BatchNorm, Relu, Softmax, Identity
-included), so it checks the importer against onnxruntime before the passes
-and the passes against the importer after. Normalization uses its
-per-layer activations (``return_activations=True``).
+It runs any Network, canonical or not (BatchNorm, Relu, Softmax, Identity,
+Add and Concat included), so it checks the importer against onnxruntime
+before the passes and the passes against the importer after. Normalization
+uses its per-layer activations (``return_activations=True``).
 """
 from __future__ import annotations
 
@@ -32,21 +32,29 @@ def run_ann(net: ir.Network, x: np.ndarray, return_activations: bool = False, ba
 
 
 def forward(layers: list, x: np.ndarray, keep_all: bool = False) -> list:
-    """Outputs of ``layers`` applied in order to ``x`` (every one, or just the last)."""
-    outputs = [x]
-    for layer in layers:
-        y = apply_layer(layer, outputs[-1])
-        outputs = outputs + [y] if keep_all else [y]
-    return outputs[1:] if keep_all else outputs
+    """Outputs of ``layers`` (in topological order, edges as in ``ir``) on ``x``: every one, or just the last."""
+    sources = ir.source_indices(layers)
+    last_read = {}
+    for i, srcs in enumerate(sources):
+        for j in srcs:
+            last_read[j] = i
+    values = {-1: x}
+    for i, layer in enumerate(layers):
+        values[i] = apply_layer(layer, *(values[j] for j in sources[i]))
+        if not keep_all:  # drop what no later layer reads
+            for j in set(sources[i]):
+                if last_read[j] == i:
+                    del values[j]
+    return [values[i] for i in range(len(layers))] if keep_all else [values[len(layers) - 1]]
 
 
-def apply_layer(layer, x: np.ndarray) -> np.ndarray:
-    """One layer on a batch; computed in the dtype of ``x``."""
+def apply_layer(layer, *inputs: np.ndarray) -> np.ndarray:
+    """One layer on a batch (one array per source); computed in the dtype of the inputs."""
     try:
         fn = _LAYER_FUNCTIONS[type(layer)]
     except KeyError:
         raise TypeError(f"run_ann: no executor for layer type {type(layer).__name__}") from None
-    return fn(layer, x)
+    return fn(layer, *inputs)
 
 
 def _check_input(net: ir.Network, x) -> np.ndarray:
@@ -69,20 +77,52 @@ def _flat(x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), int(np.prod(x.shape[1:])))
 
 
-def _relu_if(flag: bool, y: np.ndarray) -> np.ndarray:
-    return np.maximum(y, 0, out=y) if flag else y
+def _activation(layer, y: np.ndarray) -> np.ndarray:
+    """ReLU if the layer has one, then its Clip(0, cap)."""
+    if layer.relu:
+        np.maximum(y, 0, out=y)
+        if layer.cap is not None:
+            np.minimum(y, y.dtype.type(layer.cap), out=y)
+    return y
+
+
+def _channel_bias(bias: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return _cast(bias, y).reshape((-1,) + (1,) * (y.ndim - 2))
+
+
+def _synapses(syn, x):
+    """One synapse input (a conv or dense layer's weights) on its source ``x``, no bias."""
+    if syn.weight.ndim == 4:
+        return conv2d(x, _cast(syn.weight, x), syn.stride, syn.pads, syn.group)
+    return _flat(x) @ _cast(syn.weight, x).T
 
 
 def _conv(layer: ir.Conv, x):
-    y = conv2d(x, _cast(layer.weight, x), layer.stride, layer.pads)
+    y = conv2d(x, _cast(layer.weight, x), layer.stride, layer.pads, layer.group)
     y += _cast(layer.bias, x)[:, None, None]
-    return _relu_if(layer.relu, y)
+    return _activation(layer, y)
 
 
 def _dense(layer: ir.Dense, x):
     # Dense acts on its input flattened in C-H-W order (ir convention).
     y = _flat(x) @ _cast(layer.weight, x).T + _cast(layer.bias, x)
-    return _relu_if(layer.relu, y)
+    return _activation(layer, y)
+
+
+def _sum(layer: ir.Sum, *xs):
+    y = None
+    for syn, x in zip(layer.synapses, xs):
+        part = _synapses(syn, x).reshape(len(x), *layer.out_shape)
+        y = part if y is None else y + part
+    y += _channel_bias(layer.bias, y)
+    return _activation(layer, y)
+
+
+def _add(layer: ir.Add, *xs):
+    y = xs[0].copy()
+    for x in xs[1:]:
+        y += x
+    return _activation(layer, y)
 
 
 def _batchnorm(layer: ir.BatchNorm, x):
@@ -90,6 +130,11 @@ def _batchnorm(layer: ir.BatchNorm, x):
     gain = _cast(layer.scale, x) / np.sqrt(_cast(layer.var, x) + x.dtype.type(layer.eps))
     shift = _cast(layer.bias, x) - _cast(layer.mean, x) * gain
     return x * gain.reshape(channel_shape) + shift.reshape(channel_shape)
+
+
+def _relu(layer: ir.Relu, x):
+    y = np.maximum(x, 0)
+    return y if layer.cap is None else np.minimum(y, x.dtype.type(layer.cap), out=y)
 
 
 def _softmax(layer: ir.Softmax, x):
@@ -102,8 +147,11 @@ def _softmax(layer: ir.Softmax, x):
 _LAYER_FUNCTIONS = {
     ir.Conv: _conv,
     ir.Dense: _dense,
+    ir.Sum: _sum,
+    ir.Add: _add,
+    ir.Concat: lambda layer, *xs: np.concatenate(xs, axis=1),
     ir.BatchNorm: _batchnorm,
-    ir.Relu: lambda layer, x: np.maximum(x, 0),
+    ir.Relu: _relu,
     ir.MaxPool: lambda layer, x: max_pool2d(x, layer.kernel, layer.stride, layer.pads),
     ir.AvgPool: lambda layer, x: avg_pool2d(x, layer.kernel, layer.stride, layer.pads),
     ir.Flatten: lambda layer, x: _flat(x),

@@ -144,7 +144,7 @@ def _torch_conv():
     except ImportError:
         return None
 
-    def conv(x, w, stride, pads):
+    def conv(x, w, stride, pads, group=1):
         top, left, bottom, right = pads
         xt = torch.from_numpy(np.ascontiguousarray(x))
         if (top, left) != (bottom, right):
@@ -153,7 +153,7 @@ def _torch_conv():
             padding = (top, left)
         with torch.no_grad():
             return F.conv2d(xt, torch.from_numpy(np.ascontiguousarray(w)), stride=tuple(stride),
-                            padding=padding).numpy()
+                            padding=padding, groups=group).numpy()
 
     return conv
 
@@ -167,23 +167,29 @@ def conv_backend():
     return _BACKEND["torch"]
 
 
-def conv2d(x: np.ndarray, w: np.ndarray, stride=(1, 1), pads=(0, 0, 0, 0)) -> np.ndarray:
-    """Cross-correlation of ``x`` (N, C, H, W) with ``w`` (O, C, kh, kw), no bias.
+def conv2d(x: np.ndarray, w: np.ndarray, stride=(1, 1), pads=(0, 0, 0, 0), group: int = 1) -> np.ndarray:
+    """Cross-correlation of ``x`` (N, C, H, W) with ``w`` (O, C/group, kh, kw), no bias.
 
+    With ``group`` g, input channels [k·C/g, (k+1)·C/g) feed only output
+    channels [k·O/g, (k+1)·O/g) (ONNX/PyTorch grouped convolution).
     Returns (N, O, Ho, Wo) in the dtype of ``x`` (the weights are cast to it:
     integer inputs give exact integer sums). A boolean ``x`` (spikes) is
     computed in the weights' dtype. Float inputs go to PyTorch when it is
-    installed (:func:`_torch_conv`), otherwise to im2col and one matrix product.
+    installed (:func:`_torch_conv`), otherwise to im2col and one matrix product
+    per group.
     """
     if x.dtype == np.bool_:
         x = x.astype(w.dtype)
     n, c = x.shape[:2]
     o, wc, kh, kw = w.shape
-    if wc != c:
-        raise ValueError(f"conv2d: input has {c} channels, weights expect {wc}")
+    if wc * group != c or o % group:
+        raise ValueError(f"conv2d: input has {c} channels, weights expect {wc} x {group} groups for {o} outputs")
     fast = conv_backend()
     if fast is not None and x.dtype in (np.float32, np.float64):
-        return fast(x, w.astype(x.dtype, copy=False), stride, pads)
+        return fast(x, w.astype(x.dtype, copy=False), stride, pads, group)
     ho, wo = output_hw(x.shape[2:], (kh, kw), stride, pads)
-    out = w.reshape(o, c * kh * kw).astype(x.dtype, copy=False) @ im2col(x, (kh, kw), stride, pads)
+    og = o // group
+    parts = [w[g * og:(g + 1) * og].reshape(og, wc * kh * kw).astype(x.dtype, copy=False)
+             @ im2col(x[:, g * wc:(g + 1) * wc], (kh, kw), stride, pads) for g in range(group)]
+    out = parts[0] if group == 1 else np.concatenate(parts)
     return np.ascontiguousarray(out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from snnhw.ir import AvgPool, Conv, Dense, Flatten, MaxPool, Network
+from snnhw.ir import NEURON_WEIGHT_LAYERS, AvgPool, Conv, Dense, Flatten, MaxPool, Network, Sum, source_indices
 from snnhw.reference.spike_ops import exact_dtype, gate, gate_counts, weighted_sum, window_sum, windows
 
 OPTIONS = dict(reset=("subtract", "zero"), input=("analog", "poisson"), gate=("count", "ewma", "none", "ann"),
@@ -56,15 +56,21 @@ def _bias(layer) -> np.ndarray:
 
 
 def run_float_snn(net: Network, x: np.ndarray, timesteps: int, cfg: SnnConfig = SnnConfig()) -> np.ndarray:
-    """Simulate model inputs ``x`` ((N, C, H, W) float in [0, 1]); return the class after every step, (T, N)."""
+    """Simulate model inputs ``x`` ((N, C, H, W) float in [0, 1]); return the class after every step, (T, N).
+
+    Layers run in list order (a topological order), each on its sources'
+    spikes of the same step; a ``Sum`` integrates all its synapse inputs
+    before it fires.
+    """
     rng = np.random.default_rng(cfg.seed)
     n = x.shape[0]
     x = x.astype(np.float32)
     layers = net.layers
-    last = max(i for i, l in enumerate(layers) if isinstance(l, (Conv, Dense)))
+    sources = source_indices(layers)
+    last = max(i for i, l in enumerate(layers) if isinstance(l, NEURON_WEIGHT_LAYERS))
     v0 = 0.5 if cfg.v_init == "half" else 0.0
     membrane = {i: np.full((n, *l.out_shape), 0.0 if i == last else v0, np.float32)
-                for i, l in enumerate(layers) if isinstance(l, (Conv, Dense, AvgPool))}
+                for i, l in enumerate(layers) if isinstance(l, (Conv, Dense, Sum, AvgPool))}
     pools = {i: l for i, l in enumerate(layers) if isinstance(l, MaxPool)}
     rate_dtype = np.float32
     if cfg.gate == "count":  # integer counts held in floats: gate_counts' keys must stay exact
@@ -74,31 +80,37 @@ def run_float_snn(net: Network, x: np.ndarray, timesteps: int, cfg: SnnConfig = 
         from snnhw.reference.ann import run_ann
 
         acts = run_ann(net, x, return_activations=True)
-        rates = {i: acts[i - 1].astype(np.float32) for i in pools}
+        rates = {i: (x if sources[i][0] < 0 else acts[sources[i][0]]).astype(np.float32) for i in pools}
     else:
         rates = {i: np.zeros((n, *l.in_shape), rate_dtype) for i, l in pools.items()}
     out_spikes = np.zeros((n, layers[last].out_shape[0]), np.int64)
     classes = np.zeros((timesteps, n), np.int64)
 
-    first = layers[0]
-    analog_current = None
-    if cfg.input == "analog":
-        analog_current = weighted_sum(_kind(first), first, x, np.float32) + _bias(first)
+    analog_current = {}
+    if cfg.input == "analog":  # every layer reading the image gets its current W·x + b once
+        analog_current = {i: weighted_sum(_kind(l), l, x, np.float32) + _bias(l)
+                          for i, l in enumerate(layers) if isinstance(l, (Conv, Dense)) and sources[i] == (-1,)}
     for t in range(timesteps):
-        s = (rng.random(x.shape, dtype=np.float32) < x).astype(np.float32) if cfg.input == "poisson" else None
+        out = {-1: (rng.random(x.shape, dtype=np.float32) < x).astype(np.float32) if cfg.input == "poisson" else None}
         for i, layer in enumerate(layers):
+            s = out.get(sources[i][0])
             if isinstance(layer, Flatten):
-                s = s.reshape(n, -1)
+                out[i] = s.reshape(n, -1)
                 continue
             if isinstance(layer, MaxPool):
-                s = _gate(layer, s, rates[i], cfg)
+                out[i] = _gate(layer, s, rates[i], cfg)
                 continue
             v = membrane[i]
-            if i == 0 and analog_current is not None:
-                v += analog_current
+            if i in analog_current:
+                v += analog_current[i]
             elif isinstance(layer, AvgPool):
                 k = layer.kernel[0] * layer.kernel[1]
                 v += window_sum(s, layer.kernel, layer.stride, layer.pads, np.float32) / np.float32(k)
+            elif isinstance(layer, Sum):
+                total = _bias(layer)
+                for j, syn in zip(sources[i], layer.synapses):
+                    total = weighted_sum(syn.kind, syn, out[j], np.float32) + total
+                v += total
             else:
                 v += weighted_sum(_kind(layer), layer, s, np.float32) + _bias(layer)
             if i == last:
@@ -109,7 +121,7 @@ def run_float_snn(net: Network, x: np.ndarray, timesteps: int, cfg: SnnConfig = 
                 v -= fired
             else:
                 v[fired] = 0.0
-            s = fired.astype(np.float32)
+            out[i] = fired.astype(np.float32)
     return classes
 
 

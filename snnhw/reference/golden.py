@@ -14,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 
-from snnhw.ir import ROLE_OUTPUT, QLayer, QNetwork
+from snnhw.ir import ROLE_OUTPUT, QLayer, QNetwork, source_indices
 from snnhw.reference.spike_ops import exact_dtype, fan_out_counts, gate, weighted_sum
 
 
@@ -41,10 +41,16 @@ def initial_potential(qnet: QNetwork, layer: QLayer) -> np.ndarray:
     return np.zeros(layer.out_shape[0], dtype=np.int64)
 
 
-def synaptic_bound(layer: QLayer, max_input: int) -> int:
-    """Largest |weighted sum| one step can produce: proves the float path exact."""
+def synaptic_bound(layer, max_input: int) -> int:
+    """Largest |weighted sum| one step can produce: proves the float path exact.
+
+    ``layer`` is a neuron layer or one synapse input (``ir.Synapses``); a
+    ``sum`` layer's bound is the sum of its synapse inputs' bounds.
+    """
     if layer.kind == "avgpool":
         return layer.kernel[0] * layer.kernel[1] * max_input
+    if layer.kind == "sum":
+        return sum(synaptic_bound(syn, max_input) for syn in layer.synapses)
     w = np.abs(layer.weight).reshape(layer.weight.shape[0], -1)
     return int(w.sum(axis=1).max()) * max_input
 
@@ -82,12 +88,30 @@ def check_range(layer: QLayer, v: np.ndarray) -> None:
         )
 
 
+def _fan_outs(layer: QLayer) -> list:
+    """Synapses driven per input neuron, one array per synapse input (for synaptic-operation counts)."""
+    if layer.kind == "sum":
+        return [fan_out_counts(syn.kind, syn, syn.in_shape) for syn in layer.synapses]
+    return [fan_out_counts(layer.kind, layer, layer.in_shape)]
+
+
+def _synapse_inputs(layer: QLayer) -> tuple:
+    """What feeds a neuron layer's synapses, in the order of its sources: the layer itself or its ``synapses``."""
+    return tuple(layer.synapses) if layer.kind == "sum" else (layer,)
+
+
 def run_golden(qnet: QNetwork, images: np.ndarray, timesteps: int, record_spikes: bool = False) -> GoldenResult:
-    """Simulate ``images`` (uint8, (N, C, H, W)) for ``timesteps`` steps."""
+    """Simulate ``images`` (uint8, (N, C, H, W)) for ``timesteps`` steps.
+
+    Layers run in list order (a topological order); each reads its sources'
+    spikes of the same step, and a neuron layer with several synapse inputs
+    integrates all of them before its fire phase.
+    """
     if images.dtype != np.uint8:
         raise TypeError("golden model input must be uint8 pixels")
     n = images.shape[0]
     layers = qnet.layers
+    sources = source_indices(layers)
     membrane = {}
     counters = {}
     for i, layer in enumerate(layers):
@@ -97,11 +121,9 @@ def run_golden(qnet: QNetwork, images: np.ndarray, timesteps: int, record_spikes
         elif layer.kind == "maxpool":
             counters[i] = np.zeros((n, *layer.in_shape), dtype=spike_counter_dtype(timesteps))
 
-    first = layers[0]
-    current = (integer_sum(first, images, 255) + channel_view(first.bias, first.out_shape)).astype(
-        membrane[0].dtype)
-    fan_out = {i: fan_out_counts(l.kind, l, l.in_shape) for i, l in enumerate(layers)
-               if l.is_neuron_layer and not l.analog_input}
+    current = {i: (integer_sum(l, images, 255) + channel_view(l.bias, l.out_shape)).astype(membrane[i].dtype)
+               for i, l in enumerate(layers) if l.analog_input}
+    fan_out = {i: _fan_outs(l) for i, l in enumerate(layers) if l.is_neuron_layer and not l.analog_input}
 
     potentials = np.zeros((timesteps, n, qnet.num_classes), dtype=np.int64)
     synops = np.zeros((timesteps, len(layers)), dtype=np.int64)
@@ -109,25 +131,28 @@ def run_golden(qnet: QNetwork, images: np.ndarray, timesteps: int, record_spikes
               for i, l in enumerate(layers) if l.role != ROLE_OUTPUT} if record_spikes else None
 
     for t in range(timesteps):
-        s = None
+        out = {}  # layer index -> its spikes of step t (the output layer: None)
         for i, layer in enumerate(layers):
+            s_in = out.get(sources[i][0])
             if layer.kind == "flatten":
-                s = s.reshape(n, -1)
+                s = None if s_in is None else s_in.reshape(n, -1)
             elif layer.kind == "maxpool":
-                counters[i] += s
-                s = gate(counters[i], s, layer.kernel, layer.stride, layer.pads)
+                counters[i] += s_in
+                s = gate(counters[i], s_in, layer.kernel, layer.stride, layer.pads)
             else:
                 v = membrane[i]
                 if layer.analog_input:
-                    v += current
+                    v += current[i]
                 else:
-                    synops[t, i] = s.reshape(n, -1).sum(axis=0, dtype=np.int64) @ fan_out[i]
-                    v += integer_sum(layer, s, 1, v.dtype)
+                    for j, syn, fan in zip(sources[i], _synapse_inputs(layer), fan_out[i]):
+                        synops[t, i] += out[j].reshape(n, -1).sum(axis=0, dtype=np.int64) @ fan
+                        v += integer_sum(syn, out[j], 1, v.dtype)
                     check_range(layer, v)
                     v += channel_view(layer.bias, layer.out_shape).astype(v.dtype)
                 check_range(layer, v)
                 if layer.role == ROLE_OUTPUT:
                     potentials[t] = v.reshape(n, -1)
+                    out[i] = None
                     continue
                 theta = channel_view(layer.threshold, layer.out_shape)
                 fired = v >= theta
@@ -137,6 +162,7 @@ def run_golden(qnet: QNetwork, images: np.ndarray, timesteps: int, record_spikes
                     v[fired] = 0
                 np.clip(v, layer.vmin, layer.vmax, out=v)
                 s = fired.astype(np.uint8)
-            if spikes is not None and i in spikes:
+            out[i] = s
+            if spikes is not None and i in spikes and s is not None:
                 spikes[i][t] = s.reshape(n, *layer.out_shape)
     return GoldenResult(potentials=potentials, synops=synops, spikes=spikes)

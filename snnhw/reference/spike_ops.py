@@ -27,14 +27,15 @@ def windows(x: np.ndarray, kernel, stride, pads, pad_value=0) -> np.ndarray:
 
 
 def weighted_sum(kind: str, layer, s: np.ndarray, dtype) -> np.ndarray:
-    """Synaptic input of a neuron layer for a batch of input maps ``s``.
+    """Synaptic input of a neuron layer (or of one synapse input, ``ir.Synapses``) for a batch of input maps ``s``.
 
-    ``layer`` needs ``weight`` (conv/dense), ``stride``/``pads`` (conv) or
+    ``layer`` needs ``weight`` (conv/dense), ``stride``/``pads``/``group`` (conv) or
     ``kernel``/``stride``/``pads`` (avgpool, every synapse weighs 1).
     """
     n = s.shape[0]
     if kind == "conv":
-        return conv2d(s.astype(dtype, copy=False), layer.weight.astype(dtype, copy=False), layer.stride, layer.pads)
+        return conv2d(s.astype(dtype, copy=False), layer.weight.astype(dtype, copy=False), layer.stride, layer.pads,
+                      getattr(layer, "group", 1))
     if kind == "dense":
         return s.reshape(n, -1).astype(dtype, copy=False) @ layer.weight.astype(dtype, copy=False).T
     if kind == "avgpool":
@@ -125,7 +126,7 @@ def fan_out_counts(kind: str, layer, in_shape) -> np.ndarray:
     if kind == "conv":
         o, _, kh, kw = layer.weight.shape
         kernel, stride, pads = (kh, kw), layer.stride, layer.pads
-        per_channel_out = o
+        per_channel_out = o // getattr(layer, "group", 1)  # an input channel feeds its group's outputs only
     else:  # avgpool: each input feeds only its own channel
         kernel, stride, pads = layer.kernel, layer.stride, layer.pads
         per_channel_out = 1

@@ -1,5 +1,7 @@
-"""Relu and Softmax."""
+"""Relu, Clip(0, a) (ReLU6) and Softmax."""
 from __future__ import annotations
+
+import numpy as np
 
 from snnhw import ir
 from .registry import register
@@ -8,6 +10,37 @@ from .registry import register
 @register("Relu")
 def convert_relu(ctx) -> list:
     return [ir.Relu(ctx.name, in_shape=ctx.in_shape, out_shape=ctx.in_shape)]
+
+
+def _clip(ctx, low, high) -> list:
+    """Clip(0, a) is a ReLU capped at a; a spiking neuron's rate is never negative, so min must be 0."""
+    low = -np.inf if low is None else float(low)
+    high = np.inf if high is None else float(high)
+    if low != 0:
+        raise ctx.fail(f"Clip with min {low:g} is not supported (only min 0: ReLU, or ReLU6-like Clip(0, a))")
+    if high <= 0:
+        raise ctx.fail(f"Clip(0, {high:g}) is zero everywhere; not supported")
+    cap = None if np.isinf(high) else high
+    return [ir.Relu(ctx.name, in_shape=ctx.in_shape, out_shape=ctx.in_shape, cap=cap)]
+
+
+def _scalar(ctx, index: int, what: str):
+    if not ctx.has_input(index):
+        return None
+    value = ctx.const(index, what)
+    if value.size != 1:
+        raise ctx.fail(f"the {what} of Clip has shape {value.shape}; only a scalar is supported")
+    return value.reshape(-1)[0]
+
+
+@register("Clip", until=11)
+def convert_clip_attr(ctx) -> list:
+    return _clip(ctx, ctx.attr("min"), ctx.attr("max"))
+
+
+@register("Clip", since=11)
+def convert_clip(ctx) -> list:
+    return _clip(ctx, _scalar(ctx, 1, "min"), _scalar(ctx, 2, "max"))
 
 
 def _softmax(ctx, normalized_axes: range) -> list:

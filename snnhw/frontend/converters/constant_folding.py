@@ -104,6 +104,12 @@ def _cast(attrs, inputs, opset):
     return [inputs[0].astype(onnx.helper.tensor_dtype_to_np_dtype(attrs["to"]))]
 
 
+@folds("CastLike")
+def _cast_like(attrs, inputs, opset):
+    # Input 1 gives only the type (it may stand in for an activation).
+    return [inputs[0].astype(inputs[1].dtype)]
+
+
 @folds("Gather")
 def _gather(attrs, inputs, opset):
     data, indices = inputs[0], inputs[1].astype(np.int64)

@@ -30,6 +30,17 @@ class Const:
 class Activation:
     shape: tuple  # batch-free
     producer: str = ""  # name of the node that made it ('' for the graph input)
+    layer: str = ""  # name of the ir layer whose output it is (ir.INPUT for the graph input)
+    dtype: object = np.float32  # its element type (what CastLike copies)
+
+
+def metadata_stand_in(activation: Activation, batch: int) -> np.ndarray:
+    """An array with the activation's shape (batch first) and type but no real values, for
+    ops that read only those (Shape, Size, CastLike's second input). Its stride is 0, so
+    even the batch-size probe costs no memory."""
+    shape = (batch, *activation.shape)
+    return np.lib.stride_tricks.as_strided(np.zeros(1, activation.dtype), shape=shape, strides=(0,) * len(shape),
+                                           writeable=False)
 
 
 @dataclass
@@ -67,13 +78,17 @@ class NodeContext:
     opset: int
     source: str  # model file, for error messages
     inputs: list  # per ONNX input: Const | Activation | Unavailable | None (absent)
-    activation_index: int  # which input carries the activation
+    activation_index: int  # which input carries the (first) activation
     batch_probe: int  # the value a shape computation sees for the batch size
-    previous_layer: Optional[object] = None  # the last ir layer emitted so far
+    previous_layer: Optional[object] = None  # the ir layer that produced the (first) activation
     attrs: dict = field(default_factory=dict)
+    activation_indices: tuple = ()  # every input that carries an activation (several: Add, Concat)
+    sources: tuple = ()  # per activation input, the ir layer name that produced it (ir.INPUT: the input)
+    previous_read_alone: bool = True  # this node is the only reader of previous_layer's output
     # A converter that merges the node into the previous layer (a bias Add)
     # sets this; the importer then replaces that layer.
     replacement_for_previous: Optional[object] = None
+    out_dtype: Optional[object] = None  # a Cast's new element type (default: the input's)
 
     # -- inspection -------------------------------------------------------
     @property

@@ -1,4 +1,4 @@
-"""Conv -> ir.Conv (2-D, group 1, dilation 1, any kernel/stride/padding)."""
+"""Conv -> ir.Conv (2-D; group dividing the channels, depthwise included; dilation 1; any kernel/stride/padding)."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,16 +16,17 @@ def convert_conv(ctx) -> list:
     weight = ctx.weight(1, "weight")
     if weight.ndim != 4:
         raise ctx.fail(f"only 2-D convolutions are supported (weight has shape {weight.shape})")
-    group = ctx.attr("group", 1)
-    if group != 1:
-        raise ctx.fail(f"grouped/depthwise convolution (group={group}) is not supported")
     check_no_dilation(ctx)
     out_channels, in_channels, kh, kw = weight.shape
     kernel_shape = ctx.attr("kernel_shape")
     if kernel_shape is not None and tuple(kernel_shape) != (kh, kw):
         raise ctx.fail(f"kernel_shape {list(kernel_shape)} disagrees with the weight's {kh}x{kw}")
-    if in_channels != channels:
-        raise ctx.fail(f"weight expects {in_channels} input channels, the input has {channels}")
+    group = int(ctx.attr("group", 1))
+    if group < 1 or out_channels % group:
+        raise ctx.fail(f"group={group} does not divide the {out_channels} output channels")
+    if in_channels * group != channels:
+        per_group = f" per group x {group} groups" if group != 1 else ""
+        raise ctx.fail(f"weight expects {in_channels} input channels{per_group}, the input has {channels}")
     if ctx.has_input(2):
         bias = ctx.weight(2, "bias").reshape(-1)
         if bias.shape != (out_channels,):
@@ -37,7 +38,7 @@ def convert_conv(ctx) -> list:
     out_hw = window_output_hw(ctx, (height, width), (kh, kw), stride, pads)
     return [
         ir.Conv(
-            ctx.name, weight, bias, stride=stride, pads=pads,
+            ctx.name, weight, bias, stride=stride, pads=pads, group=group,
             in_shape=(channels, height, width), out_shape=(out_channels, *out_hw),
         )
     ]

@@ -1,10 +1,11 @@
-"""Dropout, Identity and float-to-float Cast -> ir.Identity (the passes remove them).
+"""Dropout, Identity and float-to-float Cast/CastLike -> ir.Identity (the passes remove them).
 
 Dropout is the identity at inference; its optional mask output is marked
 unavailable by the importer, so a graph that reads it is refused.
 """
 from __future__ import annotations
 
+import numpy as np
 import onnx
 
 from snnhw import ir
@@ -32,4 +33,18 @@ def convert_cast(ctx) -> list:
     # precision changes, any other cast would change values.
     if ctx.attr("to") not in _FLOAT_TYPES:
         raise ctx.fail(f"a cast of an activation to {onnx.helper.tensor_dtype_to_np_dtype(ctx.attr('to'))} is not supported")
+    ctx.out_dtype = onnx.helper.tensor_dtype_to_np_dtype(ctx.attr("to"))
+    return convert_identity(ctx)
+
+
+@register("CastLike")
+def convert_cast_like(ctx) -> list:
+    """An activation cast to the type of input 1 (a constant, or an activation read only for its type)."""
+    if ctx.activation_index != 0:
+        raise ctx.fail("the activation must be input 0")
+    like = ctx.inputs[1]
+    dtype = np.dtype(like.value.dtype if hasattr(like, "value") else like.dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise ctx.fail(f"a cast of an activation to {dtype} is not supported")
+    ctx.out_dtype = dtype
     return convert_identity(ctx)

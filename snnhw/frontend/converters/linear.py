@@ -1,8 +1,9 @@
-"""Fully connected layers: Gemm, MatMul, and Add as the bias of the layer before.
+"""Fully connected layers: Gemm, MatMul, and a constant Add as the bias of the layer before.
 
 PyTorch's ``nn.Linear`` exports as ``Gemm``; other exporters (and PyTorch
 for inputs of rank > 2) write ``MatMul`` followed by ``Add`` of the bias.
-``MatMul`` becomes a Dense with zero bias and the ``Add`` is folded into it.
+``MatMul`` becomes a Dense with zero bias and the ``Add`` is folded into it
+(:func:`fold_bias_add`, called by the ``Add`` converter in ``add.py``).
 """
 from __future__ import annotations
 
@@ -55,13 +56,17 @@ def convert_matmul(ctx) -> list:
     return _dense(ctx, np.ascontiguousarray(w.T), np.zeros(w.shape[1], np.float32))
 
 
-@register("Add")
-def convert_add(ctx) -> list:
+def fold_bias_add(ctx) -> list:
     """activation + constant: the bias of the Conv/Dense right before."""
     previous = ctx.previous_layer
     if not isinstance(previous, ir.WEIGHT_LAYERS) or previous.relu:
         raise ctx.fail(
             "adding a constant is only supported as the bias of the Conv/Gemm/MatMul right before it"
+        )
+    if not ctx.previous_read_alone:
+        raise ctx.fail(
+            f"adds a constant to the output of '{previous.name}', which other nodes also read; "
+            "only a bias that only this Add reads can be folded into its layer"
         )
     constant = ctx.weight(1 - ctx.activation_index, "bias")
     shape = ctx.in_shape

@@ -22,13 +22,18 @@ class _Entry:
     since: int  # first opset this converter handles
     until: Optional[int]  # first opset it no longer handles (None: open)
     convert: Converter
+    several_activations: bool = False  # it combines activations (Add, Concat)
 
 
 _CONVERTERS: dict[str, list[_Entry]] = {}
 
 
-def register(op_type: str, since: int = 1, until: Optional[int] = None):
-    """Decorator: ``fn`` converts ``op_type`` nodes for opsets ``since <= v < until``."""
+def register(op_type: str, since: int = 1, until: Optional[int] = None, several_activations: bool = False):
+    """Decorator: ``fn`` converts ``op_type`` nodes for opsets ``since <= v < until``.
+
+    Only a converter registered with ``several_activations`` is given a node
+    with more than one activation input; for any other the importer refuses it.
+    """
 
     def decorate(fn: Converter) -> Converter:
         entries = _CONVERTERS.setdefault(op_type, [])
@@ -36,18 +41,28 @@ def register(op_type: str, since: int = 1, until: Optional[int] = None):
             overlap = (until is None or e.since < until) and (e.until is None or since < e.until)
             if overlap:
                 raise ValueError(f"two converters for {op_type} overlap in opset range")
-        entries.append(_Entry(since, until, fn))
+        entries.append(_Entry(since, until, fn, several_activations))
         return fn
 
     return decorate
 
 
-def find_converter(op_type: str, opset: int) -> Optional[Converter]:
-    """The converter for ``op_type`` at ``opset``, or None if there is none."""
+def _entry(op_type: str, opset: int) -> Optional[_Entry]:
     for e in _CONVERTERS.get(op_type, ()):
         if e.since <= opset and (e.until is None or opset < e.until):
-            return e.convert
+            return e
     return None
+
+
+def find_converter(op_type: str, opset: int) -> Optional[Converter]:
+    """The converter for ``op_type`` at ``opset``, or None if there is none."""
+    e = _entry(op_type, opset)
+    return e.convert if e else None
+
+
+def takes_several_activations(op_type: str, opset: int) -> bool:
+    e = _entry(op_type, opset)
+    return bool(e and e.several_activations)
 
 
 def supported_op_types() -> list[str]:
