@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from snnhw import __version__
 from snnhw.errors import OptionError, SnnhwError
@@ -13,10 +14,26 @@ from snnhw.frontend.quantize import MAX_BITS, MIN_BITS
 
 RESETS = click.Choice(["subtract", "zero"])
 
+# Defaults of the options several commands share, one value each: a network converted with `convert` and
+# one generated straight from the ONNX file get the same T_MAX (so the same output-layer widths), and
+# `evaluate` reports on the step count `generate` builds for.
+DEFAULT_TIMESTEPS = 300
+DEFAULT_CALIB_SIZE = 2000
+DEFAULT_BATCH_SIZE = 250
+DEFAULT_EXIT_MARGIN = 0
+DEFAULT_EXIT_MIN_STEPS = 1
+
+# What `convert` fixes in a .snn.npz: a command reading one refuses them rather than ignore them.
+COMPILE_OPTIONS = ("calib", "bits", "percentile", "calib_size", "reset", "v_init", "per_channel", "timesteps")
+
 
 def _fail(msg: str) -> None:
     click.echo(f"snnhw: error: {msg}", err=True)
     sys.exit(2)
+
+
+def _fail_with(exc: SnnhwError) -> None:
+    _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
 class _Group(click.Group):
@@ -26,7 +43,39 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except SnnhwError as exc:
-            _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            _fail_with(exc)
+
+
+def _spelling(param) -> str:
+    """The option as the help shows it first: --timesteps for -T, --output for -o."""
+    return next((o for o in param.opts if o.startswith("--")), param.opts[0])
+
+
+def _given(ctx: click.Context, names) -> list:
+    """Those of ``names`` the user set (on the command line or in the environment), as spelled there.
+    A value equal to the default still counts: the user asked for something, and saying it has no
+    effect beats letting them believe it had one."""
+    unset = (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    return [_spelling(p) for p in ctx.command.params
+            if p.name in names and ctx.get_parameter_source(p.name) not in unset]
+
+
+def _refuse(ctx: click.Context, names, why: str) -> None:
+    """OptionError naming the options of ``names`` the user set, each of which would have no effect."""
+    given = _given(ctx, names)
+    if given:
+        raise OptionError(f"{', '.join(given)}: {why}")
+
+
+def _is_converted(model) -> bool:
+    """A .snn.npz from `convert` (what `generate` reads instead of an ONNX file)."""
+    return str(model).lower().endswith(".npz")
+
+
+def _onnx_only(model, command: str, why: str) -> None:
+    if _is_converted(model):
+        raise OptionError(f"{model}: a converted network (.snn.npz); snnhw {command} needs the ONNX model it was "
+                          f"converted from: {why}")
 
 
 def _check_bits(ctx, param, value):
@@ -59,33 +108,65 @@ def _check_margin(ctx, param, value):
     return value
 
 
+def _exit_rule_options(margin_help: str, min_steps_help: str, default=True):
+    """--exit-margin and --exit-min-steps, validated alike everywhere; ``default=False``: no default (the
+    command reads the rule from elsewhere when they are not given)."""
+    def deco(f):
+        f = click.option("--exit-min-steps", type=int, default=DEFAULT_EXIT_MIN_STEPS if default else None,
+                         show_default=default, callback=_check_positive, help=min_steps_help)(f)
+        f = click.option("--exit-margin", type=int, default=DEFAULT_EXIT_MARGIN if default else None,
+                         show_default=default, callback=_check_margin, help=margin_help)(f)
+        return f
+    return deco
+
+
 def _exit_options(f):
     f = click.option("--exit-sweep", is_flag=True,
                      help="Also a sweep of exit margins (0 and a geometric series up to the largest useful one, "
                           "--exit-min-steps kept): accuracy against mean steps in the JSON, and with --plot a "
                           "second PNG (<plot>_exit.png).")(f)
-    f = click.option("--exit-min-steps", type=int, default=1, show_default=True, callback=_check_positive,
-                     help="No early exit before this many steps.")(f)
-    f = click.option("--exit-margin", type=int, default=0, show_default=True, callback=_check_margin,
-                     help="Early exit: stop an image after the first step whose top-1 minus top-2 output "
-                          "potential (integer units) is at least this (0 = off; golden model only).")(f)
-    return f
+    return _exit_rule_options(
+        "Early exit: stop an image after the first step whose top-1 minus top-2 output potential (integer "
+        "units) is at least this (0 = off; golden model only).",
+        "Early exit: no exit before this many steps.")(f)
 
 
-def _rerun_command(ctx: click.Context) -> str:
-    """The command with every option spelled out (defaults included), so a JSON result says how to redo it."""
+def _timesteps_option(help_text: str):
+    return click.option("--timesteps", "-T", type=int, default=DEFAULT_TIMESTEPS, show_default=True,
+                        callback=_check_positive, help=help_text)
+
+
+T_MAX_HELP = ("T_MAX: the most time steps an image may run; sizes the output layer's membrane words "
+              "(a run may stop earlier).")
+
+
+def _images_option(verb: str, limit_alias: bool = False):
+    # --limit: the spelling evaluate and calibrate-exit had, kept so saved command lines still run
+    names = ("--images", "--limit") if limit_alias else ("--images",)
+    return click.option(*names, "images", type=int, default=None, callback=_check_positive,
+                        help=f"{verb} the first N test images [default: all].")
+
+
+def _batch_size_option(f):
+    return click.option("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, show_default=True,
+                        callback=_check_positive, help="Images simulated at once (memory against speed).")(f)
+
+
+def _rerun_command(ctx: click.Context, unused=()) -> str:
+    """The command with every option spelled out (defaults included), so a JSON result says how to redo it;
+    without the options named in ``unused`` (without effect in this run), which the command would refuse."""
     parts = ["snnhw", ctx.info_name]
     for p in ctx.command.params:
         value = ctx.params.get(p.name)
         if isinstance(p, click.Argument):
             parts.append(shlex.quote(str(value)))
-        elif value is None or value is False or (p.multiple and not value):
+        elif value is None or value is False or (p.multiple and not value) or p.name in unused:
             continue
         elif value is True:
-            parts.append(p.opts[0])
+            parts.append(_spelling(p))
         else:
             for v in (value if p.multiple else [value]):
-                parts += [p.opts[0], shlex.quote(str(v))]
+                parts += [_spelling(p), shlex.quote(str(v))]
     return " ".join(parts)
 
 
@@ -98,9 +179,13 @@ def main():
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 def inspect(model):
-    """Layers, shapes, parameters and MACs per image of MODEL (after canonical passes)."""
+    """Layers, shapes, parameters and MACs per image of MODEL: an ONNX file (after canonical passes), or a
+    .snn.npz from `convert` (with the settings fixed when it was converted)."""
     from snnhw.pipeline import import_model, layer_table
 
+    if _is_converted(model):
+        _inspect_converted(model)
+        return
     net = import_model(model)
     rows = layer_table(net)
     click.echo(f"{model}: input {net.input_shape}, {len(rows)} layers"
@@ -110,6 +195,24 @@ def inspect(model):
         click.echo(f"{r['name'][:28]:<28} {r['type']:<14} {str(r['in_shape']):<16} {str(r['out_shape']):<16} "
                    f"{r['params']:>10,} {r['macs']:>12,}")
     click.echo(f"{'total':<76} {sum(r['params'] for r in rows):>10,} {sum(r['macs'] for r in rows):>12,}")
+
+
+def _inspect_converted(model) -> None:
+    from snnhw.frontend.qformat import load_qnet
+    from snnhw.pipeline import qnet_layer_table
+
+    q = load_qnet(model)
+    rows = qnet_layer_table(q)
+    click.echo(f"{model}: converted from {q.source or '(unknown)'}, input {q.input_shape}, {len(rows)} layers")
+    click.echo(f"fixed when converted: --bits {q.bits} --timesteps {q.max_timesteps} --reset {q.reset} "
+               f"--v-init {q.v_init}; normalization {q.meta.get('normalization', '(not recorded)')}")
+    click.echo(f"{'layer':<28} {'type':<18} {'in':<16} {'out':<16} {'params':>10} {'MACs':>12} "
+               f"{'theta':>14} {'mem b':>6}")
+    for r in rows:
+        theta, mem = r["theta"] or "", r["mem_bits"] or ""
+        click.echo(f"{r['name'][:28]:<28} {r['type'][:18]:<18} {str(r['in_shape']):<16} {str(r['out_shape']):<16} "
+                   f"{r['params']:>10,} {r['macs']:>12,} {theta:>14} {mem:>6}".rstrip())
+    click.echo(f"{'total':<80} {sum(r['params'] for r in rows):>10,} {sum(r['macs'] for r in rows):>12,}")
 
 
 def _calibration(path, limit):
@@ -126,8 +229,8 @@ def _common_compile_options(f):
     f = click.option("--v-init", type=click.Choice(["zero", "half"]), default="zero", show_default=True,
                      help="Initial membrane potential (half = θ/2, fewer steps to the same accuracy).")(f)
     f = click.option("--reset", type=RESETS, default="subtract", show_default=True)(f)
-    f = click.option("--calib-size", type=int, default=2000, show_default=True, callback=_check_positive,
-                     help="Calibration images taken from x_train.")(f)
+    f = click.option("--calib-size", type=int, default=DEFAULT_CALIB_SIZE, show_default=True,
+                     callback=_check_positive, help="Calibration images: the first N of x_train.")(f)
     f = click.option("--percentile", type=float, default=99.9, show_default=True, callback=_check_percentile,
                      help="Percentile of positive activations for λ (100 = max-norm).")(f)
     f = click.option("--bits", type=int, default=8, show_default=True, callback=_check_bits,
@@ -135,18 +238,26 @@ def _common_compile_options(f):
     return f
 
 
+CALIB_HELP = (".npz with x_train calibration images (without it: data-free normalization, which needs no "
+              "--percentile or --calib-size).")
+NO_CALIB = "not used without --calib (the normalization is data-free)"
+
+
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--calib", type=click.Path(dir_okay=False), help=".npz with x_train calibration images.")
+@click.option("--calib", type=click.Path(dir_okay=False), help=CALIB_HELP)
 @_common_compile_options
-@click.option("--timesteps", type=int, default=1024, show_default=True, callback=_check_positive,
-              help="Largest number of time steps the output layer is sized for.")
+@_timesteps_option(T_MAX_HELP + " `generate` reads it from the file.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Output .snn.npz file.")
 def convert(model, calib, bits, percentile, calib_size, reset, v_init, per_channel, timesteps, output):
-    """Convert MODEL into a fixed-point SNN file (the format `generate` reads)."""
+    """Convert MODEL (ONNX) into a fixed-point SNN file (.snn.npz, what `generate` and `inspect` read)."""
     from snnhw.frontend.qformat import save_qnet
     from snnhw.pipeline import compile_model
 
+    ctx = click.get_current_context()
+    _onnx_only(model, "convert", "convert it again from the ONNX file with the new options")
+    if calib is None:
+        _refuse(ctx, ("percentile", "calib_size"), NO_CALIB)
     c = compile_model(model, _calibration(calib, calib_size), bits=bits, percentile=percentile,
                       per_channel=per_channel, reset=reset, v_init=v_init, max_timesteps=timesteps,
                       calib_where=str(calib))
@@ -172,7 +283,8 @@ def _print_layers(c):
 @click.option("--data", type=click.Path(dir_okay=False), required=True,
               help=".npz with x_test/y_test (and x_train for calibration).")
 @click.option("--calib", type=click.Path(dir_okay=False), help="Calibration .npz (default: DATA's x_train).")
-@click.option("--timesteps", "-T", type=int, default=300, show_default=True, callback=_check_positive)
+@_timesteps_option("Time steps simulated per image (the accuracy after every one is reported); also the "
+                   "fixed-point network's T_MAX.")
 @_common_compile_options
 @click.option("--input", "input_mode", type=click.Choice(["analog", "poisson"]), default="analog",
               show_default=True, help="Float SNN input coding.")
@@ -182,8 +294,8 @@ def _print_layers(c):
               help="Max-pool gate of the float SNN.")
 @click.option("--output-mode", type=click.Choice(["accumulate", "softmax"]), default="accumulate",
               show_default=True, help="Float SNN output layer.")
-@click.option("--limit", type=int, default=None, callback=_check_positive, help="Evaluate the first N test images.")
-@click.option("--batch-size", type=int, default=250, show_default=True, callback=_check_positive)
+@_images_option("Evaluate", limit_alias=True)
+@_batch_size_option
 @click.option("--no-fixed", is_flag=True, help="Skip the fixed-point golden model.")
 @click.option("--within", type=float, multiple=True, default=(0.5,), show_default=True,
               help="Report the first step whose accuracy is within this many points of the ANN (repeatable).")
@@ -191,7 +303,7 @@ def _print_layers(c):
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write accuracy-vs-step PNG.")
 @_exit_options
 def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset, v_init, per_channel,
-             input_mode, norm, gate, output_mode, limit, batch_size, no_fixed, within, json_out, plot,
+             input_mode, norm, gate, output_mode, images, batch_size, no_fixed, within, json_out, plot,
              exit_margin, exit_min_steps, exit_sweep):
     """Accuracy of ANN, float SNN and fixed-point SNN on DATA against time step."""
     from snnhw.data import load_split, to_nchw
@@ -201,12 +313,16 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
     from snnhw.reference.float_snn import SnnConfig
     from snnhw.pipeline import compile_model, import_model
 
+    ctx = click.get_current_context()
+    _onnx_only(model, "evaluate", "it runs the ANN and the float SNN beside the fixed-point one")
     rule = ExitRule(exit_margin, exit_min_steps)
     if (rule.enabled or exit_sweep) and (no_fixed or norm == "none"):
         raise OptionError("--exit-margin and --exit-sweep need the fixed-point golden model "
                           "(not --no-fixed or --norm none)")
+    unused = _evaluate_unused(ctx, norm, fixed=not no_fixed and norm != "none",
+                              exits=rule.enabled or exit_sweep)
     ann = import_model(model)
-    x, y = load_split(data, "test", limit)
+    x, y = load_split(data, "test", images)
     if y is None:
         raise OptionError(f"{data}: has no y_test labels to evaluate against")
     x = to_nchw(x, ann.input_shape, str(data))
@@ -245,7 +361,7 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
         click.echo(f"exit margin sweep (golden model, {len(x)} images):")
         click.echo(format_rows(res.exit_sweep, timesteps))
     if json_out:
-        command = _rerun_command(click.get_current_context())
+        command = _rerun_command(ctx, unused)
         write_json(res, json_out, dict(model=str(model), data=str(data), first_within=first_within, command=command))
         click.echo(f"wrote {json_out}")
     if plot:
@@ -262,6 +378,25 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
             click.echo(f"wrote {exit_png}")
 
 
+def _evaluate_unused(ctx, norm: str, fixed: bool, exits: bool) -> set:
+    """The options without effect for this --norm, fixed-point and early-exit choice: refused when given,
+    left out of the JSON's command line (so that it reruns)."""
+    groups = []
+    if norm in ("none", "model"):
+        groups.append((("calib", "calib_size", "percentile"),
+                       f"not used with --norm {norm} (no calibration images)"))
+    elif norm == "max":
+        groups.append((("percentile",), "not used with --norm max (the 100th percentile)"))
+    if not fixed:
+        quantizer = ("bits", "per_channel") if norm in ("none", "model") else ("bits",)
+        groups.append((quantizer, "not used without the fixed-point golden model (--no-fixed or --norm none)"))
+    if not exits:
+        groups.append((("exit_min_steps",), "not used without early exit (--exit-margin above 0 or --exit-sweep)"))
+    for names, why in groups:
+        _refuse(ctx, names, why)
+    return {n for names, _ in groups for n in names}
+
+
 def _exit_plot_path(plot) -> Path:
     """The accuracy-vs-mean-steps PNG beside --plot's: e.png -> e_exit.png."""
     p = Path(plot)
@@ -273,8 +408,7 @@ def _exit_plot_path(plot) -> Path:
 @click.option("--data", type=click.Path(dir_okay=False), required=True,
               help=".npz with x_train/y_train (normalization images from the start, held-out images from the "
                    "end) and x_test/y_test (reported only, never used to choose).")
-@click.option("--timesteps", "-T", type=int, default=300, show_default=True, callback=_check_positive,
-              help="The cap: steps an image runs when it never exits.")
+@_timesteps_option("The cap: steps an image runs when it never exits; also the fixed-point network's T_MAX.")
 @_common_compile_options
 @click.option("--target-accuracy", type=float, default=None,
               help="Held-out accuracy (percent) the rule must keep.")
@@ -282,14 +416,13 @@ def _exit_plot_path(plot) -> Path:
               help="Or: at most this many points below the full-T accuracy on the held-out images.")
 @click.option("--holdout", type=int, default=2000, show_default=True, callback=_check_positive,
               help="Held-out images: the last N of x_train (disjoint from the --calib-size first ones).")
-@click.option("--limit", type=int, default=None, callback=_check_positive,
-              help="Report on the first N test images [default: all].")
-@click.option("--batch-size", type=int, default=250, show_default=True, callback=_check_positive)
+@_images_option("Report on", limit_alias=True)
+@_batch_size_option
 @click.option("--json", "json_out", type=click.Path(dir_okay=False),
               help="Write the choice, every candidate and the test report as JSON.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write an accuracy-vs-mean-steps PNG.")
 def calibrate_exit(model, data, timesteps, bits, percentile, calib_size, reset, v_init, per_channel,
-                   target_accuracy, max_loss, holdout, limit, batch_size, json_out, plot):
+                   target_accuracy, max_loss, holdout, images, batch_size, json_out, plot):
     """Choose the early-exit rule (margin, min steps) for MODEL on held-out training images of DATA: the fewest
     mean steps whose held-out accuracy meets the target; then report it on the test set."""
     from snnhw.data import load_split, to_nchw
@@ -298,12 +431,14 @@ def calibrate_exit(model, data, timesteps, bits, percentile, calib_size, reset, 
     from snnhw.pipeline import compile_model, import_model
     from snnhw.reference.early_exit import ExitRule
 
+    _onnx_only(model, "calibrate-exit", "it normalizes on x_train[:--calib-size] itself, so that the held-out "
+                                        "images were never seen")
     target_from(1.0, target_accuracy, max_loss)  # option errors before minutes of simulation
     ann = import_model(model)
     x_train, y_train = load_split(data, "train")
     x_train = to_nchw(x_train, ann.input_shape, f"{data} (x_train)")
     calib_x, x_hold, y_hold = holdout_split(x_train, y_train, calib_size, holdout, str(data))
-    x_test, y_test = load_split(data, "test", limit)
+    x_test, y_test = load_split(data, "test", images)
     if y_test is None:
         raise OptionError(f"{data}: has no y_test labels to report the chosen rule on")
     x_test = to_nchw(x_test, ann.input_shape, f"{data} (x_test)")
@@ -365,11 +500,9 @@ def _write_board(build_dir, board_name, clock_mhz, baud):
 
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--calib", type=click.Path(dir_okay=False),
-              help=".npz with x_train calibration images (without it: data-free normalization).")
+@click.option("--calib", type=click.Path(dir_okay=False), help=CALIB_HELP)
 @_common_compile_options
-@click.option("--timesteps", "-T", type=int, default=300, show_default=True, callback=_check_positive,
-              help="Largest number of time steps the hardware runs per image (settable at run time up to this).")
+@_timesteps_option(T_MAX_HELP + " The hardware runs up to this many steps per image (set at run time).")
 @click.option("--test-data", type=click.Path(dir_okay=False),
               help=".npz whose x_test/y_test become the simulation vectors (default: --calib's, else random).")
 @click.option("--test-images", type=int, default=20, show_default=True, callback=_check_positive)
@@ -383,25 +516,35 @@ def _write_board(build_dir, board_name, clock_mhz, baud):
               help="-P auto: plan for this FPGA (e.g. LFE5U-85F, see snnhw synth --help's devices).")
 @click.option("-o", "--output", type=click.Path(file_okay=False), default=None,
               help="Build directory [default: build/<model name>].")
-@click.option("--exit-margin", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Early exit: default cfg_exit_margin, an image ends after the first step at which its top "
-                   "output potential leads the second by at least this much (0: no early exit).")
-@click.option("--exit-min-steps", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Early exit: default cfg_exit_min_steps, the earliest exit is after this many steps.")
+@_exit_rule_options(
+    "Early exit: default cfg_exit_margin, an image ends after the first step at which its top output potential "
+    "leads the second by at least this much (0: no early exit).",
+    "Early exit: default cfg_exit_min_steps, the earliest exit is after this many steps.")
 @_board_options
 def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_channel, timesteps, test_data,
              test_images, test_steps, parallelism, device, output, exit_margin, exit_min_steps, board, clock_mhz,
              baud):
-    """Generate the Verilog accelerator for MODEL (.onnx, or a .snn.npz from `convert`)."""
+    """Generate the Verilog accelerator for MODEL: an ONNX file, or a .snn.npz from `convert`, which fixed
+    the compile options (--calib, --bits, --percentile, --calib-size, --reset, --v-init, --per-channel,
+    --timesteps): given with one, they are refused."""
     from snnhw.codegen import generate_design
     from snnhw.data import load_split, to_nchw
     from snnhw.frontend.qformat import load_qnet
     from snnhw.pipeline import compile_model
     from snnhw.reference.early_exit import ExitRule
 
-    if model.endswith(".npz"):
+    ctx = click.get_current_context()
+    if board is None:
+        _refuse(ctx, ("clock_mhz", "baud"), "only with --board (the board top's PLL and UART)")
+    if _is_converted(model):
+        vectors_hint = "; simulation vectors come from --test-data" if _given(ctx, ("calib",)) else ""
+        _refuse(ctx, COMPILE_OPTIONS,
+                f"fixed when {model} was converted (`snnhw inspect {model}` shows them): leave them out, or "
+                f"give them to `snnhw convert`, or generate from the ONNX model{vectors_hint}")
         qnet = load_qnet(model)
     else:
+        if calib is None:
+            _refuse(ctx, ("percentile", "calib_size"), NO_CALIB)
         calib_x = _calibration(calib, calib_size)
         c = compile_model(model, calib_x, bits=bits, percentile=percentile, per_channel=per_channel, reset=reset,
                           v_init=v_init, max_timesteps=timesteps, calib_where=str(calib))
@@ -436,23 +579,32 @@ def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_chan
 
 @main.command()
 @click.argument("build_dir", type=click.Path(file_okay=False))
-@click.option("--images", type=int, default=None, callback=_check_positive, help="Simulate the first N test images.")
+@_images_option("Simulate")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random stalls.")
 @click.option("--taps", is_flag=True, help="Also compare every layer's spikes (names layer, step, neuron).")
 @click.option("--no-stalls", is_flag=True, help="No random valid/ready pauses on the AXI streams.")
 @click.option("--no-extra", is_flag=True, help="Skip the back-to-back and reset-in-the-middle passes.")
-@click.option("--exit-margin", type=click.IntRange(min=0), default=None,
-              help="Drive this cfg_exit_margin [default: the build's, manifest exit.margin].")
-@click.option("--exit-min-steps", type=click.IntRange(min=1), default=None,
-              help="Drive this cfg_exit_min_steps [default: the build's].")
+@_exit_rule_options("Drive this cfg_exit_margin [default: the build's, manifest exit.margin].",
+                    "Drive this cfg_exit_min_steps [default: the build's].", default=False)
 @click.option("--serve", is_flag=True,
               help="Run the board top (BUILD_DIR/board) as a simulated board on a pseudo-terminal for "
                    "`snnhw run --port`, until Ctrl-C.")
-def sim(build_dir, images, seed, taps, no_stalls, no_extra, exit_margin, exit_min_steps, serve):
-    """Simulate BUILD_DIR in Verilator (cocotb) and compare every step with the golden model."""
+@click.option("--lint", is_flag=True,
+              help="Only lint: verilator --lint-only -Wall on BUILD_DIR's RTL, as is and with the simulation "
+                   "defines (SNNHW_TAPS, SNNHW_ASSERT); exit status 1 on any warning. No simulation.")
+def sim(build_dir, images, seed, taps, no_stalls, no_extra, exit_margin, exit_min_steps, serve, lint):
+    """Simulate BUILD_DIR in Verilator (cocotb) and compare every step with the golden model (exit status 1
+    on a difference); or lint its RTL (--lint), or serve it as a simulated board (--serve)."""
     from snnhw.sim import run_sim
 
+    ctx = click.get_current_context()
+    simulation = ("images", "seed", "taps", "no_stalls", "no_extra", "exit_margin", "exit_min_steps")
+    if lint:
+        _refuse(ctx, simulation + ("serve",), "not used with --lint (it simulates nothing)")
+        _lint_build(build_dir)
+        return
     if serve:
+        _refuse(ctx, simulation, "not used with --serve (`snnhw run` drives the simulated board)")
         _serve_board(build_dir)
         return
 
@@ -460,6 +612,27 @@ def sim(build_dir, images, seed, taps, no_stalls, no_extra, exit_margin, exit_mi
                   exit_margin=exit_margin, exit_min_steps=exit_min_steps)
     click.echo(res.summary())
     if not res.passed:
+        sys.exit(1)
+
+
+def sim_main(argv=None) -> None:
+    """``python -m snnhw.sim``: the `sim` command under that name, its errors reported as `snnhw sim` does.
+    Exits (0, 1 on a difference or lint warning, 2 on an error)."""
+    try:
+        sim.main(args=argv, prog_name="python -m snnhw.sim")
+    except SnnhwError as exc:
+        _fail_with(exc)
+
+
+def _lint_build(build_dir) -> None:
+    from snnhw.sim.tools import LintError, lint_build
+
+    try:
+        click.echo(lint_build(build_dir))
+    except LintError as exc:
+        # Verilator's own lines name file, line and warning: the one-line error alone would hide them
+        click.echo(exc.output.rstrip(), err=True)
+        click.echo(f"snnhw: {str(exc).splitlines()[0]}", err=True)
         sys.exit(1)
 
 
@@ -480,7 +653,7 @@ def _serve_board(build_dir) -> None:
 
 
 @main.command()
-@click.argument("build_dir", type=click.Path(file_okay=False, exists=True))
+@click.argument("build_dir", type=click.Path(file_okay=False))
 @click.option("--target", "targets", multiple=True, default=("ecp5",), show_default=True,
               type=click.Choice(["ecp5", "ice40", "xilinx7", "generic"]), help="Repeat for several targets.")
 @click.option("--device", default=None, help="Part to check the fit against (e.g. LFE5U-85F, HX8K, xc7a35t).")
@@ -494,8 +667,11 @@ def synth(build_dir, targets, device, freq_mhz, no_pnr, seed, board, clock_mhz, 
     """Synthesize BUILD_DIR with Yosys (and nextpnr where open): resources, fit, Fmax; with --board a bitstream."""
     from snnhw.synth import synth_main
 
-    if board is None and (clock_mhz or baud or bitstream):
-        _fail("--clock-mhz, --baud and --bitstream need --board")
+    ctx = click.get_current_context()
+    if board is None:
+        _refuse(ctx, ("clock_mhz", "baud", "bitstream"), "only with --board (a board's PLL, UART and pins)")
+    if no_pnr:
+        _refuse(ctx, ("freq_mhz", "seed", "bitstream"), "not used with --no-pnr (nextpnr options)")
     info = _write_board(build_dir, board, clock_mhz, baud) if board else None
     synth_main(build_dir, targets=targets, device=device, freq_mhz=freq_mhz, place_route=not no_pnr,
                echo=click.echo, progress=lambda msg: click.echo(msg, err=True), seed=seed, board=info,
@@ -518,8 +694,7 @@ def _check_timeout(ctx, param, value):
                    "/dev/pts/7 (the board simulation), or any pyserial URL (socket://HOST:PORT).")
 @click.option("--data", type=click.Path(dir_okay=False), required=True,
               help=".npz with x_test (uint8 pixels) and y_test (labels, for the accuracy).")
-@click.option("--images", type=int, default=None, callback=_check_positive,
-              help="Run the first N test images [default: all].")
+@_images_option("Run")
 @click.option("--timesteps", "-T", type=int, default=None, callback=_check_positive,
               help="Time steps per image, up to the design's T_MAX [default: board.json's default_timesteps].")
 @click.option("--check/--no-check", default=True, show_default=True,

@@ -15,7 +15,7 @@ from snnhw.frontend.normalize import activation_lambdas, model_based_lambdas, no
 from snnhw.frontend.onnx_import import load_onnx
 from snnhw.frontend.passes import canonicalize
 from snnhw.frontend.quantize import quantize, weight_error
-from snnhw.ir import AvgPool, Conv, Dense, Network, QNetwork, Sum
+from snnhw.ir import AvgPool, Conv, Dense, Network, QNetwork, ROLE_OUTPUT, Sum
 
 DEFAULT_INPUT_SCALE = 1.0 / 255
 
@@ -80,4 +80,29 @@ def layer_table(net: Network) -> list:
             kind += f" group={layer.group}"
         rows.append(dict(name=layer.name, type=kind, in_shape=tuple(layer.in_shape),
                          out_shape=tuple(layer.out_shape), params=int(params), macs=int(macs)))
+    return rows
+
+
+def qnet_layer_table(qnet: QNetwork) -> list:
+    """Rows for ``snnhw inspect FILE.snn.npz``: :func:`layer_table`'s columns, plus the threshold range and
+    membrane bits of the neuron layers (``theta``, ``mem_bits``; None for the others)."""
+    rows = []
+    for layer in qnet.layers:
+        weights = ([s.weight for s in layer.synapses] if layer.kind == "sum"
+                   else [layer.weight] if layer.weight is not None else [])
+        n_out = int(np.prod(layer.out_shape))
+        params = sum(int(w.size) for w in weights) + (int(layer.bias.size) if layer.bias is not None else 0)
+        macs = sum(n_out * int(np.prod(w.shape[1:])) for w in weights)
+        if layer.kind == "avgpool":
+            macs = n_out * layer.kernel[0] * layer.kernel[1]
+        kind = layer.kind + (f"[{len(layer.synapses)}]" if layer.kind == "sum" else "")
+        kind += f" group={layer.group}" if layer.group != 1 else ""
+        kind += " (output)" if layer.role == ROLE_OUTPUT else ""
+        theta = None
+        if layer.threshold is not None:
+            lo, hi = int(np.min(layer.threshold)), int(np.max(layer.threshold))
+            theta = str(lo) if lo == hi else f"{lo}..{hi}"
+        rows.append(dict(name=layer.name, type=kind, in_shape=tuple(layer.in_shape),
+                         out_shape=tuple(layer.out_shape), params=params, macs=int(macs), theta=theta,
+                         mem_bits=layer.mem_bits if layer.is_neuron_layer else None))
     return rows

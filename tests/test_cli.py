@@ -1,9 +1,14 @@
 """The snnhw command line: happy paths on the bundled example, and one-line errors."""
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 import numpy as np
 import onnx
+import pytest
 from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
@@ -210,3 +215,151 @@ def test_calibrate_exit_errors(tmp_path):
     np.savez(nolabels, x_train=np.zeros((8, 28, 28), np.uint8), x_test=np.zeros((4, 28, 28), np.uint8))
     assert_one_line_error(run("calibrate-exit", MODEL, "--data", nolabels, "--calib-size", 2, "--holdout", 2,
                               "--max-loss", 1), "nolabels.npz", "y_train")
+
+
+# ---------------------------------------------------------------------------
+# one command line: a converted network's fixed options, shared defaults, options without effect
+
+# every compile option `convert` fixes in a .snn.npz, with a value for it (None: a flag)
+COMPILE_ARGS = {"--calib": DATA, "--bits": 6, "--percentile": 99, "--calib-size": 100, "--reset": "zero",
+                "--v-init": "half", "--per-channel": None, "--timesteps": 64}
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("converted") / "net.snn.npz"
+    r = run("convert", MODEL, "--calib", DATA, "-T", 64, "-o", out)
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def _args(opt, value):
+    return [opt] if value is None else [opt, value]
+
+
+@pytest.mark.parametrize("opt", sorted(COMPILE_ARGS))
+def test_generate_refuses_each_compile_option_on_a_converted_network(converted, tmp_path, opt):
+    out = tmp_path / "hw"
+    r = run("generate", converted, *_args(opt, COMPILE_ARGS[opt]), "-o", out)
+    assert_one_line_error(r, f"{opt}: fixed when {converted} was converted", "snnhw inspect")
+    assert not out.exists()
+
+
+def test_generate_names_every_fixed_option_given_even_at_its_default(converted, tmp_path):
+    # --bits 8 and -T 300 are the defaults, but spelled out they ask for something the file fixed
+    r = run("generate", converted, "--bits", 8, "-T", 300, "--calib", DATA, "-o", tmp_path / "hw")
+    assert_one_line_error(r, "--calib, --bits, --timesteps: fixed when", "--test-data")
+
+
+def test_generate_from_a_converted_network_with_defaults_only(converted, tmp_path):
+    out = tmp_path / "hw"
+    r = run("generate", converted, "--test-data", DATA, "--test-images", 1, "--test-steps", 2, "-o", out)
+    assert r.exit_code == 0, r.output
+    assert load_manifest(out).interface.max_timesteps == 64  # the file's T_MAX, not --timesteps' default
+
+
+def test_inspect_shows_what_a_converted_network_fixed(converted):
+    r = run("inspect", converted)
+    assert r.exit_code == 0, r.output
+    assert "--bits 8 --timesteps 64 --reset subtract --v-init zero" in r.output and "percentile p=99.9" in r.output
+    assert "290,080" in r.output and "dense (output)" in r.output  # the same MACs as the ONNX model's
+
+
+def test_onnx_only_commands_refuse_a_converted_network(converted, tmp_path):
+    for cmd, *rest in (("evaluate", "--data", DATA), ("calibrate-exit", "--data", DATA, "--max-loss", 1),
+                       ("convert", "-o", tmp_path / "again.snn.npz")):
+        assert_one_line_error(run(cmd, converted, *rest), str(converted), f"snnhw {cmd} needs the ONNX model")
+
+
+def test_options_without_effect_are_refused(tmp_path):
+    out = tmp_path / "never.snn.npz"
+    assert_one_line_error(run("convert", MODEL, "--percentile", 99, "--calib-size", 10, "-o", out),
+                          "--percentile, --calib-size: not used without --calib")
+    assert_one_line_error(run("generate", MODEL, "--calib-size", 10, "-o", tmp_path / "hw"), "--calib-size")
+    assert_one_line_error(run("generate", MODEL, "--baud", 9600, "-o", tmp_path / "hw"), "--baud: only with --board")
+    assert not out.exists() and not (tmp_path / "hw").exists()
+    ev = ("evaluate", MODEL, "--data", DATA)
+    assert_one_line_error(run(*ev, "--norm", "model", "--calib", DATA), "--calib: not used with --norm model")
+    assert_one_line_error(run(*ev, "--norm", "max", "--percentile", 99), "--percentile: not used with --norm max")
+    assert_one_line_error(run(*ev, "--no-fixed", "--bits", 6), "--bits: not used without the fixed-point")
+    assert_one_line_error(run(*ev, "--exit-min-steps", 3), "--exit-min-steps: not used without early exit")
+    assert_one_line_error(run("synth", tmp_path, "--no-pnr", "--seed", 2), "--seed: not used with --no-pnr")
+    assert_one_line_error(run("synth", tmp_path, "--baud", 9600), "--baud: only with --board")
+    assert_one_line_error(run("sim", tmp_path, "--serve", "--images", 2), "--images: not used with --serve")
+    assert_one_line_error(run("sim", tmp_path, "--lint", "--taps", "--exit-margin", 3),
+                          "--taps, --exit-margin: not used with --lint")
+
+
+def test_evaluate_json_command_reruns_without_the_unused_options(tmp_path):
+    js = tmp_path / "e.json"
+    r = run("evaluate", MODEL, "--data", DATA, "--norm", "model", "--no-fixed", "-T", 2, "--limit", 5, "--json", js)
+    assert r.exit_code == 0, r.output
+    command = json.loads(js.read_text())["command"]
+    assert "--images 5" in command and "--norm model" in command
+    assert not any(o in command for o in ("--percentile", "--calib-size", "--bits", "--per-channel"))
+
+
+# Options several commands share with a default of their own on purpose: run's -T is board.json's default,
+# sim's exit rule is the build's, and sim's --seed (random stalls) is not synth's (nextpnr placement).
+OWN_DEFAULT = {("timesteps", "run"), ("exit_margin", "sim"), ("exit_min_steps", "sim"), ("seed", "synth"),
+               ("output", "convert")}
+
+
+def test_shared_options_have_one_spelling_and_default_across_commands():
+    import snnhw.cli as cli
+
+    seen = {}
+    for cmd_name, cmd in main.commands.items():
+        for p in cmd.params:
+            if isinstance(p, click.Option) and (p.name, cmd_name) not in OWN_DEFAULT:
+                seen.setdefault(p.name, {})[cmd_name] = (p.default, p.opts[0])
+    for name, per_cmd in seen.items():
+        assert len(set(per_cmd.values())) == 1, (name, per_cmd)
+    for cmd in ("convert", "generate", "evaluate", "calibrate-exit"):
+        params = {p.name: p for p in main.commands[cmd].params}
+        assert params["timesteps"].default == cli.DEFAULT_TIMESTEPS and "-T" in params["timesteps"].opts
+        assert params["calib_size"].default == cli.DEFAULT_CALIB_SIZE
+    assert {p.name: p.default for p in main.commands["evaluate"].params}["exit_margin"] == cli.DEFAULT_EXIT_MARGIN
+
+
+# ---------------------------------------------------------------------------
+# snnhw sim --lint (python -m snnhw.sim is the same command)
+
+def test_sim_lint_on_a_generated_build(tmp_path):
+    from snnhw.sim.tools import ToolError, verilator_root
+
+    try:
+        verilator_root()
+    except ToolError as exc:
+        pytest.skip(str(exc))
+    out = tmp_path / "hw"
+    r = run("generate", MODEL, "--bits", 8, "--calib", DATA, "--test-images", 2, "--test-steps", 4, "-o", out)
+    assert r.exit_code == 0, r.output
+    r = run("sim", out, "--lint")
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("lint clean: verilator --lint-only -Wall on the ") and str(out) in r.output
+
+
+def test_sim_lint_reports_warnings_with_exit_status_1(tmp_path, monkeypatch):
+    from snnhw.sim import tools
+
+    said = "%Warning-UNUSEDSIGNAL: rtl/snn_top.v:12:8: Signal is not used: 'x'\n%Error: Exiting due to 1 warning(s)"
+
+    def fake_lint_build(build_dir):
+        raise tools.LintError(f"verilator lint failed on {build_dir}: 2 warnings or errors\n{said}", said)
+
+    monkeypatch.setattr(tools, "lint_build", fake_lint_build)
+    r = CliRunner().invoke(main, ["sim", str(tmp_path), "--lint"])
+    assert r.exit_code == 1, r.output
+    assert "UNUSEDSIGNAL: rtl/snn_top.v:12:8" in r.output
+    assert r.output.strip().splitlines()[-1] == f"snnhw: verilator lint failed on {tmp_path}: 2 warnings or errors"
+
+
+def test_sim_lint_without_a_build_directory(tmp_path):
+    missing = tmp_path / "nowhere"
+    assert_one_line_error(run("sim", missing, "--lint"), f"{missing}/manifest.json: no such file",
+                          "not an snnhw build directory")
+    proc = subprocess.run([sys.executable, "-m", "snnhw.sim", str(missing), "--lint"], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 2 and proc.stdout == "", proc
+    assert proc.stderr.startswith("snnhw: error: ") and "not an snnhw build directory" in proc.stderr, proc.stderr

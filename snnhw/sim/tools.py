@@ -56,8 +56,17 @@ def apply_verilator_env() -> None:
     os.environ.update({k: v for k, v in verilator_env().items() if k in ("VERILATOR_ROOT", "PATH", "MAKEFLAGS")})
 
 
+class LintError(ToolError):
+    """Verilator linted the RTL and reported warnings or errors: ``output`` holds what it said."""
+
+    def __init__(self, message: str, output: str):
+        super().__init__(message)
+        self.output = output
+
+
 def lint(build_dir, defines=(), extra=()) -> str:
-    """``verilator --lint-only -Wall`` over a build directory's RTL; returns the output, raises on warnings."""
+    """``verilator --lint-only -Wall`` over a build directory's RTL; returns the output, raises LintError on
+    warnings (ManifestError without a build directory, ToolError without Verilator)."""
     from snnhw.codegen.manifest import load_manifest
 
     build_dir = Path(build_dir)
@@ -68,5 +77,25 @@ def lint(build_dir, defines=(), extra=()) -> str:
     proc = subprocess.run(cmd, cwd=build_dir, env=verilator_env(), capture_output=True, text=True)
     out = proc.stdout + proc.stderr
     if proc.returncode != 0 or "%Warning" in out or "%Error" in out:
-        raise ToolError(f"verilator lint failed on {build_dir}:\n{out}")
+        found = sum(line.startswith(("%Warning", "%Error")) for line in out.splitlines())
+        where = f" with {' '.join('-D' + d for d in defines)}" if defines else ""
+        said = f"{found} warnings or errors" if found else f"exit status {proc.returncode}"
+        raise LintError(f"verilator lint failed on {build_dir}{where}: {said}\n{out}", out)
     return out
+
+
+# The RTL as synthesised, and as simulated: every simulation compiles the assertions in, `--taps` the
+# layer taps, and code behind a define is invisible to the lint that leaves it undefined.
+LINT_DEFINES = ((), ("SNNHW_TAPS", "SNNHW_ASSERT"))
+
+
+def lint_build(build_dir) -> str:
+    """What ``snnhw sim BUILD --lint`` runs: :func:`lint` once per entry of LINT_DEFINES; returns a one-line
+    summary, raises like :func:`lint`."""
+    from snnhw.codegen.manifest import load_manifest
+
+    n = len(load_manifest(build_dir, require=("rtl",)).rtl)
+    for defines in LINT_DEFINES:
+        lint(build_dir, defines=defines)
+    variants = " and ".join("as is" if not d else "with " + ", ".join(d) for d in LINT_DEFINES)
+    return f"lint clean: verilator --lint-only -Wall on the {n} RTL files of {build_dir} ({variants})"
