@@ -30,6 +30,8 @@ class SimResult:
     final_classes: list = field(default_factory=list)  # RTL's class after the exit step, per image (first pass)
     exit_steps: list = field(default_factory=list)  # RTL's exit step (class beats - 1), per image (first pass)
     exit_rules: list = field(default_factory=list)  # [margin, min_steps] driven (image n: rule n mod len)
+    # per pass: image aborts ("images") and, per engine, the phase each abort found it in ("phases")
+    aborts: dict = field(default_factory=dict)
     results_file: str = ""
     log_file: str = ""
 
@@ -211,6 +213,6 @@ def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = 
                     first_tap_mismatch=r.get("first_tap_mismatch"), passes=passes,
                     final_classes=(passes.get("stalls") or b2b).get("final_classes", []),
                     exit_steps=r.get("exit_steps", {}).get("stalls" if "stalls" in passes else timed, []),
-                    exit_rules=r.get("exit_rules", []),
+                    exit_rules=r.get("exit_rules", []), aborts=r.get("aborts", {}),
                     results_file=str(out / "results.json"), log_file=str(log))
     return res
