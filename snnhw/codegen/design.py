@@ -269,7 +269,7 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
             out = new_stream(f"e{d.layer}", d.out.width)
             instances.append(Instance(d.module, f"u_l{d.layer}", desc + " (spike gate)", d.parameters(),
                                       [("clk", "clk"), ("rst", "rst")] + _stream_ports(inp, out)
-                                      + [("abort", ABORT)]))
+                                      + [("img_abort", ABORT)]))
             cur, cur_raw = out, True
         else:
             conns = [("clk", "clk"), ("rst", "rst")]
@@ -279,7 +279,7 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
                           ("s_last", "s_axis_tlast"), ("cfg_timesteps", "cfg_timesteps"),
                           ("framing_error", "status_framing_error"),
                           ("img_room", "exit_room"), ("img_start", "exit_push"), ("exit_now", "exit_now"),
-                          ("abort", ABORT), ("in_valid", "1'b0"), ("in_ready", f"{u}_in_ready"), ("in_data", _tie(10))]
+                          ("img_abort", ABORT), ("in_valid", "1'b0"), ("in_ready", f"{u}_in_ready"), ("in_data", _tie(10))]
                 wires.append((f"{u}_in_ready", 1))
                 note = ", analog input"
             else:
@@ -288,7 +288,7 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
                           ("s_last", "1'b0"), ("cfg_timesteps", _tie(d.step_bits)),
                           ("framing_error", f"{u}_framing_error"),
                           ("img_room", "1'b1"), ("img_start", f"{u}_img_start"), ("exit_now", "1'b0"),
-                          ("abort", ABORT), ("in_valid", f"{inp}_valid"), ("in_ready", f"{inp}_ready"), ("in_data", f"{inp}_data")]
+                          ("img_abort", ABORT), ("in_valid", f"{inp}_valid"), ("in_ready", f"{inp}_ready"), ("in_data", f"{inp}_data")]
                 wires += [(f"{u}_s_ready", 1), (f"{u}_framing_error", 1), (f"{u}_img_start", 1)]
                 note = ""
             pw = d.lanes * d.mem_bits

@@ -65,7 +65,7 @@ def _top_context(plan: DesignPlan, qnet: QNetwork, source_note: str) -> dict:
                                   ("push_margin", "cfg_exit_margin"), ("push_min_steps", "cfg_exit_min_steps"),
                                   ("room", "exit_room"), ("exit_now", "exit_now"), ("head_margin", "exit_margin"),
                                   ("head_min_steps", "exit_min_steps"), ("pop", "exit_pop"),
-                                  ("exit_req", "exit_req"), ("abort", ABORT)]))
+                                  ("exit_req", "exit_req"), ("img_abort", ABORT)]))
     wires += [("exit_push", 1), ("exit_room", 1), ("exit_now", 1), ("exit_margin", ew),
               ("exit_min_steps", plan.STW), ("exit_pop", 1), ("exit_req", 1), (ABORT, 1)]
     # the output layer's potentials become the m_axis stream

@@ -78,12 +78,12 @@
 // image tags was not chosen: a tag of k bits lets a word untouched for 2**k
 // images look current, so it is not exact without an extra sweep anyway.)
 //
-// Image abort (early exit, snn_exit_queue's abort): abort is high only while
+// Image abort (early exit, snn_exit_queue's img_abort): img_abort is high only while
 // the pipeline holds one image, which has exited, and the output has taken its
 // exit step. If the gate has taken part of an image (a token since the last
-// image's last end-of-step token) when it sees abort, it latches `aborting`
+// image's last end-of-step token) when it sees img_abort, it latches `aborting`
 // until it passes that image's last end-of-step token; otherwise (it has
-// already passed it) abort does not concern it. Every step it still sees is
+// already passed it) img_abort does not concern it. Every step it still sees is
 // after the exit step, so while aborting it takes input tokens one per cycle
 // and drops the spikes (no counter or window update; an event whose windows
 // are being enumerated finishes, its spikes are dropped), passes the
@@ -138,7 +138,7 @@
 //   output stream : out_valid, out_ready, out_data = {eos, last, c, oy, ox};
 //                   spike tokens (eos = 0, last = 0) in no particular
 //                   order, then the end-of-step token {1, last, 0}.
-//   image abort   : abort (snn_exit_queue), above.
+//   image abort   : img_abort (snn_exit_queue), above.
 // ============================================================================
 `default_nettype none
 module snn_maxpool_gate #(
@@ -174,7 +174,7 @@ module snn_maxpool_gate #(
     input  wire                                out_ready,
     output wire [OUT_CW+OUT_YW+OUT_XW+1:0]     out_data,
     // the image being worked on has exited: drop its work
-    input  wire                                abort
+    input  wire                                img_abort
 );
     function integer ubits;            // bits of an unsigned register holding 0..n (at least 1)
         input integer n;
@@ -482,7 +482,7 @@ module snn_maxpool_gate #(
     wire flushed = !it_valid && !e_valid && !c1_valid && !c2_valid && !c3_valid &&
                    !w1_valid && !w2_valid && !w3_valid && !oq_valid;
     // from the image's first token (of any kind) to its last end-of-step token; the abort flag within it
-    // (the image's end has priority: an abort seen in that cycle concerns the image that is ending)
+    // (the image's end has priority: img_abort seen in that cycle concerns the image that is ending)
     wire img_end = (state == S_EOS) && out_ready && step_last;
     reg  img_open;
     always @(posedge clk) begin
@@ -491,7 +491,7 @@ module snn_maxpool_gate #(
             aborting <= 1'b0;
         end else begin
             if (in_valid && in_ready) img_open <= 1'b1;
-            if (abort && img_open)    aborting <= 1'b1;
+            if (img_abort && img_open) aborting <= 1'b1;
         end
     end
     always @(posedge clk) begin

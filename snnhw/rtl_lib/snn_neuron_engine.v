@@ -22,12 +22,12 @@
 // same. Numeric semantics: docs/numeric_contract.md; memory map and cycle
 // model: docs/hardware.md.
 //
-// Image abort (early exit, snn_exit_queue's abort): abort is high only while
+// Image abort (early exit, snn_exit_queue's img_abort): img_abort is high only while
 // the pipeline holds one image, which has exited, and the output has taken its
 // exit step. An engine that has taken part of an image (img_open: a token or,
-// for ANALOG = 1, past its pixel phase) and sees abort latches `aborting` until
+// for ANALOG = 1, past its pixel phase) and sees img_abort latches `aborting` until
 // it passes that image's last end-of-step token; an engine that has already
-// passed it (img_open low) ignores abort, so the next image is never touched.
+// passed it (img_open low) ignores img_abort, so the next image is never touched.
 // Every step an aborting engine still sees is after the exit step (it had
 // passed the exit step's end-of-step token before the output could decide), so
 // its results are not needed:
@@ -48,7 +48,7 @@
 //                               when it is; exit_now makes the next step the engine starts
 //                               the image's last (the image then ends with the usual last-step
 //                               sweep, every later engine follows the token's last flag)
-//   image abort  (every role)   abort (snn_exit_queue): drop the rest of the current image (above)
+//   image abort  (every role)   img_abort (snn_exit_queue): drop the rest of the current image (above)
 //   token input  (ANALOG = 0)   in_valid/in_ready/in_data = {eos, last, address}
 //   token output (SPIKING = 1)  out_valid/out_ready/out_data = {eos, last, address}
 //   potentials   (SPIKING = 0)  res_* words during the sweep, res_eos_* at end of step
@@ -122,7 +122,7 @@ module snn_neuron_engine #(
     input  wire                          img_room,        // an image's first pixel may be taken
     output wire                          img_start,       // an image's first pixel is taken
     input  wire                          exit_now,        // the image exits: the next step started is its last
-    input  wire                          abort,           // the image being worked on has exited: drop its work
+    input  wire                          img_abort,       // the image being worked on has exited: drop its work
     // input spike tokens (ANALOG = 0)
     input  wire                          in_valid,
     output wire                          in_ready,
@@ -249,7 +249,7 @@ module snn_neuron_engine #(
                 .t_steps(t_steps), .framing_error(framing_error));
             assign ev_accept        = pixel_take && (s_pixel != 8'd0);   // zero pixels cost a cycle, no work
             assign last_pixel_taken = pixel_take && px_last;
-            // the pixel phase is never part of an aborted image: abort falls before the next first pixel
+            // the pixel phase is never part of an aborted image: img_abort falls before the next first pixel
             assign img_open         = (state != S_INIT) && (state != S_EVENTS);
             assign eos_accept       = 1'b0;
             assign eos_last         = 1'b0;
@@ -672,11 +672,11 @@ module snn_neuron_engine #(
     end
 
     // The abort flag: set while part of an image is taken, cleared when the image's last end of step
-    // passes (that has priority: an abort seen in that cycle concerns the image that is ending).
+    // passes (that has priority: img_abort seen in that cycle concerns the image that is ending).
     assign img_end = eos_done && step_last;
     always @(posedge clk) begin
-        if (rst || img_end)            aborting <= 1'b0;
-        else if (abort && img_open)    aborting <= 1'b1;
+        if (rst || img_end)             aborting <= 1'b0;
+        else if (img_abort && img_open) aborting <= 1'b1;
     end
 endmodule
 `default_nettype wire

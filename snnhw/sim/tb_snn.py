@@ -20,9 +20,9 @@ timing decides how many more layer 0 starts); the steps after the exit step
 are not compared, since an image abort drops their work wherever it finds it.
 The first mismatch is named by layer, image, step and neuron.
 
-Image aborts are watched on ``u_top.u_exit_queue.abort``: each rise is one
+Image aborts are watched on ``u_top.u_exit_queue.img_abort``: each rise is one
 exited image's abort, and every engine's phase at that moment (the cycle it
-sees abort) is counted per pass (results ``aborts``): ``done`` (it had passed
+sees img_abort) is counted per pass (results ``aborts``): ``done`` (it had passed
 the image's last token: the abort is not its business), ``idle`` (between
 tokens), ``scatter`` (an event's iterations under way), ``drain``, ``sweep``,
 ``last-sweep``, ``flush``, ``eos``, ``last-eos``, and for a max-pool gate
@@ -147,7 +147,7 @@ class Bench:
         """Count the image aborts and, per engine, the phase each one found it in."""
         dut = self.dut
         try:
-            abort = dut.u_top.u_exit_queue.abort
+            abort = dut.u_top.u_exit_queue.img_abort
         except AttributeError:
             return
         rows = [r for r in self.manifest.layers if r.module in ("snn_neuron_engine", "snn_maxpool_gate")]

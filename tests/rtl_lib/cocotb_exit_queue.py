@@ -50,7 +50,7 @@ async def queue(dut):
         await ReadOnly()
         assert int(dut.room.value) == int(len(words) < DEPTH), f"cycle {cycle}: room with {len(words)} held"
         assert int(dut.exit_now.value) == exit_now, f"cycle {cycle}: exit_now {dut.exit_now.value}, expected {exit_now}"
-        assert int(dut.abort.value) == abort, f"cycle {cycle}: abort {dut.abort.value}, expected {abort}"
+        assert int(dut.img_abort.value) == abort, f"cycle {cycle}: abort {dut.img_abort.value}, expected {abort}"
         if words:
             assert (int(dut.head_margin.value), int(dut.head_min_steps.value)) == words[0], f"cycle {cycle}: head"
         full_seen += int(len(words) == DEPTH)

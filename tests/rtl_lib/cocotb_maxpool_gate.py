@@ -135,7 +135,7 @@ async def gate_matches_golden(dut):
     dut.in_valid.value = 0
     dut.in_data.value = 0
     dut.out_ready.value = 0
-    dut.abort.value = 0
+    dut.img_abort.value = 0
     for _ in range(3):
         await FallingEdge(dut.clk)
     dut.rst.value = 0
@@ -184,7 +184,7 @@ async def gate_matches_golden(dut):
         if abort_left:
             abort_left -= 1
             if abort_left == 0:
-                dut.abort.value = 0
+                dut.img_abort.value = 0
                 exit_image = None
         for k, mode in exits.items():
             if k in abort_cycle or abort_left:
@@ -193,7 +193,7 @@ async def gate_matches_golden(dut):
                     (mode == "after" and len(received) >= sum(1 for i in image_of_step if i <= k))):
                 abort_cycle[k] = cycles
                 abort_left = prng.choice((1, 2, 3, prng.randrange(4, 80)))
-                dut.abort.value = 1
+                dut.img_abort.value = 1
                 exit_image = k
             elif mode == "after" and pos >= first_pos[k] + sum(len(t) for t in images[k][1]):
                 exit_image = k   # the image's tokens are all in: hold the next image's until the abort

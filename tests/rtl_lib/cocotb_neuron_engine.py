@@ -124,7 +124,7 @@ async def abort_races(dut):
 
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.rst.value = 1
-    for name in ("in_valid", "in_data", "out_ready", "abort", "s_valid", "s_pixel", "s_last", "cfg_timesteps",
+    for name in ("in_valid", "in_data", "out_ready", "img_abort", "s_valid", "s_pixel", "s_last", "cfg_timesteps",
                  "img_room", "exit_now", "res_eos_ready"):
         getattr(dut, name).value = 0
     for _ in range(3):
@@ -150,7 +150,7 @@ async def abort_races(dut):
         if abort_left:
             abort_left -= 1
             if abort_left == 0:
-                dut.abort.value = 0
+                dut.img_abort.value = 0
                 exit_image = None
         cur = stream[pos][0] if pos < len(stream) else len(images)
         for k, phase in target.items():
@@ -171,7 +171,7 @@ async def abort_races(dut):
             if hit:
                 abort_cycle[k] = cycles
                 abort_left = prng.choice((1, 2, prng.randrange(3, 60)))
-                dut.abort.value = 1
+                dut.img_abort.value = 1
                 exit_image = k
                 force_ready = phase == "last-eos-out"
             elif taken[k] == n_tok[k] and cur == k + 1:
