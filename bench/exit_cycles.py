@@ -5,7 +5,9 @@ images, P = 16, T = --steps), generated once with the early-exit rule (margin, m
 build's default. The same build is simulated twice on the first --images test images, back to back
 (no stream stalls): with cfg_exit_margin = 0 (no early exit, the old behaviour) and with the rule.
 Both runs check every image bit for bit against the golden model (with the rule: exit step, classes
-up to it, potentials after it == snnhw.reference.early_exit.exit_outputs).
+up to it, potentials after it == snnhw.reference.early_exit.exit_outputs). Each run also records its
+image aborts: how many exited images were aborted and, per engine, the phase each abort found it in
+(snnhw.sim.tb_snn).
 
 Without --margin the smallest margin of a candidate list whose golden accuracy after the exit step
 equals the accuracy after step T on these images is taken.
@@ -71,7 +73,8 @@ def main(argv=None) -> int:
         runs[name] = dict(passed=bool(res.passed), mismatches=res.mismatches[:5],
                           cycles_per_image=res.cycles_per_image, latency_cycles=res.latency_cycles,
                           exit_steps=res.exit_steps, mean_exit_step=float(np.mean(res.exit_steps)),
-                          accuracy=float((np.array(res.final_classes) == y).mean()), sim_seconds=time.time() - t0)
+                          accuracy=float((np.array(res.final_classes) == y).mean()), sim_seconds=time.time() - t0,
+                          aborts=res.aborts.get("back-to-back", dict(images=0, phases={})))
     report = dict(
         model="mnist_small (bundled example)", bits=8, parallelism=16, images=int(len(x)), timesteps=a.steps,
         cycles_timed_in="back-to-back (no stream stalls)", rule=dict(margin=margin, min_steps=a.min_steps),
