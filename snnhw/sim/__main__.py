@@ -12,7 +12,7 @@ def main(argv=None) -> int:
     ap.add_argument("build_dir")
     ap.add_argument("--images", type=int, default=None, help="number of test images (default: all)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the random stalls")
-    ap.add_argument("--taps", action="store_true", help="compare every layer's spikes (SNNHW_TAPS build)")
+    ap.add_argument("--taps", action="store_true", help="compare every layer's spikes up to each image's exit step (SNNHW_TAPS build)")
     ap.add_argument("--no-stalls", action="store_true", help="no random valid/ready pauses")
     ap.add_argument("--no-extra", action="store_true", help="skip the back-to-back and reset-mid-image passes")
     ap.add_argument("--lint", action="store_true", help="only run verilator --lint-only -Wall")
