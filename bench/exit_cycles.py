@@ -1,16 +1,23 @@
-"""Cycles per image with and without early exit, on the RTL (cocotb + Verilator), bundled example.
+"""Cycles per image with and without early exit, on the RTL (cocotb + Verilator).
 
-The example as ``bench/rtl_cycles.py`` builds it (8 bits, calibrated on the first 2,000 training
-images, P = 16, T = --steps), generated once with the early-exit rule (margin, min_steps) as the
+--model example (default): the bundled example as ``bench/rtl_cycles.py`` builds it (8 bits,
+calibrated on the first 2,000 training images, P = 16, T = --steps, default 16). --model mnist_paper:
+../shared/models/mnist_paper.onnx (--shared) compiled as ``bench/early_exit.py`` compiles it for its
+calibrated rules (8 bits, per-channel scales, v_init half, calibrated on the first 2,000 training
+images, max_timesteps = T), P = 32, T = 10, margin 702 / min_steps 1 (docs/results.md's rule for
+T = 10) unless given. The design is generated once with the early-exit rule (margin, min_steps) as the
 build's default. The same build is simulated twice on the first --images test images, back to back
 (no stream stalls): with cfg_exit_margin = 0 (no early exit, the old behaviour) and with the rule.
 Both runs check every image bit for bit against the golden model (with the rule: exit step, classes
-up to it, potentials after it == snnhw.reference.early_exit.exit_outputs).
+up to it, potentials after it == snnhw.reference.early_exit.exit_outputs). Each run also records its
+image aborts: how many exited images were aborted and, per engine, the phase each abort found it in
+(snnhw.sim.tb_snn).
 
 Without --margin the smallest margin of a candidate list whose golden accuracy after the exit step
 equals the accuracy after step T on these images is taken.
 
     python bench/exit_cycles.py --images 20 --steps 16 --out docs/figures/exit_cycles.json
+    python bench/exit_cycles.py --model mnist_paper --images 20 --out docs/figures/exit_cycles_mnist_paper.json
 """
 from __future__ import annotations
 
@@ -24,17 +31,29 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CANDIDATES = (100, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 5000)
+# per model: parallelism, default steps, min_steps and margin (None: the smallest candidate keeping the accuracy)
+MODELS = {"example": dict(parallelism=16, steps=16, min_steps=2, margin=None),
+          "mnist_paper": dict(parallelism=32, steps=10, min_steps=1, margin=702)}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", choices=sorted(MODELS), default="example")
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared",
+                    help="directory holding models/ and data/ (mnist_paper)")
     ap.add_argument("--images", type=int, default=20)
-    ap.add_argument("--steps", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--margin", type=int, default=None)
-    ap.add_argument("--min-steps", type=int, default=2)
+    ap.add_argument("--min-steps", type=int, default=None)
     ap.add_argument("--work", type=Path, default=ROOT / "build/bench_exit")
-    ap.add_argument("--out", type=Path, default=ROOT / "docs/figures/exit_cycles.json")
+    ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args(argv)
+    spec = MODELS[a.model]
+    a.steps = a.steps or spec["steps"]
+    a.min_steps = a.min_steps or spec["min_steps"]
+    a.margin = spec["margin"] if a.margin is None else a.margin
+    a.out = a.out or ROOT / "docs/figures" / ("exit_cycles.json" if a.model == "example"
+                                              else f"exit_cycles_{a.model}.json")
 
     from snnhw.codegen import generate_design
     from snnhw.data import load_split, to_nchw
@@ -43,9 +62,17 @@ def main(argv=None) -> int:
     from snnhw.reference.golden import run_golden
     from snnhw.sim import run_sim
 
-    data = ROOT / "examples/mnist_sample.npz"
+    if a.model == "example":
+        data, onnx = ROOT / "examples/mnist_sample.npz", ROOT / "examples/mnist_small.onnx"
+        opts = dict(max_timesteps=300)
+    else:
+        data, onnx = a.shared / "data/mnist.npz", a.shared / "models/mnist_paper.onnx"
+        if not (data.exists() and onnx.exists()):
+            print(f"SKIP: {a.shared} lacks models/mnist_paper.onnx or data/mnist.npz", file=sys.stderr)
+            return 0
+        opts = dict(per_channel=True, v_init="half", max_timesteps=a.steps)
     calib, _ = load_split(data, "train", 2000)
-    q = compile_model(ROOT / "examples/mnist_small.onnx", calib, bits=8, max_timesteps=300).qnet
+    q = compile_model(onnx, calib, bits=8, **opts).qnet
     x, y = load_split(data, "test", a.images)
     x = to_nchw(x, q.input_shape)
     golden = run_golden(q, x, a.steps)
@@ -60,9 +87,9 @@ def main(argv=None) -> int:
     rule = ExitRule(margin, a.min_steps)
     steps, classes, _ = exit_outputs(golden.potentials, rule)
 
-    out = a.work / "example_exit"
-    generate_design(q, out, parallelism=16, timesteps=a.steps, test_images=x, test_labels=y,
-                    source_note="examples/mnist_small.onnx", exit_rule=rule)
+    out = a.work / f"{a.model}_exit"
+    generate_design(q, out, parallelism=spec["parallelism"], timesteps=a.steps, test_images=x, test_labels=y,
+                    source_note=onnx.name, exit_rule=rule)
     runs = {}
     for name, override in (("no_exit", 0), ("exit", None)):
         t0 = time.time()
@@ -71,9 +98,12 @@ def main(argv=None) -> int:
         runs[name] = dict(passed=bool(res.passed), mismatches=res.mismatches[:5],
                           cycles_per_image=res.cycles_per_image, latency_cycles=res.latency_cycles,
                           exit_steps=res.exit_steps, mean_exit_step=float(np.mean(res.exit_steps)),
-                          accuracy=float((np.array(res.final_classes) == y).mean()), sim_seconds=time.time() - t0)
+                          accuracy=float((np.array(res.final_classes) == y).mean()), sim_seconds=time.time() - t0,
+                          aborts=getattr(res, "aborts", {}).get("back-to-back", dict(images=0, phases={})))
     report = dict(
-        model="mnist_small (bundled example)", bits=8, parallelism=16, images=int(len(x)), timesteps=a.steps,
+        model="mnist_small (bundled example)" if a.model == "example" else a.model, bits=8,
+        compile=dict(opts, calibration_images=2000), parallelism=spec["parallelism"], images=int(len(x)),
+        timesteps=a.steps,
         cycles_timed_in="back-to-back (no stream stalls)", rule=dict(margin=margin, min_steps=a.min_steps),
         golden_accuracy_after_T=acc_T, golden_accuracy_after_exit=float((classes == y).mean()),
         golden_mean_exit_step=float(steps.mean()), margin_candidates=table, runs=runs,

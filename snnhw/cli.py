@@ -581,7 +581,8 @@ def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_chan
 @click.argument("build_dir", type=click.Path(file_okay=False))
 @_images_option("Simulate")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random stalls.")
-@click.option("--taps", is_flag=True, help="Also compare every layer's spikes (names layer, step, neuron).")
+@click.option("--taps", is_flag=True, help="Also compare every layer's spikes up to each image's exit step (names layer, step, "
+                   "neuron).")
 @click.option("--no-stalls", is_flag=True, help="No random valid/ready pauses on the AXI streams.")
 @click.option("--no-extra", is_flag=True, help="Skip the back-to-back and reset-in-the-middle passes.")
 @_exit_rule_options("Drive this cfg_exit_margin [default: the build's, manifest exit.margin].",

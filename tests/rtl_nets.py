@@ -130,6 +130,13 @@ def design_wide_maxpool(seed=5):
     return NetBuilder((1, 20, 20), seed).conv(4, 3, 1, 1).pool("max", 2).flatten().dense(3, relu=False)
 
 
+def design_slow_conv(seed=6):
+    """analog conv (2 channels, fast) -> conv 8 channels 5x5 pad 2 (at one lane 200 cycles per input spike: the
+    slow engine) -> flatten -> dense out. Layer 0 runs ahead of the slow conv, so an early exit finds the slow
+    conv busy on a later step."""
+    return NetBuilder((1, 6, 6), seed, gain=1.5).conv(2, 3, 1, 1).conv(8, 5, 1, 2).flatten().dense(3, relu=False)
+
+
 # The hand-built designs every RTL test (lint, simulation) runs:
 # name -> (builder, quantize options, generate_design options)
 DESIGN_CASES = {

@@ -3,8 +3,10 @@
 Hypothesis draws the geometry (kernels 1-5, strides 1-2, padding, channels,
 max/avg pooling, dense sizes), the numeric options (bits 4-12, per-layer or
 per-channel scales, both resets, both initial potentials), the parallelism
-(odd values included: partial last channel groups) and a few time steps. Failing
-examples are printed with their reproduction blob.
+(odd values included: partial last channel groups), a few time steps and whether
+the build exits early (margin 1 / min_steps 1: image aborts in every engine still
+on an exited image; the taps then compare every layer's spikes up to each
+image's exit step). Failing examples are printed with their reproduction blob.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 import rtl_nets as R
 from snnhw.codegen import generate_design
 from snnhw.reference.conv import output_hw
+from snnhw.reference.early_exit import ExitRule
 from snnhw.sim import run_sim
 
 _counter = itertools.count()
@@ -73,19 +76,21 @@ def networks(draw):
                 max_timesteps=16)
     P = draw(st.sampled_from([1, 2, 3, 4, 5, 7, 8]))
     T = draw(st.integers(3, 8))
-    return b, opts, P, T, " ".join(desc)
+    exit_rule = ExitRule(1, 1) if draw(st.booleans()) else None
+    return b, opts, P, T, exit_rule, " ".join(desc)
 
 
 @settings(max_examples=8, deadline=None, print_blob=True, derandomize=False,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(case=networks(), image_seed=st.integers(0, 1000))
 def test_random_network_bit_exact(tmp_path_factory, case, image_seed):
-    b, opts, P, T, desc = case
+    b, opts, P, T, exit_rule, desc = case
     q = R.qnet_of(b, **opts)
     out = tmp_path_factory.mktemp("rand") / f"net{next(_counter)}"
     imgs = R.images(q.input_shape, 2, seed=image_seed)
     thetas = {l.name: l.threshold.tolist() for l in q.layers if l.kind in ("conv", "dense") and l.role == "spiking"}
-    print(f"network: {desc} | {opts} | P={P} T={T} | image seed {image_seed} | thresholds {thetas}")
-    generate_design(q, out, parallelism=P, timesteps=T, test_images=imgs, source_note=desc)
+    print(f"network: {desc} | {opts} | P={P} T={T} | exit {exit_rule} | image seed {image_seed} | thresholds {thetas}")
+    generate_design(q, out, parallelism=P, timesteps=T, test_images=imgs, source_note=desc, exit_rule=exit_rule)
     res = run_sim(out, taps=True, stalls=True, extra=True, seed=image_seed)
-    assert res.passed, f"{desc} {opts} P={P} T={T}: {res.summary()} first tap mismatch: {res.first_tap_mismatch}"
+    assert res.passed, (f"{desc} {opts} P={P} T={T} exit {exit_rule}: {res.summary()} first tap mismatch: "
+                        f"{res.first_tap_mismatch}")

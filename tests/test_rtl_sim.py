@@ -201,12 +201,33 @@ def test_example_mixed_lanes_bit_exact(tmp_path):
 EXIT_CASES = ["dense_zero_p3_b4", "conv_maxpool_p1_b8", "avgpool_convout_half_p2_b12"]
 
 
+def aborted_phases(res) -> dict:
+    """Engine -> the phases (snnhw.sim.tb_snn) in which image aborts found it, over every pass of ``res``."""
+    out = {}
+    for rec in res.aborts.values():
+        for engine, phases in rec["phases"].items():
+            for phase, count in phases.items():
+                out.setdefault(engine, {}).setdefault(phase, 0)
+                out[engine][phase] += count
+    return out
+
+
+def assert_aborts(res) -> dict:
+    """Image aborts happened, and some found an engine after layer 0 still on the exited image (it then dropped
+    the rest of the image's work)."""
+    assert sum(rec["images"] for rec in res.aborts.values()) > 0, res.aborts
+    phases = aborted_phases(res)
+    assert any(p != "done" for engine, ph in phases.items() if not engine.startswith("L0 ") for p in ph), phases
+    return phases
+
+
 @pytest.mark.parametrize("name", EXIT_CASES)
 def test_early_exit_bit_exact(tmp_path, name):
     """Built with margin 1 / min_steps 1 (exits early almost always, often at step 0): taps, stalls,
-    back-to-back and reset mid-image; then, at run time, a margin no image can meet (== no exit: T class
-    beats, the last step's potentials) and a different rule for consecutive images (switched on
-    cfg_exit_* while the previous image runs)."""
+    back-to-back and reset mid-image, with image aborts (every engine still on an exited image drops the rest
+    of its work; the taps compare every layer's spikes up to the exit step); then, at run time, a margin no
+    image can meet (== no exit: T class beats, the last step's potentials, no abort) and a different rule for
+    consecutive images (switched on cfg_exit_* while the previous image runs)."""
     from snnhw.reference.early_exit import ExitRule, exit_outputs
 
     make, qargs, gen = CASES[name]
@@ -227,12 +248,14 @@ def test_early_exit_bit_exact(tmp_path, name):
     assert res.first_tap_mismatch is None
     assert set(res.passes) == {"stalls", "back-to-back", "reset-mid-image"}
     assert res.exit_steps == [int(s) for s in gold_steps]
+    print("image aborts: engine phases", assert_aborts(res))
 
     # a margin no image can meet: the old behaviour (T class beats), at run time
     never = 1 << m["interface"]["potential_bits"]
     res = run_sim(out, stalls=True, extra=False, seed=2, exit_margin=never)
     assert res.passed, res.summary()
     assert res.exit_steps == [T - 1] * 4
+    assert not any(rec["images"] for rec in res.aborts.values()), res.aborts
     # consecutive images with different rules (margin 1 / 1, 1 / 1, none, 3 / min_steps 2)
     res = run_sim(out, stalls=True, extra=False, seed=3, exit_vary=True)
     assert res.passed, res.summary()
@@ -241,9 +264,41 @@ def test_early_exit_bit_exact(tmp_path, name):
     assert res.exit_steps[2] == T - 1
 
 
+def test_early_exit_abort_slow_engine(tmp_path):
+    """A fast analog conv ahead of a slow one (8 channels 5x5 in one lane: 200 cycles per input spike) runs
+    steps ahead, so when an image exits (margin 1 / min_steps 1: at step 0 here) the slow conv is busy
+    scattering a later step of it: the abort finds it mid-scatter, it drops the rest of the image and the
+    next image starts clean. Taps (spikes up to the exit step), stalls, back-to-back, reset mid-image all
+    == golden; back to back an image costs at most about two of the slow conv's steps (the exit step and
+    the last step's initializing sweep), against ~T without the abort."""
+    from snnhw.reference.early_exit import ExitRule, exit_outputs
+
+    q = R.qnet_of(R.design_slow_conv(), bits=8)
+    T, out = 10, tmp_path / "slow"
+    imgs = R.images(q.input_shape, 4, seed=5)
+    m = generate_design(q, out, parallelism=1, timesteps=T, test_images=imgs, source_note="slow conv",
+                        exit_rule=ExitRule(1, 1))
+    steps = exit_outputs(np.load(out / "vectors" / "test_vectors.npz")["potentials"], ExitRule(1, 1))[0]
+    assert (steps < 2).all(), steps
+    res = run_sim(out, taps=True, stalls=True, extra=True, seed=4)
+    print(res.summary())
+    assert res.passed, res.summary()
+    assert res.first_tap_mismatch is None and res.exit_steps == [int(s) for s in steps]
+    phases = assert_aborts(res)
+    print("image aborts: engine phases", phases)
+    assert phases["L1 conv1"].get("scatter", 0) > 0, phases
+    cm = m["cycle_model"]
+    assert cm["bottleneck"] == "conv1"
+    slow_step = cm["throughput_cycles_per_image"] / T   # the slow conv's mean cycles per step
+    assert res.cycles_per_image < (steps.mean() + 2) * slow_step, (res.cycles_per_image, slow_step)
+
+
 def test_example_early_exit_bit_exact(tmp_path):
     """The bundled example (P = 16, 8 bits, 20 test images, 12 steps) with an early-exit rule: every image's
-    exit step, classes and potentials == golden with stalls; fewer cycles per image than without exit."""
+    exit step, classes and potentials == golden with stalls, with image aborts (an engine still on an exited
+    image drops the rest of its work). Then, on the same build, the rule margin 1 / min_steps 1 (exits at
+    step 0 or 1) on 8 images with taps (every layer's spikes up to the exit step), stalls, back to back and a
+    reset mid-image."""
     from snnhw.reference.early_exit import ExitRule, exit_outputs
 
     q, x_test, y_test = example_qnet(bits=8)
@@ -260,6 +315,16 @@ def test_example_early_exit_bit_exact(tmp_path):
     assert res.passed, res.summary()
     assert res.exit_steps == [int(s) for s in steps]
     assert res.final_classes == [int(c) for c in classes]
+    print("image aborts: engine phases", assert_aborts(res))
+
+    fast = ExitRule(1, 1)
+    steps = exit_outputs(golden.potentials, fast)[0][:8]
+    assert (steps <= 1).all() and (steps == 0).any(), steps
+    res = run_sim(out, n_images=8, taps=True, stalls=True, extra=True, seed=4, exit_margin=1, exit_min_steps=1)
+    print(res.summary())
+    assert res.passed, res.summary()
+    assert res.first_tap_mismatch is None and res.exit_steps == [int(s) for s in steps]
+    print("image aborts (margin 1): engine phases", assert_aborts(res))
 
 
 EXAMPLE_EXIT_MARGIN = 1000  # mean exit step 4.9 of 0..11 on these 20 images, accuracy as at step 11

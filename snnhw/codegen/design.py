@@ -229,6 +229,10 @@ def describe_blocks(plan: DesignPlan) -> list:
     return out
 
 
+# snn_exit_queue's image abort, broadcast to every engine (declared with the exit queue's wires)
+ABORT = "exit_abort"
+
+
 def _tie(width: int) -> str:
     return "1'b0" if width == 1 else f"{{{width}{{1'b0}}}}"
 
@@ -267,7 +271,8 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
             inp = buffered(d.inp.width)
             out = new_stream(f"e{d.layer}", d.out.width)
             instances.append(Instance(d.module, f"u_l{d.layer}", desc + " (spike gate)", d.parameters(),
-                                      [("clk", "clk"), ("rst", "rst")] + _stream_ports(inp, out)))
+                                      [("clk", "clk"), ("rst", "rst")] + _stream_ports(inp, out)
+                                      + [("img_abort", ABORT)]))
             cur, cur_raw = out, True
         else:
             conns = [("clk", "clk"), ("rst", "rst")]
@@ -278,7 +283,7 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
                           ("s_last", "pix_tlast"), ("cfg_timesteps", "pix_cfg_timesteps"),
                           ("framing_error", "status_framing_error"),
                           ("img_room", "exit_room"), ("img_start", "exit_push"), ("exit_now", "exit_now"),
-                          ("in_valid", "1'b0"), ("in_ready", f"{u}_in_ready"), ("in_data", _tie(10))]
+                          ("img_abort", ABORT), ("in_valid", "1'b0"), ("in_ready", f"{u}_in_ready"), ("in_data", _tie(10))]
                 wires.append((f"{u}_in_ready", 1))
                 note = ", analog input"
             else:
@@ -287,7 +292,7 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
                           ("s_last", "1'b0"), ("cfg_timesteps", _tie(d.step_bits)),
                           ("framing_error", f"{u}_framing_error"),
                           ("img_room", "1'b1"), ("img_start", f"{u}_img_start"), ("exit_now", "1'b0"),
-                          ("in_valid", f"{inp}_valid"), ("in_ready", f"{inp}_ready"), ("in_data", f"{inp}_data")]
+                          ("img_abort", ABORT), ("in_valid", f"{inp}_valid"), ("in_ready", f"{inp}_ready"), ("in_data", f"{inp}_data")]
                 wires += [(f"{u}_s_ready", 1), (f"{u}_framing_error", 1), (f"{u}_img_start", 1)]
                 note = ""
             pw = d.lanes * d.mem_bits

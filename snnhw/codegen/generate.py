@@ -19,7 +19,7 @@ import numpy as np
 
 import snnhw
 from snnhw.codegen.cycles import cycle_model, engine_loads
-from snnhw.codegen.design import Instance, describe_blocks, top_instances
+from snnhw.codegen.design import ABORT, Instance, describe_blocks, top_instances
 from snnhw.codegen.layout import WEIGHT_BANK_WORDS, DesignPlan, hex_lines, plan_design
 from snnhw.codegen.manifest import (MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, TAPS_DEFINE, CycleModel,
                                     CycleRow, ExitInfo, Interface, LayerInfo, MAxis, Manifest, Memory, Numeric,
@@ -58,16 +58,16 @@ def _top_context(plan: DesignPlan, qnet: QNetwork, source_note: str) -> dict:
     # early exit: the images' rules from layer 0 to the output stream, the exit request back
     instances.append(Instance("snn_exit_queue", "u_exit_queue",
                               "early exit: each image's rule (sampled with its first pixel) to the output stream, "
-                              "the exit request back to layer 0", [
+                              "the exit request back to layer 0, the image abort to every engine", [
                                   ("MARGIN_BITS", str(ew)), ("STEP_W", str(plan.STW)),
                                   ("DEPTH", str(EXIT_QUEUE_DEPTH))], [
                                   ("clk", "clk"), ("rst", "rst"), ("push", "exit_push"),
                                   ("push_margin", "pix_cfg_exit_margin"), ("push_min_steps", "pix_cfg_exit_min_steps"),
                                   ("room", "exit_room"), ("exit_now", "exit_now"), ("head_margin", "exit_margin"),
                                   ("head_min_steps", "exit_min_steps"), ("pop", "exit_pop"),
-                                  ("exit_req", "exit_req")]))
+                                  ("exit_req", "exit_req"), ("img_abort", ABORT)]))
     wires += [("exit_push", 1), ("exit_room", 1), ("exit_now", 1), ("exit_margin", ew),
-              ("exit_min_steps", plan.STW), ("exit_pop", 1), ("exit_req", 1)]
+              ("exit_min_steps", plan.STW), ("exit_pop", 1), ("exit_req", 1), (ABORT, 1)]
     # the output layer's potentials become the m_axis stream
     instances.append(Instance("snn_output_stream", "u_output_stream",
                               f"output stream of layer {oc['index']} (argmax per step, early exit, then the "

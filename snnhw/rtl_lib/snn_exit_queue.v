@@ -19,6 +19,17 @@
 // only by a push (layer 0 takes a first pixel: it is not starting a step) or
 // by the pop that ends the request.
 //
+// Image abort: img_abort = exit_req and one image in the queue and neither a push
+// nor a pop at this edge, registered. While it is high the queue holds exactly
+// the exited image: layer 0 has not taken the next image's first pixel, so no
+// token of a later image exists anywhere, and the output has not finished the
+// exited one. Every engine is then either still on the exited image (past its
+// exit step: the output has taken that step's class beat) or has already passed
+// the image's last token; an engine in the first case drops the rest of the
+// image's work (snn_neuron_engine, snn_maxpool_gate: a sticky flag until the
+// image's last token). The push and pop terms keep img_abort exact in the cycle
+// after the queue changes, when exit_now may still be high.
+//
 // Parameters
 //   MARGIN_BITS  bits of the margin (>= 1)
 //   STEP_W       bits of min_steps (>= 1)
@@ -26,12 +37,13 @@
 // Derived: AW = log2(DEPTH) (pointer bits; the pointers have AW + 1).
 //
 // Latency: a pushed descriptor is the head (if the queue was empty) in the
-// next cycle; exit_now follows exit_req and the queue by one cycle.
+// next cycle; exit_now and img_abort follow exit_req and the queue by one cycle.
 //
 // Interfaces
 //   clock and reset : clk, rst (synchronous, active high)
 //   layer 0         : push, push_margin[MARGIN_BITS], push_min_steps[STEP_W], room, exit_now
 //   output stream   : head_margin[MARGIN_BITS], head_min_steps[STEP_W], pop, exit_req
+//   every engine    : img_abort
 // ============================================================================
 `default_nettype none
 module snn_exit_queue #(
@@ -41,7 +53,8 @@ module snn_exit_queue #(
 ) (
     clk, rst,
     push, push_margin, push_min_steps, room, exit_now,
-    head_margin, head_min_steps, pop, exit_req
+    head_margin, head_min_steps, pop, exit_req,
+    img_abort
 );
     localparam integer MW = (MARGIN_BITS >= 1) ? MARGIN_BITS : 1;
     localparam integer SW = (STEP_W >= 1) ? STEP_W : 1;
@@ -62,6 +75,7 @@ module snn_exit_queue #(
     output wire [SW-1:0] head_min_steps;
     input  wire          pop;
     input  wire          exit_req;
+    output reg           img_abort;
 
 `ifndef SYNTHESIS
     initial begin
@@ -97,10 +111,12 @@ module snn_exit_queue #(
             wr_ptr   <= {(AW + 1){1'b0}};
             rd_ptr   <= {(AW + 1){1'b0}};
             exit_now <= 1'b0;
+            img_abort <= 1'b0;
         end else begin
             if (push) wr_ptr <= wr_ptr + ONE;
             if (pop)  rd_ptr <= rd_ptr + ONE;
             exit_now <= exit_req && (count == ONE);
+            img_abort <= exit_req && (count == ONE) && !push && !pop;
         end
     end
 

@@ -78,6 +78,19 @@
 // image tags was not chosen: a tag of k bits lets a word untouched for 2**k
 // images look current, so it is not exact without an extra sweep anyway.)
 //
+// Image abort (early exit, snn_exit_queue's img_abort): img_abort is high only while
+// the pipeline holds one image, which has exited, and the output has taken its
+// exit step. If the gate has taken part of an image (a token since the last
+// image's last end-of-step token) when it sees img_abort, it latches `aborting`
+// until it passes that image's last end-of-step token; otherwise (it has
+// already passed it) img_abort does not concern it. Every step it still sees is
+// after the exit step, so while aborting it takes input tokens one per cycle
+// and drops the spikes (no counter or window update; an event whose windows
+// are being enumerated finishes, its spikes are dropped), passes the
+// end-of-step tokens on, and after the last one runs the usual CLEAR. Spikes
+// already in the output queue still leave; downstream engines are on the same
+// image and aborting too.
+//
 // Memories (snn_ram, ram_style block, three-cycle read latency, OUTREG = 2):
 // counters {count}, N_IN words; window words {max, arg, stamp}, N_WIN words.
 // Each is split into banks (2**COUNTER_BANK_AW, 2**WINDOW_BANK_AW words) with
@@ -127,6 +140,7 @@
 //   output stream : out_valid, out_ready, out_data = {eos, last, c, oy, ox};
 //                   spike tokens (eos = 0, last = 0) in no particular
 //                   order, then the end-of-step token {1, last, 0}.
+//   image abort   : img_abort (snn_exit_queue), above.
 // ============================================================================
 `default_nettype none
 module snn_maxpool_gate #(
@@ -161,7 +175,9 @@ module snn_maxpool_gate #(
     // output spike stream {eos, last, c, oy, ox}
     output wire                                out_valid,
     input  wire                                out_ready,
-    output wire [OUT_CW+OUT_YW+OUT_XW+1:0]     out_data
+    output wire [OUT_CW+OUT_YW+OUT_XW+1:0]     out_data,
+    // the image being worked on has exited: drop its work
+    input  wire                                img_abort
 );
     function integer ubits;            // bits of an unsigned register holding 0..n (at least 1)
         input integer n;
@@ -336,8 +352,10 @@ module snn_maxpool_gate #(
     // reservation of output queue words (see the header)
     reg  [UW-1:0]    reserved;
     wire [31:0]      reserved32 = {{(32 - UW){1'b0}}, reserved};
-    assign in_ready   = (state == S_EVENTS) && (!it_valid || it_last) && (reserved32 <= ROOM_LIMIT);
-    assign ev_accept  = in_valid && in_ready && !in_eos;
+    reg              aborting;             // the current image is aborted: its spikes are dropped
+    // a dropped token needs neither the window enumeration nor room in the output queue
+    assign in_ready   = (state == S_EVENTS) && (aborting || ((!it_valid || it_last) && (reserved32 <= ROOM_LIMIT)));
+    assign ev_accept  = in_valid && in_ready && !in_eos && !aborting;
     wire   eos_accept = in_valid && in_ready && in_eos;
 
     // ------------------------------------------------------------------
@@ -382,7 +400,7 @@ module snn_maxpool_gate #(
     wire [STW-1:0]   old_stmp = old_word[STW-1:0];
     wire             better   = (cur_cnt > old_max) || (cur_cnt == old_max && w3_pos < old_arg);
     assign           w_new    = better ? {cur_cnt, w3_pos, step} : old_word;
-    wire             emit     = w3_valid && better && (old_stmp != step);
+    wire             emit     = w3_valid && better && (old_stmp != step) && !aborting;
 
     // output queue of gated spikes (never full when a spike arrives: reservations)
     wire             oq_valid;
@@ -472,6 +490,19 @@ module snn_maxpool_gate #(
     // ------------------------------------------------------------------
     wire flushed = !it_valid && !e_valid && !c1_valid && !c2_valid && !c3_valid &&
                    !w1_valid && !w2_valid && !w3_valid && !oq_valid;
+    // from the image's first token (of any kind) to its last end-of-step token; the abort flag within it
+    // (the image's end has priority: img_abort seen in that cycle concerns the image that is ending)
+    wire img_end = (state == S_EOS) && out_ready && step_last;
+    reg  img_open;
+    always @(posedge clk) begin
+        if (rst || img_end) begin
+            img_open <= 1'b0;
+            aborting <= 1'b0;
+        end else begin
+            if (in_valid && in_ready) img_open <= 1'b1;
+            if (img_abort && img_open) aborting <= 1'b1;
+        end
+    end
     always @(posedge clk) begin
         if (rst) begin
             state     <= S_CLEAR;

@@ -22,6 +22,24 @@
 // same. Numeric semantics: docs/numeric_contract.md; memory map and cycle
 // model: docs/hardware.md.
 //
+// Image abort (early exit, snn_exit_queue's img_abort): img_abort is high only while
+// the pipeline holds one image, which has exited, and the output has taken its
+// exit step. An engine that has taken part of an image (img_open: a token or,
+// for ANALOG = 1, past its pixel phase) and sees img_abort latches `aborting` until
+// it passes that image's last end-of-step token; an engine that has already
+// passed it (img_open low) ignores img_abort, so the next image is never touched.
+// Every step an aborting engine still sees is after the exit step (it had
+// passed the exit step's end-of-step token before the output could decide), so
+// its results are not needed:
+//   events      consumed and dropped, one per cycle (an event already being
+//               scattered finishes; the last step's sweep overwrites it);
+//   non-last    no sweep (a sweep under way stops), the end-of-step token
+//   steps       passes on;
+//   last step   the usual initializing sweep (V = v_init, I = bias), without
+//               spikes or potentials, then the last end-of-step token.
+// Spikes already in the spike queue still leave; downstream engines are on the
+// same image and aborting too.
+//
 // Interfaces (all exist; the role selects which are used, the others are
 // tied off by the instantiating top level):
 //   pixel input  (ANALOG = 1)   s_valid/s_ready/s_pixel/s_last, cfg_timesteps, framing_error
@@ -30,6 +48,7 @@
 //                               when it is; exit_now makes the next step the engine starts
 //                               the image's last (the image then ends with the usual last-step
 //                               sweep, every later engine follows the token's last flag)
+//   image abort  (every role)   img_abort (snn_exit_queue): drop the rest of the current image (above)
 //   token input  (ANALOG = 0)   in_valid/in_ready/in_data = {eos, last, address}
 //   token output (SPIKING = 1)  out_valid/out_ready/out_data = {eos, last, address}
 //   potentials   (SPIKING = 0)  res_* words during the sweep, res_eos_* at end of step
@@ -103,6 +122,7 @@ module snn_neuron_engine #(
     input  wire                          img_room,        // an image's first pixel may be taken
     output wire                          img_start,       // an image's first pixel is taken
     input  wire                          exit_now,        // the image exits: the next step started is its last
+    input  wire                          img_abort,       // the image being worked on has exited: drop its work
     // input spike tokens (ANALOG = 0)
     input  wire                          in_valid,
     output wire                          in_ready,
@@ -212,6 +232,9 @@ module snn_neuron_engine #(
     wire              eos_last;
     wire              last_pixel_taken;
     wire [STEP_W-1:0] t_steps;         // ANALOG: time steps of the current image
+    wire              img_open;        // part of an image is taken and its last end of step not yet passed
+    wire              img_end;         // the image's last end-of-step token passes on
+    reg               aborting;        // the current image is aborted (see the header)
     generate
         if (ANALOG != 0) begin : g_pixels
             wire px_first, px_last;
@@ -226,6 +249,8 @@ module snn_neuron_engine #(
                 .t_steps(t_steps), .framing_error(framing_error));
             assign ev_accept        = pixel_take && (s_pixel != 8'd0);   // zero pixels cost a cycle, no work
             assign last_pixel_taken = pixel_take && px_last;
+            // the pixel phase is never part of an aborted image: img_abort falls before the next first pixel
+            assign img_open         = (state != S_INIT) && (state != S_EVENTS);
             assign eos_accept       = 1'b0;
             assign eos_last         = 1'b0;
             assign in_ready         = 1'b0;
@@ -234,7 +259,7 @@ module snn_neuron_engine #(
             assign in_ready  = (state == S_EVENTS) && !scatter_busy;
             wire   in_eos    = in_data[IN_TOKEN_W-1];
             assign eos_last  = in_data[IN_TOKEN_W-2];
-            assign ev_accept  = in_valid && in_ready && !in_eos;
+            assign ev_accept  = in_valid && in_ready && !in_eos && !aborting;   // aborting: dropped
             assign eos_accept = in_valid && in_ready && in_eos;
             if (IN_3D != 0) begin : g_map
                 assign next_c = in_data[IN_CW+IN_YW+IN_XW-1:IN_YW+IN_XW];
@@ -250,6 +275,13 @@ module snn_neuron_engine #(
             assign t_steps          = {STEP_W{1'b0}};
             assign last_pixel_taken = 1'b0;
             assign img_start        = 1'b0;
+            // from the image's first token (of any kind) to its last end of step
+            reg img_open_q;
+            always @(posedge clk) begin
+                if (rst || img_end)             img_open_q <= 1'b0;
+                else if (in_valid && in_ready)  img_open_q <= 1'b1;
+            end
+            assign img_open = img_open_q;
             wire unused_token_ports = &{1'b0, s_valid, s_pixel, s_last, cfg_timesteps, img_room, exit_now, 1'b0};
         end
     endgenerate
@@ -300,7 +332,11 @@ module snn_neuron_engine #(
     reg  [POS_W-1:0]      sw_pos;          // oy*W_OUT + ox
     wire                  sw_end = (sw_addr == LAST_ADDR[MEM_ADDR_W-1:0]);
     wire                  emit_room;       // the spike queue can take the sweep's pushes in flight
-    wire                  sw_issue = sw_running && (state == S_INIT || (state == S_FIRE && (emit_room || SPIKING == 0)));
+    // an aborted image's non-last step: no sweep (one under way stops); its last step sweeps without spikes
+    wire                  skip_sweep = aborting && !step_last;
+    wire                  sw_cancel  = (state == S_FIRE) && skip_sweep;
+    wire                  sw_issue = sw_running && (state == S_INIT ||
+                                                    (state == S_FIRE && !skip_sweep && (emit_room || SPIKING == 0 || aborting)));
     reg                   sweep_begin;     // control: start a sweep
 
     always @(posedge clk) begin
@@ -311,8 +347,8 @@ module snn_neuron_engine #(
             sw_oy      <= {SWEEP_YW{1'b0}};
             sw_ox      <= {SWEEP_XW{1'b0}};
             sw_pos     <= {POS_W{1'b0}};
-        end else if (sw_issue) begin
-            if (sw_end) begin
+        end else if (sw_issue || sw_cancel) begin
+            if (sw_end || sw_cancel) begin
                 sw_running <= 1'b0;
                 sw_addr    <= {MEM_ADDR_W{1'b0}};
                 sw_group   <= {GROUP_W{1'b0}};
@@ -530,7 +566,7 @@ module snn_neuron_engine #(
             snn_spike_emitter #(.LANES(LANES), .GROUP_W(GROUP_W), .CHANNEL_W(OUT_CW), .POSITION(OUT_3D),
                                 .OY_W(SWEEP_YW), .OX_W(SWEEP_XW), .DEPTH(8), .PUSH_LATENCY(3)) u_emitter (
                 .clk(clk), .rst(rst),
-                .push(c_valid && c_sweep && (fire_mask != {LANES{1'b0}})), .push_room(emit_room),
+                .push(c_valid && c_sweep && (fire_mask != {LANES{1'b0}}) && !aborting), .push_room(emit_room),
                 .push_group(c_group), .push_oy(c_oy), .push_ox(c_ox), .push_mask(fire_mask),
                 .spike_valid(emit_valid), .spike_ready(out_ready), .spike_channel(emit_channel),
                 .spike_oy(emit_oy), .spike_ox(emit_ox), .busy(emit_busy));
@@ -554,7 +590,7 @@ module snn_neuron_engine #(
             wire unused_res_ports = &{1'b0, res_eos_ready, c_pos, 1'b0};
         end else begin : g_potentials
             assign emit_room     = 1'b1;
-            assign res_valid     = c_valid && c_sweep && c_step;
+            assign res_valid     = c_valid && c_sweep && c_step && !aborting;
             assign res_last      = c_reinit;
             assign res_group     = c_group;
             assign res_addr      = c_addr;
@@ -578,7 +614,7 @@ module snn_neuron_engine #(
     always @(*) begin
         sweep_begin = 1'b0;
         case (state)
-            S_DRAIN: sweep_begin = scatter_done;
+            S_DRAIN: sweep_begin = scatter_done && !skip_sweep;
             S_EOS:   sweep_begin = (ANALOG != 0) && eos_done && !step_last;
             default: sweep_begin = 1'b0;
         endcase
@@ -605,12 +641,12 @@ module snn_neuron_engine #(
                 S_DRAIN: begin
                     // the last event's iterations finish, then its writes
                     if (scatter_done) begin
-                        state <= S_FIRE;
+                        state <= skip_sweep ? S_FLUSH : S_FIRE;
                         if (ANALOG != 0) step_last <= (t_steps == {{(STEP_W - 1){1'b0}}, 1'b1});
                     end
                 end
                 S_FIRE: begin
-                    if (sw_issue && sw_end) state <= S_FLUSH;
+                    if ((sw_issue && sw_end) || sw_cancel) state <= S_FLUSH;
                 end
                 S_FLUSH: begin
                     if (flushed) state <= S_EOS;
@@ -625,7 +661,7 @@ module snn_neuron_engine #(
                             state <= S_EVENTS;
                         end else begin
                             step      <= step_next;
-                            step_last <= (step_next + 1'b1 == t_steps) || exit_now;
+                            step_last <= (step_next + 1'b1 == t_steps) || exit_now || aborting;
                             state     <= S_FIRE;
                         end
                     end
@@ -633,6 +669,14 @@ module snn_neuron_engine #(
                 default: state <= S_INIT;
             endcase
         end
+    end
+
+    // The abort flag: set while part of an image is taken, cleared when the image's last end of step
+    // passes (that has priority: img_abort seen in that cycle concerns the image that is ending).
+    assign img_end = eos_done && step_last;
+    always @(posedge clk) begin
+        if (rst || img_end)             aborting <= 1'b0;
+        else if (img_abort && img_open) aborting <= 1'b1;
     end
 endmodule
 `default_nettype wire

@@ -30,6 +30,8 @@ class SimResult:
     final_classes: list = field(default_factory=list)  # RTL's class after the exit step, per image (first pass)
     exit_steps: list = field(default_factory=list)  # RTL's exit step (class beats - 1), per image (first pass)
     exit_rules: list = field(default_factory=list)  # [margin, min_steps] driven (image n: rule n mod len)
+    # per pass: image aborts ("images") and, per engine, the phase each abort found it in ("phases")
+    aborts: dict = field(default_factory=dict)
     results_file: str = ""
     log_file: str = ""
 
@@ -41,6 +43,9 @@ class SimResult:
             rules = ", ".join(f"margin {m} min_steps {k}" for m, k in self.exit_rules)
             s += (f"; early exit ({rules}): mean exit step {sum(self.exit_steps) / len(self.exit_steps):.2f} "
                   f"(0-based, of {self.timesteps})")
+            aborted = (self.aborts.get(self.cycles_pass) or {}).get("images")
+            if aborted is not None:
+                s += f", {aborted} image aborts in the {self.cycles_pass} pass"
         if self.cycles_per_image is not None:
             how = "back-to-back" if self.cycles_pass == "back-to-back" else "with random stream stalls"
             s += f"; {self.cycles_per_image:.0f} cycles/image {how}"
@@ -159,7 +164,8 @@ def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = 
     with random valid/ready stalls on both AXI streams (``stalls``), then (with
     ``extra``) back to back without pauses and with a reset in the middle of
     an image. With ``taps`` the design is built with SNNHW_TAPS and every
-    layer's spikes are compared too. ``exit_margin`` / ``exit_min_steps`` override the build's
+    layer's spikes are compared too, up to each image's exit step (after it an image abort drops work
+    wherever it finds it; ``SimResult.aborts`` counts the aborts). ``exit_margin`` / ``exit_min_steps`` override the build's
     early-exit rule (manifest ``exit``) on cfg_exit_*; ``exit_vary`` gives consecutive images different
     rules (see ``snnhw.sim.tb_snn``). Each image's exit step, classes up to it and potentials after it
     are compared with the golden model's. Returns a :class:`SimResult`.
@@ -211,6 +217,6 @@ def run_sim(build_dir, n_images: int | None = None, seed: int = 0, taps: bool = 
                     first_tap_mismatch=r.get("first_tap_mismatch"), passes=passes,
                     final_classes=(passes.get("stalls") or b2b).get("final_classes", []),
                     exit_steps=r.get("exit_steps", {}).get("stalls" if "stalls" in passes else timed, []),
-                    exit_rules=r.get("exit_rules", []),
+                    exit_rules=r.get("exit_rules", []), aborts=r.get("aborts", {}),
                     results_file=str(out / "results.json"), log_file=str(log))
     return res

@@ -13,10 +13,20 @@ runs: proves they are sampled with the first pixel).
 Every image's exit step (the number of class beats), every class up to it and
 the output potentials after it are compared with ``==`` against the golden
 vectors (snnhw.reference.early_exit.exit_outputs of the full-length golden
-potentials); with taps every layer's spike set of every step an image ran is
-compared (an exiting image runs at least exit step + 1 steps, timing decides
-how many more) and the first mismatch is named by layer, image, step and
-neuron.
+potentials). With taps, every layer's spike set of every step up to the
+image's exit step (all T steps without an exit) is compared, and every layer
+must end the image after the same number of steps (at least exit step + 1:
+timing decides how many more layer 0 starts); the steps after the exit step
+are not compared, since an image abort drops their work wherever it finds it.
+The first mismatch is named by layer, image, step and neuron.
+
+Image aborts are watched on ``u_top.u_exit_queue.img_abort``: each rise is one
+exited image's abort, and every engine's phase at that moment (the cycle it
+sees img_abort) is counted per pass (results ``aborts``): ``done`` (it had passed
+the image's last token: the abort is not its business), ``idle`` (between
+tokens), ``scatter`` (an event's iterations under way), ``drain``, ``sweep``,
+``last-sweep``, ``flush``, ``eos``, ``last-eos``, and for a max-pool gate
+``events``, ``drain``, ``eos``, ``last-eos``.
 """
 from __future__ import annotations
 
@@ -77,8 +87,9 @@ class Bench:
         self.golden_exit = [exit_outputs(self.potentials, r) for r in self.rules]
         self.pot_bits = ex.margin_bits - 1
         self.step_bits = self.manifest.interface.cfg_timesteps_bits
-        self.results.update(exit_rules=[[r.margin, r.min_steps] for r in self.rules], exit_steps={})
+        self.results.update(exit_rules=[[r.margin, r.min_steps] for r in self.rules], exit_steps={}, aborts={})
         self.cfg_order = []   # image indices in the order their pixels are sent (cfg_driver)
+        self.label = ""       # the pass being run (abort_monitor counts per pass)
 
     def rule_index(self, n):
         return n % len(self.rules)
@@ -113,6 +124,45 @@ class Bench:
                     and int(dut.s_axis_tlast.value)):
                 pending = True
 
+    ENGINE_STATES = ("init", "idle", "drain", "sweep", "flush", "eos")   # snn_neuron_engine S_*
+    GATE_STATES = ("clear", "events", "drain", "eos")                     # snn_maxpool_gate S_*
+
+    def phase(self, row):
+        """The phase of engine ``row`` (a manifest layer) in the current cycle, for abort_monitor."""
+        u = getattr(self.dut.u_top, row.instance)
+        if not int(u.img_open.value):
+            return "done"
+        state, last = int(u.state.value), int(u.step_last.value)
+        if row.module == "snn_maxpool_gate":
+            name = self.GATE_STATES[state]
+            return "last-eos" if name == "eos" and last else name
+        name = self.ENGINE_STATES[state] if state < len(self.ENGINE_STATES) else str(state)
+        if name == "idle" and int(u.it_valid.value):
+            return "scatter"
+        if name in ("sweep", "eos") and last:
+            return "last-" + name
+        return name
+
+    async def abort_monitor(self):
+        """Count the image aborts and, per engine, the phase each one found it in."""
+        dut = self.dut
+        try:
+            abort = dut.u_top.u_exit_queue.img_abort
+        except AttributeError:
+            return
+        rows = [r for r in self.manifest.layers if r.module in ("snn_neuron_engine", "snn_maxpool_gate")]
+        while True:
+            await RisingEdge(abort)
+            await ReadOnly()
+            if int(dut.rst.value) or not int(abort.value):
+                continue
+            rec = self.results["aborts"].setdefault(self.label, dict(images=0, phases={}))
+            rec["images"] += 1
+            for r in rows:
+                ph = rec["phases"].setdefault(f"L{r.index} {r.name}", {})
+                p = self.phase(r)
+                ph[p] = ph.get(p, 0) + 1
+
     def expect_images(self, order):
         self.cfg_order = list(order)
         if order:
@@ -142,6 +192,7 @@ class Bench:
         dut.cfg_timesteps.value = self.T
         self.drive_cfg(0)
         cocotb.start_soon(self.cfg_driver())
+        cocotb.start_soon(self.abort_monitor())
         self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst,
                                       reset_active_level=True)
         self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst,
@@ -201,6 +252,7 @@ class Bench:
         return errs
 
     async def run_images(self, label, stalls, timeout_cycles):
+        self.label = label
         self.set_stalls(stalls)
         t0 = self.cycles()
         self.expect_images(range(self.n))
@@ -227,6 +279,7 @@ class Bench:
 
     async def reset_mid_image(self, timeout_cycles, at_cycles):
         """Assert reset in the middle of an image, then check that the next image is still exact."""
+        self.label = "reset-mid-image"
         self.set_stalls(False)
         n = 1 if self.n > 1 else 0
         self.expect_images([0])
@@ -270,18 +323,18 @@ class Bench:
         first = None
         for n in range(self.n):
             e, _ = self.exit_of(n)
-            for t in range(self.T):
+            # every layer passes every end-of-step token layer 0 sends: the same number of steps, e + 1 .. T
+            steps = {layer: len(got[layer][n]) if n < len(got[layer]) else 0 for layer in taps}
+            if len(set(steps.values())) > 1 or not e + 1 <= min(steps.values()) <= self.T:
+                layer = min(taps, key=lambda k: steps[k])
+                first = dict(layer=layer, name=names.get(layer), image=n, step=steps[layer], neuron=None,
+                             message=f"steps per layer {steps}, exit step {e}, T {self.T}")
+                break
+            for t in range(e + 1):   # after the exit step an abort may have dropped any part of the work
                 for layer in sorted(taps):
                     gold = spikes[f"L{layer}"][t, n].reshape(-1)
                     shape = spikes[f"L{layer}"].shape[2:]
-                    ran = got[layer][n] if n < len(got[layer]) else []
-                    if t >= len(ran) and t > e:
-                        continue  # the image exited: it may end anywhere after its exit step
-                    seq = ran[t] if t < len(ran) else None
-                    if seq is None:
-                        first = dict(layer=layer, name=names.get(layer), image=n, step=t + 1, neuron=None,
-                                     message="no end-of-step token")
-                        break
+                    seq = got[layer][n][t]
                     sim = np.zeros(gold.shape[0], np.int64)
                     for a in seq:
                         if a < sim.shape[0]:
@@ -304,7 +357,10 @@ class Bench:
             if first:
                 break
         self.results["first_tap_mismatch"] = first
-        if first:
+        if first and first.get("message"):
+            self.results["mismatches"].append(
+                f"taps: layer {first['layer']} ({first['name']}), image {first['image']}: {first['message']}")
+        elif first:
             self.results["mismatches"].append(
                 f"taps: first mismatch at layer {first['layer']} ({first['name']}), image {first['image']}, "
                 f"step {first['step']}, neuron {first.get('neuron')} {first.get('position')}: "

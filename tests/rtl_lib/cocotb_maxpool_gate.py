@@ -16,7 +16,16 @@ The configuration comes as JSON in ``SNNHW_GATE``: the module's parameters
 plus ``seed``, ``images`` (steps per image), ``densities`` (spike
 probabilities to pick from per step), ``gaps`` / ``readies`` (per image,
 cyclically: in_valid gap and out_ready probabilities), ``abort`` (reset in the middle of image #abort, or -1),
-``report`` and ``expect_localparams`` (names -> values to check in the DUT).
+``exits`` (image aborts: {image index: "mid" | "after"}), ``report`` and ``expect_localparams`` (names ->
+values to check in the DUT).
+
+Image aborts (the ``abort`` input) are driven as snn_exit_queue drives them: high for a random number of
+cycles, never while a token of a later image has been taken (the next image's tokens wait until it falls).
+"mid": raised once a random number (at least one) of the image's tokens has been taken, possibly after
+the last one (and held past the gate's end of the image); the image's output steps that ended before it
+are exact, the step under way when the gate sees it keeps a subset of its spikes, the later ones have none.
+"after": raised once the image's last end-of-step token is out (the gate is clearing or waiting): no
+effect. Every end-of-step token still passes with its last flag, and the next image is exact.
 """
 from __future__ import annotations
 
@@ -110,6 +119,8 @@ async def gate_matches_golden(dut):
 
     images = make_images(g, cfg, rng)
     abort = cfg.get("abort", -1)
+    exits = {int(k): v for k, v in cfg.get("exits", {}).items()}
+    assert abort not in exits
     # the stream of inputs, with a reset marker in image #abort
     stream = []  # (image index, token) or (image index, None) for the reset
     for k, (_, toks) in enumerate(images):
@@ -124,6 +135,7 @@ async def gate_matches_golden(dut):
     dut.in_valid.value = 0
     dut.in_data.value = 0
     dut.out_ready.value = 0
+    dut.img_abort.value = 0
     for _ in range(3):
         await FallingEdge(dut.clk)
     dut.rst.value = 0
@@ -135,6 +147,16 @@ async def gate_matches_golden(dut):
     for k, (_, toks) in enumerate(images):
         image_of_step += [k] * len(toks)
     aborted_steps = None  # (image, completed steps) of the aborted image
+    # image aborts: the stream position that raises a "mid" one, the steps out before an "after" one
+    first_pos = {k: next(i for i, (j, _) in enumerate(stream) if j == k) for k in range(len(images))}
+    exit_at = {}
+    for k, mode in exits.items():
+        n_tok = sum(len(t) for t in images[k][1])
+        if mode == "mid":
+            exit_at[k] = first_pos[k] + prng.randrange(1, n_tok + 1)
+    abort_cycle = {}      # image -> the cycle abort was raised
+    abort_left = 0        # cycles abort stays high
+    exit_image = None     # the image being aborted (or waiting for its "after" abort)
     pos = 0
     presenting = False
     cycles = 0
@@ -158,6 +180,25 @@ async def gate_matches_golden(dut):
                 dut.rst.value = 0
             continue
 
+        # image abort: raise it at its point, hold the later images' tokens until it falls
+        if abort_left:
+            abort_left -= 1
+            if abort_left == 0:
+                dut.img_abort.value = 0
+                exit_image = None
+        for k, mode in exits.items():
+            if k in abort_cycle or abort_left:
+                continue
+            if ((mode == "mid" and pos >= exit_at[k]) or
+                    (mode == "after" and len(received) >= sum(1 for i in image_of_step if i <= k))):
+                abort_cycle[k] = cycles
+                abort_left = prng.choice((1, 2, 3, prng.randrange(4, 80)))
+                dut.img_abort.value = 1
+                exit_image = k
+            elif mode == "after" and pos >= first_pos[k] + sum(len(t) for t in images[k][1]):
+                exit_image = k   # the image's tokens are all in: hold the next image's until the abort
+        held = exit_image is not None and pos < len(stream) and stream[pos][0] > exit_image
+
         # input side: keep a presented token until it is taken, else maybe a gap
         at_reset = pos < len(stream) and stream[pos][1] is None
         if at_reset and len(received) >= sum(1 for i in image_of_step if i < stream[pos][0]):
@@ -175,7 +216,7 @@ async def gate_matches_golden(dut):
             dut.out_ready.value = 0
             reset_left = 2
             continue
-        if not presenting:
+        if not presenting and not held:
             if pos < len(stream) and not at_reset and prng.random() >= gaps[stream[pos][0] % len(gaps)]:
                 presenting = True
         if presenting:
@@ -203,13 +244,13 @@ async def gate_matches_golden(dut):
             if eos:
                 last_out = cycles
                 assert coord == (0, 0, 0), f"end-of-step token with non-zero fields {coord}"
-                received.append((set(partial), bool(last), len(partial)))
+                received.append((set(partial), bool(last), len(partial), cycles))
                 partial = []
             else:
                 assert not last, f"spike token {coord} with the last flag"
                 partial.append(coord)
 
-        if len(received) >= len(image_of_step) and pos == len(stream):
+        if len(received) >= len(image_of_step) and pos == len(stream) and not abort_left:
             drain += 1
             if drain > 200:
                 break
@@ -220,18 +261,31 @@ async def gate_matches_golden(dut):
     # compare with the golden gate, image by image
     at = 0
     n_spikes = 0
+    dropped = {"mid": 0, "after": 0}   # golden spikes an image abort dropped
     for k, (maps, _) in enumerate(images):
         want = g.golden_steps(maps)
         if aborted_steps and aborted_steps[0] == k:
             want = want[:aborted_steps[1]]
+        cut = None   # the first step of an aborted image that ended after the abort was raised
         for t, (w_set, w_last) in enumerate(want):
-            got_set, got_last, n = received[at]
+            got_set, got_last, n, when = received[at]
             assert n == len(got_set), f"image {k} step {t}: a window spiked twice"
-            assert got_set == w_set, (f"image {k} step {t}: spikes {sorted(got_set)}, expected {sorted(w_set)} "
-                                      f"(missing {sorted(w_set - got_set)}, extra {sorted(got_set - w_set)})")
             assert got_last == w_last, f"image {k} step {t}: last flag {got_last}, expected {w_last}"
+            if k in abort_cycle and when > abort_cycle[k] and cut is None:
+                cut = t
+            if cut is None:
+                assert got_set == w_set, (f"image {k} step {t}: spikes {sorted(got_set)}, expected {sorted(w_set)} "
+                                          f"(missing {sorted(w_set - got_set)}, extra {sorted(got_set - w_set)})")
+            else:   # aborted: what had been sent of the step under way, then nothing
+                assert exits[k] == "mid", f"image {k} step {t}: an abort after the image's end changed it"
+                assert got_set <= w_set and (t == cut or not got_set), \
+                    f"image {k} step {t} (abort seen in step {cut}): spikes {sorted(got_set)}, golden {sorted(w_set)}"
+                dropped[exits[k]] += len(w_set) - len(got_set)
             n_spikes += n
             at += 1
+    assert set(abort_cycle) == set(exits), f"aborts raised for {sorted(abort_cycle)}, planned {sorted(exits)}"
+    if "mid" in exits.values() and max(cfg["densities"]) > 0:
+        assert dropped["mid"] > 0, "no image abort dropped a spike: weak test"
     dut._log.info(f"{len(images)} images, {at} steps, {n_spikes} output spikes, {last_out} cycles to the last "
                   "end-of-step token")
     if cfg.get("report"):

@@ -7,7 +7,8 @@ windows), a non-square one whose stride exceeds the window in one direction,
 banked RAMs (N_IN > 2**10 with COUNTER_BANK_AW = 10, a small one with
 COUNTER_BANK_AW = 3: counters and windows in 7 and 7 banks, and one with
 different bank depths for the two RAMs), a dense 5x5 one
-(25 windows per event), and T_MAX = 1. Geometries with one or two windows per
+(25 windows per event), and T_MAX = 1; image aborts (the abort input) in the
+middle of images and after their end. Geometries with one or two windows per
 event put several spikers of one window within three cycles (window-word
 forwarding). The module's cycles are bounded by its cycle model (events x
 windows per event, a small drain per step, one clear of one bank depth per
@@ -65,28 +66,32 @@ def geometry(c, h, w, ho, wo, k, s, p, t_max, cba=10, wba=-1) -> dict:
 # name: (parameters, the rtl_nets design whose gate they are (or None), stimulus)
 CASES = {
     "pool2x2_s2": (geometry(4, 8, 8, 4, 4, (2, 2), (2, 2), (0, 0), 32), "design_conv_maxpool",
-                   dict(images=[3, 1, 5, 32, 2], abort=2, densities=[0.0, 0.1, 0.3, 1.0])),
+                   dict(images=[3, 1, 5, 32, 2], abort=2, densities=[0.0, 0.1, 0.3, 1.0], exits={3: "mid"})),
     "pool3x3_s2_pad1": (geometry(3, 8, 8, 4, 4, (3, 3), (2, 2), (1, 1), 32), "design_overlap",
-                        dict(images=[4, 2, 6, 3, 8], abort=1, densities=[0.05, 0.2, 0.5, 1.0])),
+                        dict(images=[4, 2, 6, 3, 8], abort=1, densities=[0.05, 0.2, 0.5, 1.0],
+                             exits={0: "mid", 2: "after", 3: "mid"})),
     "wide_banked": (geometry(4, 20, 20, 10, 10, (2, 2), (2, 2), (0, 0), 32), "design_wide_maxpool",
                     dict(images=[3, 2, 1], abort=-1, densities=[0.02, 0.1, 0.3])),
     # stride 3 over 2 rows (rows 2, 5, 6 reach no window), 5 columns at stride 2 (MW = 3), padded left
     "nonsquare": (geometry(2, 7, 11, 2, 5, (2, 5), (3, 2), (0, 2), 5), None,
-                  dict(images=[5, 2, 5, 1, 3, 5, 4], abort=2, densities=[0.0, 0.1, 0.3, 0.6, 1.0])),
+                  dict(images=[5, 2, 5, 1, 3, 5, 4], abort=2, densities=[0.0, 0.1, 0.3, 0.6, 1.0],
+                       exits={0: "mid", 3: "mid", 4: "after", 5: "mid"})),
     # banks of 8 counters (7 banks, the last one partial), 3x3 stride 1 (MH = MW = 3), counts fill 2 bits
     "overlap3x3_s1_banked": (geometry(2, 5, 5, 5, 5, (3, 3), (1, 1), (1, 1), 3, cba=3), None,
-                             dict(images=[3, 3, 1, 2, 3, 3, 2, 3], abort=1, densities=[0.1, 0.3, 0.6, 1.0])),
+                             dict(images=[3, 3, 1, 2, 3, 3, 2, 3], abort=1, densities=[0.1, 0.3, 0.6, 1.0],
+                                  exits={0: "after", 2: "mid", 4: "mid", 6: "mid"})),
     # counters in banks of 16 (4 banks), windows in banks of 4 (13 banks): the clear is one counter bank deep
     "banked_distinct": (geometry(2, 5, 5, 5, 5, (3, 3), (1, 1), (1, 1), 3, cba=4, wba=2), None,
-                        dict(images=[3, 1, 2, 3, 3], abort=2, densities=[0.1, 0.4, 1.0])),
+                        dict(images=[3, 1, 2, 3, 3], abort=2, densities=[0.1, 0.4, 1.0], exits={1: "mid"})),
     # dense spikes in large overlapping windows: 25 windows per event (up to 25 output spikes reserved per event),
     # many spikers per window. (Window-word forwarding is exercised where consecutive events share a window within
     # 3 cycles: one or two windows per event, pool2x2_s2, nonsquare, t_max1, ...)
     "dense5x5_s1": (geometry(1, 6, 6, 6, 6, (5, 5), (1, 1), (2, 2), 8), None,
-                    dict(images=[8, 4, 8], abort=1, densities=[0.5, 0.9, 1.0])),
+                    dict(images=[8, 4, 8], abort=1, densities=[0.5, 0.9, 1.0], exits={0: "mid"})),
     # one step per image: 1-bit counters and stamps
     "t_max1": (geometry(3, 3, 4, 2, 3, (2, 2), (1, 1), (0, 0), 1), None,
-               dict(images=[1] * 20, abort=3, densities=[0.0, 0.2, 0.5, 1.0])),
+               dict(images=[1] * 20, abort=3, densities=[0.0, 0.2, 0.5, 1.0],
+                    exits={1: "mid", 2: "after", 5: "mid", 6: "mid", 9: "mid", 12: "after", 15: "mid"})),
 }
 
 
@@ -119,7 +124,8 @@ def test_gate_cycles(tmp_path, name):
     """No gaps, out_ready always high, no reset in the middle: the module's cycles stay within its cycle model
     (events x windows per event + a small per-step drain + one clear per image)."""
     p, _, stim = CASES[name]
-    cfg = dict(p, seed=5, gaps=[0.0], readies=[1.0], images=stim["images"], abort=-1, densities=stim["densities"],
+    cfg = dict(p, seed=5, gaps=[0.0], readies=[1.0], images=stim["images"], abort=-1, exits={},
+               densities=stim["densities"],
                cycle_limit=_cycle_limit(p, stim["images"]), expect_localparams=derived(p),
                report=str(tmp_path / "cycles.json"))
     env = {"SNNHW_GATE": json.dumps(cfg)}

@@ -1,6 +1,12 @@
-"""snn_neuron_engine: its parameter checks (lint for every role in ROLES: test_lib_lint.py).
+"""snn_neuron_engine: its image abort against every race (cocotb_neuron_engine.py), its parameter checks
+(lint for every role in ROLES: test_lib_lint.py).
 
-The engine's behaviour is tested where it has a golden model to meet: every
+The abort test drives a spiking convolution (two lanes, a partial last channel group, padding) and a
+dense layer (one lane, seven channel groups per event, reset to zero, v_init half) alone, with the abort
+raised in every phase of an image (after its first token, between tokens, mid-scatter, mid-sweep, at and
+after its last token) and checks every output step against a small model of the numeric contract.
+
+The engine's numerics are tested where it has a golden model to meet: every
 design in tests/test_rtl_sim.py, tests/test_random_networks.py and
 tests/test_per_channel_rtl.py instantiates it (analog, spiking, average
 pooling and output roles; reset by subtraction and to zero; zero and half
@@ -12,9 +18,12 @@ lane, spike emitter, pixel input).
 """
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
-from harness import expect_param_error, lib_sources
+from harness import assert_passes, build_module, expect_param_error, lib_sources
 
 DEPS = ("snn_neuron_engine", "snn_scatter_addr", "snn_const_mul", "snn_pixel_input", "snn_rmw_pipeline",
         "snn_neuron_lane", "snn_spike_emitter", "snn_fifo", "snn_ram", "snn_rom", "snn_rom_banked", "snn_delay")
@@ -44,6 +53,76 @@ BAD = [
     (dict(AVGPOOL, C_OUT=5, LANES=5, MEM_ADDR_W=4), "needs C_IN = C_OUT"),
     (dict(ANALOG, WEIGHT_BANK_AW=3), "0 for the analog layer"),
 ]
+
+
+def s64(v: int) -> str:
+    """A signed 64-bit parameter value as Verilator's -G takes it."""
+    return f"64'sh{v & ((1 << 64) - 1):016X}"
+
+
+def ubits(n: int) -> int:
+    return max(1, int(n).bit_length())
+
+
+# engines for the abort test: geometry, lanes, options
+ABORT_CASES = {
+    "conv3x3_p2": dict(vector=0, c_in=2, h_in=5, w_in=5, c_out=5, h_out=5, w_out=5, kh=3, kw=3, sh=1, sw=1, pt=1,
+                       pl=1, lanes=2, reset_sub=1, v_init_half=0, images=[3, 2, 4, 1, 5, 3] * 7 + [2],
+                       densities=[0.0, 0.1, 0.3, 0.6]),
+    "dense_p1": dict(vector=1, c_in=20, h_in=1, w_in=1, c_out=7, h_out=1, w_out=1, kh=1, kw=1, sh=1, sw=1, pt=0,
+                     pl=0, lanes=1, reset_sub=0, v_init_half=1, images=[4, 3, 2, 5, 3, 1] * 7 + [2],
+                     densities=[0.1, 0.3, 0.8]),
+}
+
+
+def _hex(words, lane_bits, lanes):
+    digits = -(-lane_bits * lanes // 4)
+    return "".join(f"{sum((v & ((1 << lane_bits) - 1)) << (p * lane_bits) for p, v in enumerate(w)):0{digits}x}\n"
+                   for w in words)
+
+
+def abort_case(name: str, seed: int = 3):
+    """(parameters, configuration for cocotb_neuron_engine.py, memory images {file: text})."""
+    c = dict(ABORT_CASES[name])
+    rng = np.random.default_rng(seed)
+    O, C, KH, KW, P = c["c_out"], c["c_in"], c["kh"], c["kw"], c["lanes"]
+    G = -(-O // P)
+    WB, MB, BB, TB, vmin, vmax = 4, 12, 4, 5, -256, 255
+    w = rng.integers(-7, 8, (O, C, KH, KW))
+    b = rng.integers(-3, 6, O)
+    theta = rng.integers(3, 13, O)
+    lane = lambda g, p: g * P + p   # noqa: E731
+    weights = [[int(w[lane(g, p), ci, ky, kx]) if lane(g, p) < O else 0 for p in range(P)]
+               for ci in range(C) for ky in range(KH) for kx in range(KW) for g in range(G)]
+    mem = {"mem/w.hex": _hex(weights, WB, P),
+           "mem/b.hex": _hex([[int(b[lane(g, p)]) if lane(g, p) < O else 0 for p in range(P)] for g in range(G)], BB, P),
+           "mem/t.hex": _hex([[int(theta[lane(g, p)]) if lane(g, p) < O else 0 for p in range(P)] for g in range(G)],
+                             TB, P)}
+    vec = bool(c["vector"])
+    icw, iyw, ixw = ubits(C - 1), ubits(c["h_in"] - 1), ubits(c["w_in"] - 1)
+    ocw, oyw, oxw = ubits(O - 1), ubits(c["h_out"] - 1), ubits(c["w_out"] - 1)
+    params = dict(ANALOG=0, SPIKING=1, AVGPOOL=0, RESET_SUB=c["reset_sub"], V_INIT_HALF=c["v_init_half"], C_IN=C,
+                  H_IN=c["h_in"], W_IN=c["w_in"], C_OUT=O, H_OUT=c["h_out"], W_OUT=c["w_out"], KH=KH, KW=KW,
+                  SH=c["sh"], SW=c["sw"], PT=c["pt"], PL=c["pl"], LANES=P, WEIGHT_BITS=WB, MEM_BITS=MB,
+                  BIAS_BITS=BB, THETA_BITS=TB, VMIN=s64(vmin), VMAX=s64(vmax), T_MAX=8, IN_3D=int(not vec),
+                  IN_CW=icw, IN_YW=iyw, IN_XW=ixw, OUT_3D=int(not vec), OUT_CW=ocw, OUT_YW=oyw, OUT_XW=oxw,
+                  IN_TOKEN_W=2 + icw + (0 if vec else iyw + ixw), OUT_TOKEN_W=2 + ocw + (0 if vec else oyw + oxw),
+                  STEP_W=ubits(8), GROUP_W=ubits(G - 1), MEM_ADDR_W=ubits(G * c["h_out"] * c["w_out"] - 1),
+                  POS_W=ubits(c["h_out"] * c["w_out"] - 1), MEM_BLOCK=0, WEIGHT_FILE='"mem/w.hex"',
+                  BIAS_FILE='"mem/b.hex"', THETA_FILE='"mem/t.hex"')
+    cfg = dict(c, weights=w.tolist(), bias=b.tolist(), theta=theta.tolist(), vmin=vmin, vmax=vmax, seed=seed)
+    return params, cfg, mem
+
+
+@pytest.mark.parametrize("name", sorted(ABORT_CASES))
+def test_abort(name):
+    params, cfg, mem = abort_case(name)
+    build = build_module("snn_neuron_engine", lib_sources(*DEPS), params)
+    for path, text in mem.items():   # relative to the simulation's directory
+        (build / path).parent.mkdir(parents=True, exist_ok=True)
+        (build / path).write_text(text)
+    assert_passes("snn_neuron_engine", lib_sources(*DEPS), params, "cocotb_neuron_engine",
+                  extra_env={"SNNHW_ENGINE": json.dumps(cfg)})
 
 
 @pytest.mark.parametrize("params,message", BAD, ids=[m for _, m in BAD])
