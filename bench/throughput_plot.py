@@ -1,10 +1,11 @@
 """Pareto plot of images/s against golden accuracy from bench/throughput.py runs, and their table.
 
-    python bench/throughput_plot.py docs/figures/throughput_mnist_paper*.json --out docs/figures/throughput_pareto.png
+    python bench/throughput_plot.py docs/figures/throughput_mnist_paper*.json --out docs/figures/throughput_pareto.png \
+        --fmax-from docs/figures/throughput_mnist_paper.json
 
 Each point is one run's JSON: images/s = median Fmax / RTL cycles per image (measured), accuracy of the
-golden model with the same options on the run's test images. Points whose Fmax comes from another run's
-synthesis (``--fmax-from``) are drawn hollow. Prints the table in Markdown (for docs/hardware.md).
+golden model with the same options on the run's test images. A run without its own synthesis
+(``bench/throughput.py --no-synth``) takes the median Fmax of ``--fmax-from``'s run: drawn hollow, marked ¹. Prints the table in Markdown (for docs/hardware.md).
 """
 from __future__ import annotations
 
@@ -38,8 +39,16 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, default=Path("docs/figures/throughput_pareto.png"))
+    ap.add_argument("--fmax-from", type=Path, default=None,
+                    help="a run with synthesis: its median Fmax for the runs without one")
     a = ap.parse_args(argv)
     rows = [json.loads(p.read_text()) for p in a.runs]
+    if a.fmax_from:
+        ref = json.loads(a.fmax_from.read_text())
+        for r in rows:
+            if not r.get("fmax_mhz_median") and r.get("cycles_per_image"):
+                r.update(fmax_mhz_median=ref["fmax_mhz_median"], fmax_source=str(a.fmax_from),
+                         images_per_s=ref["fmax_mhz_median"] * 1e6 / r["cycles_per_image"])
     rows.sort(key=lambda r: -(r.get("images_per_s") or 0))
     print(table(rows))
 
