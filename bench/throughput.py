@@ -19,9 +19,8 @@ Runs, and records in the JSON (``command``, ``commands``):
 5. the bound (docs/hardware.md, "Throughput bound"; ``snnhw.codegen.cycles``) over the steps the N
    images run, and the cycle model's estimate.
 
-``images_per_s`` = median Fmax / cycles per image. ``--no-synth`` skips step 3: no ``images_per_s``, or
-with ``--fmax-from RUN.json`` the median Fmax of that run's build (``fmax_source`` says which), for
-points that differ from it in T or the exit rule only (the same RTL but for T_MAX's counter widths).
+``images_per_s`` = median Fmax / cycles per image. ``--no-synth`` skips step 3 (no ``images_per_s``;
+``bench/throughput_plot.py --fmax-from`` can lend such a run another build's Fmax, and says so).
 """
 from __future__ import annotations
 
@@ -92,8 +91,6 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="LFE5U-85F")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--no-synth", action="store_true")
-    ap.add_argument("--fmax-from", type=Path, default=None,
-                    help="with --no-synth: take fmax_mhz_median from this run's JSON (recorded as fmax_source)")
     ap.add_argument("--accuracy-images", type=int, default=None, help="golden accuracy on the first N [all]")
     ap.add_argument("--work", type=Path, default=REPO / "build" / "bench_throughput")
     a = ap.parse_args(argv)
@@ -154,9 +151,6 @@ def main(argv=None) -> int:
     fmax = [s["fmax_mhz"] for s in seeds if s["fmax_mhz"]]
     fmax_med = statistics.median(fmax) if fmax else None
     fmax_source = "this build, nextpnr seeds " + " ".join(map(str, a.seeds)) if fmax else None
-    if fmax_med is None and a.fmax_from:
-        fmax_med = json.loads(a.fmax_from.read_text())["fmax_mhz_median"]
-        fmax_source = portable_paths(str(a.fmax_from))
 
     print(f"[{name}] golden accuracy ...", file=sys.stderr, flush=True)
     acc = golden_accuracy(build, a.data, T, rule, a.accuracy_images)
