@@ -82,7 +82,7 @@ CASES = {
                                   exits={0: "after", 2: "mid", 4: "mid", 6: "mid"})),
     # counters in banks of 16 (4 banks), windows in banks of 4 (13 banks): the clear is one counter bank deep
     "banked_distinct": (geometry(2, 5, 5, 5, 5, (3, 3), (1, 1), (1, 1), 3, cba=4, wba=2), None,
-                        dict(images=[3, 1, 2, 3, 3], abort=2, densities=[0.1, 0.4, 1.0], exits={1: "mid"})),
+                        dict(images=[3, 1, 2, 3, 3], abort=2, densities=[0.1, 0.4, 1.0])),
     # dense spikes in large overlapping windows: 25 windows per event (up to 25 output spikes reserved per event),
     # many spikers per window. (Window-word forwarding is exercised where consecutive events share a window within
     # 3 cycles: one or two windows per event, pool2x2_s2, nonsquare, t_max1, ...)
