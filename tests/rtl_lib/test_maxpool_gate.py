@@ -58,9 +58,12 @@ def derived(p: dict) -> dict:
 def geometry(c, h, w, ho, wo, k, s, p, t_max, cba=10, wba=-1) -> dict:
     """Parameters of a gate with the stream widths the layout gives its input / output streams."""
     (kh, kw), (sh, sw), (pt, pl) = k, s, p
-    return dict(CHANNELS=c, H_IN=h, W_IN=w, H_OUT=ho, W_OUT=wo, KH=kh, KW=kw, SH=sh, SW=sw, PT=pt, PL=pl,
-                T_MAX=t_max, COUNTER_BANK_AW=cba, WINDOW_BANK_AW=wba, IN_CW=ubits(c - 1), IN_YW=ubits(h - 1), IN_XW=ubits(w - 1),
-                OUT_CW=ubits(c - 1), OUT_YW=ubits(ho - 1), OUT_XW=ubits(wo - 1))
+    params = dict(CHANNELS=c, H_IN=h, W_IN=w, H_OUT=ho, W_OUT=wo, KH=kh, KW=kw, SH=sh, SW=sw, PT=pt, PL=pl,
+                  T_MAX=t_max, COUNTER_BANK_AW=cba, IN_CW=ubits(c - 1), IN_YW=ubits(h - 1), IN_XW=ubits(w - 1),
+                  OUT_CW=ubits(c - 1), OUT_YW=ubits(ho - 1), OUT_XW=ubits(wo - 1))
+    if wba != -1:  # -1 is the module's default (as COUNTER_BANK_AW); Yosys's chparam takes no negative value
+        params["WINDOW_BANK_AW"] = wba
+    return params
 
 
 # name: (parameters, the rtl_nets design whose gate they are (or None), stimulus)
