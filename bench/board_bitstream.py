@@ -17,15 +17,13 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.common import portable_paths, write_json  # noqa: E402
+from bench.common import portable_paths, run_logged, write_json  # noqa: E402
 
 SNNHW = [sys.executable, "-m", "snnhw.cli"]
 MODELS = {
@@ -33,17 +31,6 @@ MODELS = {
     "example": ("examples/mnist_small.onnx", "examples/mnist_sample.npz", 16),
     "mnist_paper": ("{shared}/models/mnist_paper.onnx", "{shared}/data/mnist.npz", 8),
 }
-
-
-def run(cmd, log) -> float:
-    t0 = time.monotonic()
-    with open(log, "a") as fh:
-        fh.write("$ " + " ".join(map(str, cmd)) + "\n")
-        fh.flush()
-        proc = subprocess.run(list(map(str, cmd)), cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
-    if proc.returncode:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}; see {log}")
-    return time.monotonic() - t0
 
 
 def main(argv=None):
@@ -68,13 +55,13 @@ def main(argv=None):
         gen = [*SNNHW, "generate", model, "--bits", "8", "--calib", data, "-P", str(par), "--test-images", "4",
                "--board", args.board, "-o", out]
         print(f"[{name}] generate ...", flush=True)
-        run(gen, log)
+        run_logged(gen, log, REPO)
         seeds = []
         for seed in args.seeds:
             cmd = [*SNNHW, "synth", out, "--board", args.board, "--bitstream", "--seed", str(seed)]
             print(f"[{name}] synth seed {seed} ...", flush=True)
             try:
-                secs = run(cmd, log)
+                secs = run_logged(cmd, log, REPO)
                 ok = True
             except SystemExit as e:  # timing missed at this seed: no bitstream, recorded as such
                 print(e)

@@ -532,3 +532,16 @@ def golden_curve(qnet, x_u8, y, timesteps: int, batch: int, label: str = "") -> 
 
 def binomial_se(acc: float, n: int) -> float:
     return float(np.sqrt(max(acc * (1 - acc), 1e-12) / n))
+
+
+def run_logged(cmd, log: Path, cwd: Path) -> float:
+    """Run ``cmd`` in ``cwd`` with its output appended to ``log``; its wall time in seconds. A failure stops
+    the benchmark with the command and the log's path."""
+    t0 = time.monotonic()
+    with open(log, "a") as fh:
+        fh.write("$ " + " ".join(map(str, cmd)) + "\n")
+        fh.flush()
+        proc = subprocess.run(list(map(str, cmd)), cwd=cwd, stdout=fh, stderr=subprocess.STDOUT)
+    if proc.returncode:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}; see {log}")
+    return time.monotonic() - t0

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,20 +36,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.common import portable_paths, write_json  # noqa: E402
+from bench.common import portable_paths, run_logged, write_json  # noqa: E402
 
 SNNHW = [sys.executable, "-m", "snnhw.cli"]
-
-
-def _run(cmd, log: Path) -> float:
-    t0 = time.monotonic()
-    with open(log, "a") as fh:
-        fh.write("$ " + " ".join(map(str, cmd)) + "\n")
-        fh.flush()
-        proc = subprocess.run(list(map(str, cmd)), cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
-    if proc.returncode:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}; see {log}")
-    return time.monotonic() - t0
 
 
 def golden_accuracy(build: Path, data: Path, timesteps: int, rule, limit: int | None, batch: int = 500) -> dict:
@@ -119,7 +107,7 @@ def main(argv=None) -> int:
     if a.parallelism == "auto":
         gen += ["--device", a.device]
     print(f"[{name}] generate ...", file=sys.stderr, flush=True)
-    secs = {"generate": _run(gen, log)}
+    secs = {"generate": run_logged(gen, log, REPO)}
     manifest = json.loads((build / "manifest.json").read_text())
 
     # RTL, back to back, every image checked by the testbench; the exits again here
@@ -144,7 +132,7 @@ def main(argv=None) -> int:
     if not a.no_synth:
         for seed in a.seeds:
             print(f"[{name}] synth seed {seed} ...", file=sys.stderr, flush=True)
-            s = _run([*SNNHW, "synth", build, "--device", a.device, "--seed", seed], log)
+            s = run_logged([*SNNHW, "synth", build, "--device", a.device, "--seed", seed], log, REPO)
             r = json.loads((build / "synth_ecp5.json").read_text())
             seeds.append(dict(seed=seed, fmax_mhz=r.get("fmax_mhz"), luts=r["luts"], ffs=r["ffs"], bram=r["bram"],
                               dsp=r["dsp"], fits=r["fits"], seconds=s))
