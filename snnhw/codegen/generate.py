@@ -196,7 +196,7 @@ def _report(qnet, plan, manifest: Manifest, source_note, folding=None) -> str:
              f"- input: {tuple(qnet.input_shape)} uint8 pixels, {manifest.interface.pixels_per_image} "
              f"beats per image; output: {manifest.interface.classes} classes",
              f"- default simulation: {plan.timesteps} time steps (built maximum {plan.T_MAX})",
-             f"- early exit (defaults of cfg_exit_margin / cfg_exit_min_steps): "
+             "- early exit (defaults of cfg_exit_margin / cfg_exit_min_steps): "
              + (f"margin {manifest.exit.margin}, min_steps {manifest.exit.min_steps}" if manifest.exit.margin
                 else "off (margin 0)"), "",
              "## Layers", "", "| # | layer | kind | in | out | P | weight bits | membrane bits | memory bits |",
