@@ -57,7 +57,26 @@ def export(path, optimize: bool = False) -> Path:
     program = torch.onnx.export(build_model(), (torch.rand(*INPUT_SHAPE),), dynamo=True, optimize=optimize,
                                 verbose=False)
     program.save(str(path))
+    strip_provenance(path)
     return Path(path)
+
+
+def strip_provenance(path) -> None:
+    """Drop the exporter's stack traces and source locations (node metadata and doc strings): they name
+    the machine's paths, and the importer never reads them."""
+    import onnx
+
+    model = onnx.load(str(path))
+    model.doc_string = ""
+    del model.metadata_props[:]
+    for graph in [model.graph] + [f for f in model.functions]:
+        for node in graph.node:
+            node.doc_string = ""
+            del node.metadata_props[:]
+    for value in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output):
+        value.doc_string = ""
+        del value.metadata_props[:]
+    onnx.save(model, str(path))
 
 
 if __name__ == "__main__":
