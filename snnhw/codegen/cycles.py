@@ -7,7 +7,7 @@ Two numbers per engine, both over the time steps each image actually runs
   event by event and sweep by sweep (scatter iterations of whole channel
   groups, pipeline drains, the max-pool gate's per-image clear). The ``-P auto``
   planner (:mod:`snnhw.codegen.folding`) minimizes it.
-* the **bound** (:func:`engine_bounds`), the one definition of the ideal used
+* the **bound** (:meth:`EngineLoad.bound`), the one definition of the ideal used
   everywhere (report, manifest, benchmarks; docs/hardware.md "Throughput
   bound"): per engine, the larger of its synaptic operations over its lanes and
   its input events (one event per cycle at best; the max-pool gate has no
