@@ -289,8 +289,11 @@ def test_early_exit_abort_slow_engine(tmp_path):
     assert phases["L1 conv1"].get("scatter", 0) > 0, phases
     cm = m["cycle_model"]
     assert cm["bottleneck"] == "conv1"
-    slow_step = cm["throughput_cycles_per_image"] / T   # the slow conv's mean cycles per step
+    # the cycle model counts the steps each image runs (exit step + 1): the slow conv's mean cycles per step
+    assert cm["mean_steps"] == steps.mean() + 1
+    slow_step = cm["throughput_cycles_per_image"] / cm["mean_steps"]
     assert res.cycles_per_image < (steps.mean() + 2) * slow_step, (res.cycles_per_image, slow_step)
+    assert res.cycles_per_image < T * slow_step / 4, (res.cycles_per_image, slow_step)  # vs ~T steps without abort
 
 
 def test_example_early_exit_bit_exact(tmp_path):
