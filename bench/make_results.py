@@ -539,7 +539,8 @@ def dag_networks(fig: Path, lines: list) -> None:
               "99.9th percentile fire at a small fraction of the rate they could, so few spikes carry their "
               "values; the errors of those low rates grow through the depthwise/pointwise pairs, and the float "
               "SNN needs hundreds of steps to approach the ANN (a limit of per-layer normalization, not of the "
-              "simulator: on 200 test images, every conv layer's spike rates match the normalized activations to a correlation "
+              "simulator: on 200 test images, every conv layer's spike rates match the normalized activations "
+              "to a correlation "
               "of 0.99 or better by T = 300, and the loss is in the late, low-rate layers). Per-channel λ gives "
               "every channel the full rate range.",
               "",

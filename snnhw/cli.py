@@ -311,7 +311,8 @@ def _print_layers(c):
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write accuracy-vs-step PNG.")
 @_exit_options
 def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset, v_init, per_channel,
-             clamp_headroom, input_mode, norm, gate, output_mode, images, batch_size, no_fixed, within, json_out, plot,
+             clamp_headroom, input_mode, norm, gate, output_mode, images, batch_size, no_fixed, within, json_out,
+             plot,
              exit_margin, exit_min_steps, exit_sweep):
     """Accuracy of ANN, float SNN and fixed-point SNN on DATA against time step."""
     from snnhw.data import load_split, to_nchw

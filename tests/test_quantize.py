@@ -90,7 +90,7 @@ def test_per_channel_keeps_one_scale_for_the_output_layer():
 
 
 def _burst_network(gain: float) -> Network:
-    """image pixel → Dense (fires every 16 steps at pixel 255) → Dense (each spike is ``gain`` thresholds) → out."""
+    """pixel → Dense (fires every 16 steps at 255) → Dense (a spike is ``gain`` thresholds) → output."""
     def dense(name, w, relu, in_shape=(1,)):
         return Dense(name, np.array([[w]], np.float32), np.zeros(1, np.float32), relu, in_shape, (1,))
 
