@@ -10,7 +10,7 @@ from click.core import ParameterSource
 
 from snnhw import __version__
 from snnhw.errors import OptionError, SnnhwError
-from snnhw.frontend.quantize import MAX_BITS, MIN_BITS
+from snnhw.frontend.quantize import DEFAULT_HEADROOM, MAX_BITS, MAX_HEADROOM, MIN_BITS, MIN_HEADROOM
 
 RESETS = click.Choice(["subtract", "zero"])
 
@@ -24,7 +24,8 @@ DEFAULT_EXIT_MARGIN = 0
 DEFAULT_EXIT_MIN_STEPS = 1
 
 # What `convert` fixes in a .snn.npz: a command reading one refuses them rather than ignore them.
-COMPILE_OPTIONS = ("calib", "bits", "percentile", "calib_size", "reset", "v_init", "per_channel", "timesteps")
+COMPILE_OPTIONS = ("calib", "bits", "percentile", "calib_size", "reset", "v_init", "per_channel", "clamp_headroom",
+                   "timesteps")
 
 
 def _fail(msg: str) -> None:
@@ -205,7 +206,8 @@ def _inspect_converted(model) -> None:
     rows = qnet_layer_table(q)
     click.echo(f"{model}: converted from {q.source or '(unknown)'}, input {q.input_shape}, {len(rows)} layers")
     click.echo(f"fixed when converted: --bits {q.bits} --timesteps {q.max_timesteps} --reset {q.reset} "
-               f"--v-init {q.v_init}; normalization {q.meta.get('normalization', '(not recorded)')}")
+               f"--v-init {q.v_init} --clamp-headroom {q.meta.get('clamp_headroom', DEFAULT_HEADROOM)}; "
+               f"normalization {q.meta.get('normalization', '(not recorded)')}")
     click.echo(f"{'layer':<28} {'type':<18} {'in':<16} {'out':<16} {'params':>10} {'MACs':>12} "
                f"{'theta':>14} {'mem b':>6}")
     for r in rows:
@@ -225,6 +227,11 @@ def _calibration(path, limit):
 
 
 def _common_compile_options(f):
+    f = click.option("--clamp-headroom", type=click.IntRange(MIN_HEADROOM, MAX_HEADROOM), default=DEFAULT_HEADROOM,
+                     show_default=True,
+                     help="Membrane clamp of the fixed-point spiking layers: at least 2^H·θ either side. Raise it "
+                          "(e.g. 3) when a layer's one-step input is many thresholds, as in depthwise-separable "
+                          "networks; it costs membrane bits.")(f)
     f = click.option("--per-channel", is_flag=True, help="Per-output-channel λ and weight scales.")(f)
     f = click.option("--v-init", type=click.Choice(["zero", "half"]), default="zero", show_default=True,
                      help="Initial membrane potential (half = θ/2, fewer steps to the same accuracy).")(f)
@@ -249,7 +256,8 @@ NO_CALIB = "not used without --calib (the normalization is data-free)"
 @_common_compile_options
 @_timesteps_option(T_MAX_HELP + " `generate` reads it from the file.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Output .snn.npz file.")
-def convert(model, calib, bits, percentile, calib_size, reset, v_init, per_channel, timesteps, output):
+def convert(model, calib, bits, percentile, calib_size, reset, v_init, per_channel, clamp_headroom, timesteps,
+            output):
     """Convert MODEL (ONNX) into a fixed-point SNN file (.snn.npz, what `generate` and `inspect` read)."""
     from snnhw.frontend.qformat import save_qnet
     from snnhw.pipeline import compile_model
@@ -260,7 +268,7 @@ def convert(model, calib, bits, percentile, calib_size, reset, v_init, per_chann
         _refuse(ctx, ("percentile", "calib_size"), NO_CALIB)
     c = compile_model(model, _calibration(calib, calib_size), bits=bits, percentile=percentile,
                       per_channel=per_channel, reset=reset, v_init=v_init, max_timesteps=timesteps,
-                      calib_where=str(calib))
+                      calib_where=str(calib), clamp_headroom=clamp_headroom)
     save_qnet(c.qnet, output)
     click.echo(f"normalization: {c.norm_method}")
     _print_layers(c)
@@ -303,7 +311,8 @@ def _print_layers(c):
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write accuracy-vs-step PNG.")
 @_exit_options
 def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset, v_init, per_channel,
-             input_mode, norm, gate, output_mode, images, batch_size, no_fixed, within, json_out, plot,
+             clamp_headroom, input_mode, norm, gate, output_mode, images, batch_size, no_fixed, within, json_out,
+             plot,
              exit_margin, exit_min_steps, exit_sweep):
     """Accuracy of ANN, float SNN and fixed-point SNN on DATA against time step."""
     from snnhw.data import load_split, to_nchw
@@ -332,7 +341,7 @@ def evaluate(model, data, calib, timesteps, bits, percentile, calib_size, reset,
     p = 100.0 if norm == "max" else percentile
     c = compile_model(ann, calib_x, bits=bits, percentile=p, per_channel=per_channel, reset=reset,
                       v_init=v_init, max_timesteps=max(timesteps, 1), calib_where=str(calib or data),
-                      quantized=not no_fixed)
+                      quantized=not no_fixed, clamp_headroom=clamp_headroom)
     if norm == "none":
         from snnhw.frontend.normalize import normalize
 
@@ -388,7 +397,7 @@ def _evaluate_unused(ctx, norm: str, fixed: bool, exits: bool) -> set:
     elif norm == "max":
         groups.append((("percentile",), "not used with --norm max (the 100th percentile)"))
     if not fixed:
-        quantizer = ("bits", "per_channel") if norm in ("none", "model") else ("bits",)
+        quantizer = ("bits", "clamp_headroom") + (("per_channel",) if norm in ("none", "model") else ())
         groups.append((quantizer, "not used without the fixed-point golden model (--no-fixed or --norm none)"))
     if not exits:
         groups.append((("exit_min_steps",), "not used without early exit (--exit-margin above 0 or --exit-sweep)"))
@@ -422,7 +431,7 @@ def _exit_plot_path(plot) -> Path:
               help="Write the choice, every candidate and the test report as JSON.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write an accuracy-vs-mean-steps PNG.")
 def calibrate_exit(model, data, timesteps, bits, percentile, calib_size, reset, v_init, per_channel,
-                   target_accuracy, max_loss, holdout, images, batch_size, json_out, plot):
+                   clamp_headroom, target_accuracy, max_loss, holdout, images, batch_size, json_out, plot):
     """Choose the early-exit rule (margin, min steps) for MODEL on held-out training images of DATA: the fewest
     mean steps whose held-out accuracy meets the target; then report it on the test set."""
     from snnhw.data import load_split, to_nchw
@@ -443,7 +452,8 @@ def calibrate_exit(model, data, timesteps, bits, percentile, calib_size, reset, 
         raise OptionError(f"{data}: has no y_test labels to report the chosen rule on")
     x_test = to_nchw(x_test, ann.input_shape, f"{data} (x_test)")
     c = compile_model(ann, calib_x, bits=bits, percentile=percentile, per_channel=per_channel, reset=reset,
-                      v_init=v_init, max_timesteps=timesteps, calib_where=f"{data} (x_train)")
+                      v_init=v_init, max_timesteps=timesteps, calib_where=f"{data} (x_train)",
+                      clamp_headroom=clamp_headroom)
     click.echo(f"{model}: T={timesteps}, {bits}-bit, normalization {c.norm_method} on x_train[:{calib_size}]; "
                f"held out x_train[-{holdout}:]", err=True)
     held = golden_trace(c.qnet, x_hold, y_hold, timesteps, batch_size)
@@ -521,12 +531,13 @@ def _write_board(build_dir, board_name, clock_mhz, baud):
     "leads the second by at least this much (0: no early exit).",
     "Early exit: default cfg_exit_min_steps, the earliest exit is after this many steps.")
 @_board_options
-def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_channel, timesteps, test_data,
+def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_channel, clamp_headroom, timesteps,
+             test_data,
              test_images, test_steps, parallelism, device, output, exit_margin, exit_min_steps, board, clock_mhz,
              baud):
     """Generate the Verilog accelerator for MODEL: an ONNX file, or a .snn.npz from `convert`, which fixed
     the compile options (--calib, --bits, --percentile, --calib-size, --reset, --v-init, --per-channel,
-    --timesteps): given with one, they are refused."""
+    --clamp-headroom, --timesteps): given with one, they are refused."""
     from snnhw.codegen import generate_design
     from snnhw.data import load_split, to_nchw
     from snnhw.frontend.qformat import load_qnet
@@ -547,7 +558,8 @@ def generate(model, calib, bits, percentile, calib_size, reset, v_init, per_chan
             _refuse(ctx, ("percentile", "calib_size"), NO_CALIB)
         calib_x = _calibration(calib, calib_size)
         c = compile_model(model, calib_x, bits=bits, percentile=percentile, per_channel=per_channel, reset=reset,
-                          v_init=v_init, max_timesteps=timesteps, calib_where=str(calib))
+                          v_init=v_init, max_timesteps=timesteps, calib_where=str(calib),
+                          clamp_headroom=clamp_headroom)
         qnet = c.qnet
         click.echo(f"normalization: {c.norm_method}")
         if calib is None:

@@ -50,7 +50,7 @@ class Conv:
     out_shape: Shape = ()
     lam: Optional[float] = None  # normalization factor of this layer's output
     group: int = 1  # input and output channels split into this many groups (depthwise: group = channels)
-    cap: Optional[float] = None  # a Clip(0, cap) activation (ReLU6: 6); needs relu
+    cap: Optional[float] = None  # Clip(0, cap) (ReLU6: 6), needs relu; normalized: cap / λ (per channel)
     inputs: tuple = ()
 
 

@@ -14,7 +14,7 @@ from snnhw.errors import DataError
 from snnhw.frontend.normalize import activation_lambdas, model_based_lambdas, normalize
 from snnhw.frontend.onnx_import import load_onnx
 from snnhw.frontend.passes import canonicalize
-from snnhw.frontend.quantize import quantize, weight_error
+from snnhw.frontend.quantize import DEFAULT_HEADROOM, quantize, weight_error
 from snnhw.ir import AvgPool, Conv, Dense, Network, QNetwork, ROLE_OUTPUT, Sum
 
 DEFAULT_INPUT_SCALE = 1.0 / 255
@@ -40,8 +40,8 @@ def model_input(images_u8: np.ndarray, input_scale: float = DEFAULT_INPUT_SCALE)
 
 def compile_model(path_or_net, calib=None, *, bits: int = 8, percentile: float = 99.9, per_channel: bool = False,
                   reset: str = "subtract", v_init: str = "zero", max_timesteps: int = 1024,
-                  input_scale: float = DEFAULT_INPUT_SCALE, quantized: bool = True, calib_where: str = "calib"
-                  ) -> Compiled:
+                  input_scale: float = DEFAULT_INPUT_SCALE, quantized: bool = True, calib_where: str = "calib",
+                  clamp_headroom: int = DEFAULT_HEADROOM) -> Compiled:
     """Import (unless given a Network), normalize on ``calib`` uint8 images (data-free if None), quantize."""
     ann = path_or_net if isinstance(path_or_net, Network) else import_model(path_or_net)
     if calib is None:
@@ -56,8 +56,10 @@ def compile_model(path_or_net, calib=None, *, bits: int = 8, percentile: float =
     out = Compiled(ann=ann, normalized=normalized, lambdas=lambdas, norm_method=method)
     if quantized:
         out.qnet = quantize(normalized, bits, per_channel=per_channel, reset=reset, input_scale=input_scale,
-                            v_init=v_init, max_timesteps=max_timesteps)
+                            v_init=v_init, max_timesteps=max_timesteps, clamp_headroom=clamp_headroom)
         out.qnet.meta.update(normalization=method, percentile=percentile if calib is not None else None)
+        if clamp_headroom != DEFAULT_HEADROOM:  # only then: a default conversion's file stays as it was
+            out.qnet.meta.update(clamp_headroom=clamp_headroom)
         out.weight_report = weight_error(normalized, out.qnet, input_scale)
     return out
 
@@ -74,7 +76,9 @@ def layer_table(net: Network) -> list:
         elif isinstance(layer, AvgPool):
             macs = int(np.prod(layer.out_shape)) * layer.kernel[0] * layer.kernel[1]
         kind = type(layer).__name__ + (f"[{len(layer.synapses)}]" if isinstance(layer, Sum) else "")
-        kind += (f"+Clip(0,{layer.cap:g})" if getattr(layer, "cap", None) is not None
+        cap = getattr(layer, "cap", None)
+        kind += (f"+Clip(0,{cap:g})" if cap is not None and np.ndim(cap) == 0
+                 else "+Clip(0,per-ch)" if cap is not None
                  else "+ReLU" if getattr(layer, "relu", False) else "")
         if getattr(layer, "group", 1) != 1:
             kind += f" group={layer.group}"

@@ -222,7 +222,7 @@ def test_calibrate_exit_errors(tmp_path):
 
 # every compile option `convert` fixes in a .snn.npz, with a value for it (None: a flag)
 COMPILE_ARGS = {"--calib": DATA, "--bits": 6, "--percentile": 99, "--calib-size": 100, "--reset": "zero",
-                "--v-init": "half", "--per-channel": None, "--timesteps": 64}
+                "--v-init": "half", "--per-channel": None, "--clamp-headroom": 3, "--timesteps": 64}
 
 
 @pytest.fixture(scope="module")
@@ -296,7 +296,8 @@ def test_evaluate_json_command_reruns_without_the_unused_options(tmp_path):
     assert r.exit_code == 0, r.output
     command = json.loads(js.read_text())["command"]
     assert "--images 5" in command and "--norm model" in command
-    assert not any(o in command for o in ("--percentile", "--calib-size", "--bits", "--per-channel"))
+    assert not any(o in command for o in ("--percentile", "--calib-size", "--bits", "--per-channel",
+                                          "--clamp-headroom"))
 
 
 # Options several commands share with a default of their own on purpose: run's -T is board.json's default,

@@ -433,3 +433,17 @@ def test_castlike_reads_the_type_an_activation_was_cast_to(tmp_path):
                  (2, 4, 4))
     _, canon, *_ = imported(tmp_path, b.model(b.gemm(b.flatten(b.relu(pre)), 3)))
     assert np.array_equal(canon.layers[1].bias, np.full(2, 0.5, np.float32))
+
+
+@pytest.mark.parametrize("percentile, per_channel", [(100.0, False), (50.0, False), (100.0, True)])
+def test_normalized_relu6_network_is_the_ann_divided_by_lambda(tmp_path, percentile, per_channel):
+    """The clip moves into λ units (a / λ), so the normalized ANN is the ANN over λ, also where it clips."""
+    _, canon, images, x, _ = imported(tmp_path, relu6_model(13, gain=25.0))
+    lambdas = activation_lambdas(canon, x, percentile, per_channel)
+    norm = normalize(canon, lambdas)
+    before, after = run_ann(canon, x, return_activations=True), run_ann(norm, x, return_activations=True)
+    assert before[0].max() == 6.0  # the first layer clips
+    for i in (0, 2):
+        lam = np.asarray(lambdas[i]).reshape((-1,) + (1,) * (before[i].ndim - 2))
+        assert np.allclose(after[i], before[i] / lam, rtol=1e-5, atol=1e-6)
+    assert canon.layers[0].cap == 6.0  # normalize leaves its argument alone

@@ -7,7 +7,7 @@ from snnhw.errors import ModelLoadError, OptionError
 from snnhw.frontend.normalize import normalize
 from snnhw.frontend.qformat import load_qnet, save_qnet
 from snnhw.frontend.quantize import quantize, signed_bits, weight_error
-from snnhw.ir import Conv, Dense
+from snnhw.ir import Conv, Dense, Network
 from snnhw.reference.golden import run_golden
 
 
@@ -87,3 +87,35 @@ def test_per_channel_keeps_one_scale_for_the_output_layer():
     assert np.array_equal(run_ann(norm, x).argmax(1), run_ann(net, x).argmax(1))
     q = quantize(norm, 8, per_channel=True)
     assert np.unique(q.layers[-1].scale).size == 1
+
+
+def _burst_network(gain: float) -> Network:
+    """pixel → Dense (fires every 16 steps at 255) → Dense (a spike is ``gain`` thresholds) → output."""
+    def dense(name, w, relu, in_shape=(1,)):
+        return Dense(name, np.array([[w]], np.float32), np.zeros(1, np.float32), relu, in_shape, (1,))
+
+    return Network(layers=[dense("slow", 1 / 16, True, (1, 1, 1)), dense("burst", gain, True),
+                           dense("out", 1.0, False)], input_shape=(1, 1, 1))
+
+
+def test_clamp_headroom_widens_the_clamp_and_keeps_a_bursts_charge():
+    """A spike worth 8 thresholds: the default clamp (at least 2θ) drops most of it, headroom 3 (8θ) keeps it,
+    so the layer fires at the float SNN's rate 8/16."""
+    net, steps = _burst_network(8.0), 160
+    pixel = np.full((1, 1, 1, 1), 255, np.uint8)
+    counts = {}
+    for h in (1, 3):
+        q = quantize(net, 8, max_timesteps=steps, clamp_headroom=h)
+        burst = q.layers[1]
+        k = int(burst.threshold.max()).bit_length()
+        assert (burst.vmin, burst.vmax) == (-(1 << (k + h)), (1 << (k + h)) - 1)
+        counts[h] = int(run_golden(q, pixel, steps, record_spikes=True).spikes[1].sum())
+    # the first 9 of the 10 input spikes (steps 16, 32, ..., 144) are 9 x 127 / 16 = 71.4 thresholds
+    assert counts[3] >= 71 and counts[1] < 50, counts
+    assert quantize(net, 8).layers[1].vmax == quantize(net, 8, clamp_headroom=1).layers[1].vmax
+
+
+@pytest.mark.parametrize("h", [0, 17])
+def test_clamp_headroom_out_of_range_is_an_option_error(h):
+    with pytest.raises(OptionError, match="clamp-headroom"):
+        quantize(_burst_network(1.0), 8, clamp_headroom=h)

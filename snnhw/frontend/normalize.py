@@ -12,7 +12,9 @@ in units of the output's λ. A layer with a Clip(0, a) activation (``cap``,
 ReLU6) has λ ≤ a: its activations never exceed a, so their percentile never
 does either, and the data-free bound is capped at a. Its neurons saturate at
 rate 1 = λ, which is exactly the clip when λ = a and a lower clip, as robust
-normalization makes for every layer, when λ < a.
+normalization makes for every layer, when λ < a. The normalized network keeps
+the clip in its own units, a / λ (per channel with per-channel λ), so that
+the normalized ANN computes the original activations divided by λ.
 """
 from __future__ import annotations
 
@@ -94,6 +96,9 @@ def normalize(net: Network, lambdas: dict) -> Network:
             shape = (-1,) + (1,) * (syn.weight.ndim - 1)
             syn.weight = (syn.weight * _input_scale_vector(syn, prev) / lam.reshape(shape)).astype(np.float32)
         layer.bias = (layer.bias / lam).astype(np.float32)
+        if layer.cap is not None:  # the clip in units of λ: a per-channel λ gives a per-channel cap
+            cap = layer.cap / np.asarray(lambdas[i], dtype=np.float64)
+            layer.cap = float(cap) if cap.ndim == 0 else cap
         layer.lam = lambdas[i]
         scales.set(i, lam.copy())
     return out

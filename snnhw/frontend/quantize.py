@@ -55,14 +55,19 @@ def _membrane_bits(q: QLayer, max_input: int, max_timesteps: int) -> int:
     return signed_bits(lo, hi)
 
 
-def _clamp_bounds(threshold: np.ndarray) -> tuple:
-    k = int(threshold.max()).bit_length()
-    return -(1 << (k + 1)), (1 << (k + 1)) - 1
+MIN_HEADROOM, MAX_HEADROOM = 1, 16
+DEFAULT_HEADROOM = 1
 
 
-def _finish(q: QLayer, max_input: int, max_timesteps: int) -> QLayer:
+def _clamp_bounds(threshold: np.ndarray, headroom: int = DEFAULT_HEADROOM) -> tuple:
+    """[vmin, vmax] = [−2^(k+h), 2^(k+h) − 1], k = bit_length(max θ): at least 2^h·θ either side."""
+    k = int(threshold.max()).bit_length() + headroom
+    return -(1 << k), (1 << k) - 1
+
+
+def _finish(q: QLayer, max_input: int, max_timesteps: int, headroom: int = DEFAULT_HEADROOM) -> QLayer:
     if q.role != ROLE_OUTPUT:
-        q.vmin, q.vmax = _clamp_bounds(q.threshold)
+        q.vmin, q.vmax = _clamp_bounds(q.threshold, headroom)
     q.bias_bits = max(2, signed_bits(int(q.bias.min()), int(q.bias.max())))
     q.mem_bits = _membrane_bits(q, max_input, max_timesteps)
     if q.mem_bits > MAX_MEM_BITS:
@@ -72,10 +77,17 @@ def _finish(q: QLayer, max_input: int, max_timesteps: int) -> QLayer:
 
 
 def quantize(net: Network, bits: int = 8, per_channel: bool = False, reset: str = "subtract",
-             input_scale: float = 1.0 / 255, v_init: str = "zero", max_timesteps: int = 1024) -> QNetwork:
-    """Turn a normalized canonical network into a QNetwork (one QLayer per layer, same order and edges)."""
+             input_scale: float = 1.0 / 255, v_init: str = "zero", max_timesteps: int = 1024,
+             clamp_headroom: int = DEFAULT_HEADROOM) -> QNetwork:
+    """Turn a normalized canonical network into a QNetwork (one QLayer per layer, same order and edges).
+
+    ``clamp_headroom`` h sets the membrane clamp of the spiking layers to at least 2^h·θ either side
+    (docs/numeric_contract.md); a layer whose one-step input can exceed that loses charge at the clamp.
+    """
     if not MIN_BITS <= bits <= MAX_BITS:
         raise OptionError(f"--bits must be in {MIN_BITS}..{MAX_BITS}, got {bits}")
+    if not MIN_HEADROOM <= clamp_headroom <= MAX_HEADROOM:
+        raise OptionError(f"--clamp-headroom must be in {MIN_HEADROOM}..{MAX_HEADROOM}, got {clamp_headroom}")
     if reset not in ("subtract", "zero"):
         raise OptionError(f"--reset must be 'subtract' or 'zero', got {reset!r}")
     if v_init not in ("zero", "half"):
@@ -104,13 +116,13 @@ def quantize(net: Network, bits: int = 8, per_channel: bool = False, reset: str 
                 weight_bits=bits, scale=scale, lam=layer.lam if layer.lam is not None else 1.0,
                 group=getattr(layer, "group", 1),
             )
-            layers.append(_finish(q, 255 if analog else 1, max_timesteps))
+            layers.append(_finish(q, 255 if analog else 1, max_timesteps, clamp_headroom))
         elif isinstance(layer, Sum):
             if INPUT in layer.inputs:
                 raise FitError(f"layer {layer.name}: a multi-input layer cannot read the network input")
             q = _quantize_sum(layer, common, qmax, per_channel and i != last_weight, bits)
             q.role = ROLE_OUTPUT if i == last_weight else ROLE_SPIKING
-            layers.append(_finish(q, 1, max_timesteps))
+            layers.append(_finish(q, 1, max_timesteps, clamp_headroom))
         elif isinstance(layer, AvgPool):
             if reads_image:
                 raise FitError(f"layer {layer.name}: a pooling layer cannot be the first layer")
@@ -119,7 +131,7 @@ def quantize(net: Network, bits: int = 8, per_channel: bool = False, reset: str 
             q = QLayer(kind="avgpool", **common, kernel=tuple(layer.kernel), stride=tuple(layer.stride),
                        pads=tuple(layer.pads), bias=np.zeros(c, np.int64), threshold=np.full(c, k, np.int64),
                        weight_bits=1, scale=np.full(c, 1.0 / k))
-            layers.append(_finish(q, 1, max_timesteps))
+            layers.append(_finish(q, 1, max_timesteps, clamp_headroom))
         elif isinstance(layer, MaxPool):
             if reads_image:
                 raise FitError(f"layer {layer.name}: a pooling layer cannot be the first layer")

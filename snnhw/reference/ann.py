@@ -78,11 +78,11 @@ def _flat(x: np.ndarray) -> np.ndarray:
 
 
 def _activation(layer, y: np.ndarray) -> np.ndarray:
-    """ReLU if the layer has one, then its Clip(0, cap)."""
+    """ReLU if the layer has one, then its Clip(0, cap) (a normalized network's cap may be per channel)."""
     if layer.relu:
         np.maximum(y, 0, out=y)
         if layer.cap is not None:
-            np.minimum(y, y.dtype.type(layer.cap), out=y)
+            np.minimum(y, _channel_bias(layer.cap, y) if np.ndim(layer.cap) else y.dtype.type(layer.cap), out=y)
     return y
 
 
