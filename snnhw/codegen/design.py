@@ -66,6 +66,7 @@ class NeuronEngine:
     stride: tuple                # (SH, SW)
     pad_top_left: tuple          # (PT, PL)
     lanes: int                   # output channels per cycle (P)
+    columns: int                 # kernel columns per cycle: 1, or KW (membranes in that many column banks)
     weight_bits: int
     mem_bits: int
     bias_bits: int
@@ -89,8 +90,12 @@ class NeuronEngine:
     module = "snn_neuron_engine"
 
     def memory_instance(self, memory: str) -> str:
-        """Hierarchical name of a memory inside the engine (as synthesis names its cells)."""
-        return {"membrane": "u_membrane", "current": "g_current.u_current", "bias": "u_bias",
+        """Hierarchical name of a memory inside the engine (as synthesis names its cells); the membrane
+        and current RAMs of column bank b are ``membrane_c<b>`` / ``current_c<b>`` (``membrane``: bank 0)."""
+        name, _, bank = memory.partition("_c")
+        if name in ("membrane", "current"):
+            return f"g_col[{int(bank or 0)}]." + ("u_membrane" if name == "membrane" else "g_current.u_current")
+        return {"bias": "u_bias",
                 "theta": "g_theta.u_theta",
                 "weights": "g_banked_weights.u_weights" if self.weight_bank_aw else "g_weights.u_weights"}[memory]
 
@@ -100,7 +105,7 @@ class NeuronEngine:
              ("C_IN", self.c_in), ("H_IN", self.h_in), ("W_IN", self.w_in),
              ("C_OUT", self.c_out), ("H_OUT", self.h_out), ("W_OUT", self.w_out),
              ("KH", self.kernel[0]), ("KW", self.kernel[1]), ("SH", self.stride[0]), ("SW", self.stride[1]),
-             ("PT", self.pad_top_left[0]), ("PL", self.pad_top_left[1]), ("LANES", self.lanes),
+             ("PT", self.pad_top_left[0]), ("PL", self.pad_top_left[1]), ("LANES", self.lanes), ("COLS", self.columns),
              ("WEIGHT_BITS", self.weight_bits), ("MEM_BITS", self.mem_bits), ("BIAS_BITS", self.bias_bits),
              ("THETA_BITS", self.theta_bits), ("CURRENT_BITS", self.current_bits),
              ("VMIN", f"{'-' if self.vmin < 0 else ''}64'sd{abs(self.vmin)}"),
@@ -190,7 +195,7 @@ def neuron_engine(ctx: dict, weight_bank_aw: int) -> NeuronEngine:
         avgpool=ctx["kind"] == "avgpool", reset_sub=bool(ctx["reset_sub"]), v_init_half=bool(ctx["half"]),
         c_in=ctx["C_IN"], h_in=ctx["H_IN"], w_in=ctx["W_IN"], c_out=ctx["C_OUT"], h_out=ctx["H_OUT"],
         w_out=ctx["W_OUT"], kernel=(ctx["KH"], ctx["KW"]), stride=(ctx["SH"], ctx["SW"]),
-        pad_top_left=(ctx["PT"], ctx["PL"]), lanes=ctx["P"], weight_bits=ctx["WB"], mem_bits=ctx["MB"],
+        pad_top_left=(ctx["PT"], ctx["PL"]), lanes=ctx["P"], columns=ctx["COLS"], weight_bits=ctx["WB"], mem_bits=ctx["MB"],
         bias_bits=ctx["BB"], theta_bits=ctx["TB"], current_bits=ctx["IB"], vmin=ctx["VMIN"], vmax=ctx["VMAX"],
         t_max=ctx["T_MAX"], step_bits=ctx["STW"], group_bits=ctx["GW"], mem_addr_bits=ctx["VAW"],
         pos_bits=ctx["PSW"], inp=_fields(ctx, "I", bool(ctx["in3d"]) or bool(ctx["analog"])),
@@ -311,7 +316,8 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
                 conns += [(n, n) for n, _ in res] + [("res_eos_ready", "res_eos_ready")]
                 wires += res + [("res_eos_ready", 1)]
                 note = ", output layer"
-            instances.append(Instance(d.module, f"u_l{d.layer}", desc + note + f", {d.lanes} lane(s)",
+            instances.append(Instance(d.module, f"u_l{d.layer}", desc + note + f", {d.lanes} lane(s)"
+                                      + (f" x {d.columns} kernel columns" if d.columns > 1 else ""),
                                       d.parameters(), conns))
     return streams, instances, wires
 
