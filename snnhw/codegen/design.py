@@ -83,6 +83,7 @@ class NeuronEngine:
     out: StreamFields
     mem_block: bool              # membrane (and current) RAM in block RAM
     weight_bank_aw: int          # > 0: weight ROM in banks of 2**weight_bank_aw words
+    weight_block: bool           # weight ROM in block RAM (False: a shallow ROM built in logic)
     weight_file: str             # $readmemh image (banked: the bank files' prefix)
     bias_file: str
     theta_file: str
@@ -115,7 +116,8 @@ class NeuronEngine:
              ("OUT_XW", self.out.xw), ("IN_TOKEN_W", 10 if self.analog else self.inp.width),
              ("OUT_TOKEN_W", self.out.width), ("STEP_W", self.step_bits), ("GROUP_W", self.group_bits),
              ("MEM_ADDR_W", self.mem_addr_bits), ("POS_W", self.pos_bits), ("MEM_BLOCK", self.mem_block),
-             ("WEIGHT_BANK_AW", self.weight_bank_aw), ("WEIGHT_FILE", self.weight_file),
+             ("WEIGHT_BANK_AW", self.weight_bank_aw),
+             ("WEIGHT_BLOCK", self.weight_block), ("WEIGHT_FILE", self.weight_file),
              ("BIAS_FILE", self.bias_file), ("THETA_FILE", self.theta_file)]
         return [(k, v if isinstance(v, str) and k in ("VMIN", "VMAX") else vlit(v)) for k, v in p]
 
@@ -200,6 +202,7 @@ def neuron_engine(ctx: dict, weight_bank_aw: int) -> NeuronEngine:
         t_max=ctx["T_MAX"], step_bits=ctx["STW"], group_bits=ctx["GW"], mem_addr_bits=ctx["VAW"],
         pos_bits=ctx["PSW"], inp=_fields(ctx, "I", bool(ctx["in3d"]) or bool(ctx["analog"])),
         out=_fields(ctx, "O", bool(ctx["out3d"])), mem_block=bool(ctx["VBLOCK"]), weight_bank_aw=weight_bank_aw,
+        weight_block=bool(ctx["WBLOCK"]),
         weight_file=(ctx["weight_file"].removesuffix(".hex") if weight_bank_aw else ctx["weight_file"]),
         bias_file=ctx["bias_file"], theta_file=ctx["theta_file"])
 

@@ -37,6 +37,7 @@ LUT_PER_LANE_BIT = 8
 LUT_PER_BLOCK = 1450
 LUT_TOP = 1000
 LUT_PER_SOFT_MULT = 70  # a lane's w*x multiplier in logic (devices without DSPs)
+LUT_PER_ROM_BIT = 1.5  # a ROM built in logic: per output bit and 16 words (LUT4s and their multiplexers)
 
 
 def parse_parallelism(text):
@@ -215,6 +216,8 @@ def _block_cost(blk, target: str, has_dsp: bool) -> tuple:
     dsps = 0
     if blk.kind in ("analog", "neuron", "output"):
         units = c["P"] * c["COLS"]  # lanes of every column bank
+        luts += sum(int(LUT_PER_ROM_BIT * m["width"] * -(-m["depth"] // 16)) for m in blk.memories
+                    if m["name"] == "weights" and m["style"] != "block" and m["depth"] * m["width"] >= 2048)
         luts += LUT_PER_LANE_BIT * units * max(c["MB"], c.get("IB") or 0)
         if blk.kind == "analog":
             if has_dsp:

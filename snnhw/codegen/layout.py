@@ -105,6 +105,7 @@ def block_bank_aw(width: int) -> int:
     """Address bits of the deepest one-block bank of ``width``-bit words (wider than 36: 512 words)."""
     depth = next((d for d, w in BLOCK_GEOMETRIES if w >= width), 512)
     return depth.bit_length() - 1
+LOGIC_ROM_MAX_DEPTH = 64  # weight ROMs this shallow are built in logic (snn_neuron_engine WEIGHT_BLOCK = 0)
 RAM_BLOCK_MIN_DEPTH = 17  # shallower RAMs (a dense layer's few channel groups) are left to LUT RAM / FFs
 RAM_BLOCK_MIN_BITS = 2048
 
@@ -475,8 +476,12 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, cols: i
         if layer.analog_input:
             mems.append(dict(name="current" + suffix, kind="ram", depth=vdepth, width=P * IB, style=vstyle))
     ctx["weight_banks"] = []
+    ctx["WBLOCK"] = 1
     if words is not None:
-        style = "block" if WDEPTH * cols * P * WB >= 2048 else "distributed"
+        # a ROM no deeper than LOGIC_ROM_MAX_DEPTH is built in logic (a few LUTs per bit) rather than in
+        # block RAMs it would fill a few rows of (512-deep at 36 bits): the wide words of kernel columns
+        style = "block" if WDEPTH * cols * P * WB >= 2048 and WDEPTH > LOGIC_ROM_MAX_DEPTH else "distributed"
+        ctx["WBLOCK"] = int(style == "block")
         if WDEPTH > bank_words and not layer.analog_input:
             banks = _weight_banks(words, files["weight_file"], bank_words)
             for b in banks:

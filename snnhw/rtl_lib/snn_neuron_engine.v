@@ -115,6 +115,7 @@ module snn_neuron_engine #(
     // memories
     parameter integer MEM_BLOCK        = 1,   // membrane (and current) RAM in block RAM
     parameter integer WEIGHT_BANK_AW   = 0,   // > 0: weight ROM in banks of 2**WEIGHT_BANK_AW words
+    parameter integer WEIGHT_BLOCK     = 1,   // 1: weight ROM in block RAM (when >= 2048 bits); 0: in logic
     parameter         WEIGHT_FILE      = "",  // $readmemh image (banked: prefix of the bank files)
     parameter         BIAS_FILE        = "",
     parameter         THETA_FILE       = ""
@@ -219,6 +220,10 @@ module snn_neuron_engine #(
         if (COLS < 1 || (COLS > 1 && (COLS != KW || SW != 1 || SPIKING == 0 || AVGPOOL != 0))) begin
             $error("snn_neuron_engine: COLS (%0d) must be 1, or KW (%0d) with stride SW (%0d) = 1 in a spiking conv",
                    COLS, KW, SW);
+            $fatal(1, "snn_neuron_engine: bad parameters");
+        end
+        if (WEIGHT_BLOCK != 0 && WEIGHT_BLOCK != 1) begin
+            $error("snn_neuron_engine: WEIGHT_BLOCK (%0d) must be 0 or 1", WEIGHT_BLOCK);
             $fatal(1, "snn_neuron_engine: bad parameters");
         end
         if (WEIGHT_BANK_AW < 0 || (WEIGHT_BANK_AW > 0 && ANALOG != 0)) begin
@@ -492,7 +497,10 @@ module snn_neuron_engine #(
                 .clk(clk), .re(sc_issue), .addr(it_weight_addr), .data(w_rdata));
         end
         if (AVGPOOL == 0 && WEIGHT_BANK_AW == 0) begin : g_weights
+            // WEIGHT_BLOCK = 0: a shallow, wide ROM (e.g. the KW kernel columns of a word) is cheaper in
+            // logic than in block RAMs of which it would fill a few rows
             snn_rom #(.WIDTH(WWORD), .DEPTH(WDEPTH), .AW(WEIGHT_AW), .OUTREG((ANALOG != 0) ? 1 : 2),
+                      .BLOCK_MIN_BITS((WEIGHT_BLOCK != 0) ? 2048 : WWORD * WDEPTH + 1),
                       .INIT_FILE(WEIGHT_FILE)) u_weights (
                 .clk(clk), .re(sc_issue), .addr(it_weight_addr), .data(w_rdata));
         end

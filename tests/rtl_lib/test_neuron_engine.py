@@ -43,7 +43,7 @@ AVGPOOL = dict(ANALOG=0, SPIKING=1, AVGPOOL=1, RESET_SUB=0, V_INIT_HALF=1, C_IN=
 DENSE_BANKED = dict(ANALOG=0, SPIKING=1, C_IN=6, H_IN=8, W_IN=8, C_OUT=100, LANES=8, MEM_BITS=12, BIAS_BITS=4,
                     THETA_BITS=6, IN_CW=3, IN_YW=3, IN_XW=3, IN_TOKEN_W=11, OUT_3D=0, OUT_CW=7, OUT_TOKEN_W=9,
                     STEP_W=4, T_MAX=10, GROUP_W=4, MEM_ADDR_W=4, POS_W=1, WEIGHT_BANK_AW=3)
-ANALOG_COLS = dict(ANALOG, COLS=3, MEM_ADDR_W=6)     # 3 column banks of 2 groups x 8 rows x 3 words
+ANALOG_COLS = dict(ANALOG, COLS=3, MEM_ADDR_W=6, WEIGHT_BLOCK=0)  # 3 column banks of 2 groups x 8 rows x 3 words
 ROLES = {"analog": ANALOG, "output": OUTPUT, "avgpool": AVGPOOL, "dense_banked": DENSE_BANKED,
          "analog_cols3": ANALOG_COLS}
 
@@ -58,6 +58,7 @@ BAD = [
     (dict(ANALOG, COLS=2, MEM_ADDR_W=6), "COLS (2) must be 1, or KW"),
     (dict(AVGPOOL, COLS=2, MEM_ADDR_W=4), "COLS (2) must be 1, or KW"),   # average pooling: one bank
     (dict(ANALOG_COLS, MEM_ADDR_W=7), "MEM_ADDR_W 7"),                   # the depth of one bank
+    (dict(ANALOG, WEIGHT_BLOCK=2), "WEIGHT_BLOCK (2) must be 0 or 1"),
 ]
 
 
