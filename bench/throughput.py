@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     from snnhw.codegen.cycles import cycle_model
-    from snnhw.codegen.layout import plan_design
+    from snnhw.codegen.layout import par_spec, plan_design
     from snnhw.data import load_split, to_nchw
     from snnhw.frontend.qformat import load_qnet
     from snnhw.reference.early_exit import ExitRule, exit_outputs
@@ -124,8 +124,8 @@ def main(argv=None) -> int:
                       and res.final_classes == [int(c) for c in classes])
     print(f"[{name}] {res.summary()}", file=sys.stderr, flush=True)
 
-    plan = plan_design(q, {int(r["index"]): int(r["parallelism"]) for r in manifest["layers"]
-                           if r.get("parallelism")}, timesteps=T)
+    plan = plan_design(q, {int(r["index"]): (int(r["parallelism"]), int(r.get("columns") or 1))
+                           for r in manifest["layers"] if r.get("parallelism")}, timesteps=T)
     cm = cycle_model(plan, q, g.spikes, x, T, exit_steps=steps)
 
     seeds = []
@@ -147,7 +147,7 @@ def main(argv=None) -> int:
         model=portable_paths(str(a.model)), data=portable_paths(str(a.data)),
         options=dict(bits=a.bits, per_channel=a.per_channel, v_init=a.v_init, timesteps=T,
                      exit_margin=a.exit_margin, exit_min_steps=a.exit_min_steps, parallelism=a.parallelism,
-                     device=a.device, lanes={r["name"]: r["parallelism"] for r in manifest["layers"]
+                     device=a.device, lanes={r["name"]: par_spec(r["parallelism"], r.get("columns") or 1) for r in manifest["layers"]
                                              if r.get("parallelism")}),
         images_per_s=(fmax_med * 1e6 / cyc) if fmax_med and cyc else None,
         fmax_mhz_median=fmax_med, fmax_source=fmax_source, cycles_per_image=cyc, cycles_timed="back-to-back, no stream stalls",

@@ -153,7 +153,7 @@ def test_planner_on_mnist_paper_beats_uniform_p8():
     loads = engine_loads(p8, q, g.spikes, x, T)
     fp = plan_folding(q, loads, "LFE5U-85F", timesteps=T)
     assert fp.brams <= fp.bram_budget < 208 and fp.dsps <= 156 and fp.luts <= fp.lut_budget
-    auto = plan_design(q, dict(fp.lanes), timesteps=T)
+    auto = plan_design(q, fp.parallelism(), timesteps=T)
     assert estimate_resources(auto, "LFE5U-85F")["brams"] == fp.brams
     uniform = cycle_model(p8, q, g.spikes, x, T, loads=loads)["throughput_cycles_per_image"]
     planned = cycle_model(auto, q, g.spikes, x, T, loads=loads)["throughput_cycles_per_image"]

@@ -3,7 +3,9 @@
 Hypothesis draws the geometry (kernels 1-5, strides 1-2, padding, channels,
 max/avg pooling, dense sizes), the numeric options (bits 4-12, per-layer or
 per-channel scales, both resets, both initial potentials), the parallelism
-(odd values included: partial last channel groups), a few time steps and whether
+(odd values included: partial last channel groups) and kernel columns per
+cycle (1, 2, 3 or 5: every stride-1 spiking conv of that kernel width gets
+column-banked membranes), a few time steps and whether
 the build exits early (margin 1 / min_steps 1: image aborts in every engine still
 on an exited image; the taps then compare every layer's spikes up to each
 image's exit step). Failing examples are printed with their reproduction blob.
@@ -74,7 +76,7 @@ def networks(draw):
     opts = dict(bits=draw(st.integers(4, 12)), per_channel=draw(st.booleans()),
                 reset=draw(st.sampled_from(["subtract", "zero"])), v_init=draw(st.sampled_from(["zero", "half"])),
                 max_timesteps=16)
-    P = draw(st.sampled_from([1, 2, 3, 4, 5, 7, 8]))
+    P = (draw(st.sampled_from([1, 2, 3, 4, 5, 7, 8])), draw(st.sampled_from([1, 2, 3, 5])))
     T = draw(st.integers(3, 8))
     exit_rule = ExitRule(1, 1) if draw(st.booleans()) else None
     return b, opts, P, T, exit_rule, " ".join(desc)

@@ -194,6 +194,28 @@ def test_example_mixed_lanes_bit_exact(tmp_path):
     assert res.final_classes == [int(c) for c in golden.classes[-1]]
 
 
+def test_example_kernel_columns_bit_exact(tmp_path):
+    """The bundled example with its 3x3 convs' kernel columns in parallel (-P 4x3,/4/Conv=16x3,/9/Gemm=4:
+    membranes in 3 column banks, an event's kernel row in one cycle) and early exit with image aborts:
+    3 images x 6 steps, every layer's spikes (taps), classes and potentials == golden with stalls, back to
+    back and a reset mid-image."""
+    from snnhw.codegen.folding import parse_parallelism
+    from snnhw.reference.early_exit import ExitRule
+
+    q, x_test, y_test = example_qnet(bits=8)
+    out = tmp_path / "cols"
+    m = generate_design(q, out, parallelism=parse_parallelism("4x3,/4/Conv=16x3,/9/Gemm=4"), timesteps=6,
+                        test_images=x_test[:3], test_labels=y_test[:3], exit_rule=ExitRule(1, 2))
+    rows = [r for r in m["layers"] if "parallelism" in r]
+    assert [(r["parallelism"], r["columns"]) for r in rows] == [(4, 3), (16, 3), (4, 1)]
+    assert [r["cycles_per_event"] for r in m["cycle_model"]["layers"] if r["engine"] in ("analog", "conv")] == [6, 3]
+    assert sum(mem["name"].startswith("membrane_c") for mem in m["memories"]) == 6
+    res = run_sim(out, taps=True, stalls=True, extra=True, seed=5)
+    print(res.summary())
+    assert res.passed and res.first_tap_mismatch is None, res.summary()
+    assert set(res.passes) == {"stalls", "back-to-back", "reset-mid-image"}
+
+
 # ---------------------------------------------------------------------------
 # early exit: the exit step (number of class beats), the classes up to it and the potentials after it
 # == the golden model's (snnhw.reference.early_exit.exit_outputs), for every image
@@ -236,7 +258,7 @@ def test_early_exit_bit_exact(tmp_path, name):
     T = 10
     out = tmp_path / name
     m = generate_design(q, out, timesteps=T, test_images=imgs, source_note=name, exit_rule=ExitRule(1, 1), **gen)
-    assert m["version"] == 3 and (m["exit"]["margin"], m["exit"]["min_steps"]) == (1, 1)
+    assert m["version"] == 4 and (m["exit"]["margin"], m["exit"]["min_steps"]) == (1, 1)
     vec = np.load(out / "vectors" / "test_vectors.npz")
     gold_steps, _, _ = exit_outputs(vec["potentials"], ExitRule(1, 1))
     assert (vec["exit_steps"] == gold_steps).all()

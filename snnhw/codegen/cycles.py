@@ -9,7 +9,8 @@ Two numbers per engine, both over the time steps each image actually runs
   planner (:mod:`snnhw.codegen.folding`) minimizes it.
 * the **bound** (:meth:`EngineLoad.bound`), the one definition of the ideal used
   everywhere (report, manifest, benchmarks; docs/hardware.md "Throughput
-  bound"): per engine, the larger of its synaptic operations over its lanes and
+  bound"): per engine, the larger of its synaptic operations over its lanes
+  (times its kernel columns per cycle) and
   its input events (one event per cycle at best; the max-pool gate has no
   synapses, so its events are its bound), plus its fire sweeps (⌈C_out/lanes⌉ ·
   H_out · W_out per step run); the analog layer's synaptic operations are its
@@ -46,6 +47,7 @@ class EngineLoad:
     c_out: int
     positions: int  # Ho * Wo
     spatial: int  # ceil(kh/s_h) * ceil(kw/s_w): scatter iterations per event and channel group
+    kernel_width: int  # ceil(kw/s_w): the kernel columns an event reaches in one kernel row
     scales: bool  # per-event cost scales with G (not average pooling)
     run: np.ndarray  # (T, N) 0/1: the steps each image runs
     events_in: np.ndarray | None = None  # (T, N) input events per step
@@ -56,14 +58,17 @@ class EngineLoad:
     classes: int = 0
     fixed: float | None = None  # busy cycles of an engine without lanes (max-pool gate)
 
-    def cycles_per_event(self, G: int) -> int:
-        return self.spatial * (G if self.scales else 1)
+    def cycles_per_event(self, G: int, cols: int = 1) -> int:
+        """Scatter cycles per input event: kernel rows x columns (all columns in one cycle when
+        ``cols`` > 1) x channel groups."""
+        spatial = self.spatial // self.kernel_width if cols > 1 else self.spatial
+        return spatial * (G if self.scales else 1)
 
-    def busy(self, G: int) -> float:
+    def busy(self, G: int, cols: int = 1) -> float:
         if self.fixed is not None:
             return self.fixed
         overhead = 8
-        per_ev = self.cycles_per_event(G)
+        per_ev = self.cycles_per_event(G, cols)
         sweep = G * self.positions + overhead
         if self.engine == "analog":
             busy = self.nonzero * per_ev + self.pixels + (np.maximum(sweep, self.emitted + 4) * self.run).sum(axis=0)
@@ -73,16 +78,17 @@ class EngineLoad:
             busy = (self.events_in * per_ev + np.maximum(sweep, self.emitted + 4) * self.run).sum(axis=0)
         return float(np.mean(busy))
 
-    def bound(self, lanes: int) -> float:
-        """The ideal: max(synaptic operations / lanes, input events) + fire sweeps, per image."""
+    def bound(self, lanes: int, cols: int = 1) -> float:
+        """The ideal: max(synaptic operations / (lanes x columns), input events) + fire sweeps, per image."""
         if self.engine == "maxpool gate":
             return float(np.mean(self.events_in.sum(axis=0)))
         G = -(-self.c_out // max(1, min(int(lanes), self.c_out)))
         sweeps = G * self.positions * self.run.sum(axis=0)
+        units = lanes * cols
         if self.engine == "analog":
-            work = np.maximum(self.synops / lanes, self.nonzero)
+            work = np.maximum(self.synops / units, self.nonzero)
         else:
-            work = np.maximum(self.synops / lanes, self.events_in).sum(axis=0)
+            work = np.maximum(self.synops / units, self.events_in).sum(axis=0)
         return float(np.mean(work + sweeps))
 
 
@@ -106,7 +112,7 @@ def engine_loads(plan, qnet: QNetwork, spikes: dict, images: np.ndarray, timeste
             # the pipelines drain before the end-of-step token (~10 cycles); one clear (one bank depth) per image
             busy = (prev * spatial + 10 * run).sum(axis=0) + c["N_CLR"]
             loads.append(EngineLoad(i, c["name"], "maxpool gate", c["C_OUT"], c["H_OUT"] * c["W_OUT"], spatial,
-                                    False, run, events_in=prev, fixed=float(busy.mean())))
+                                    c["MW"], False, run, events_in=prev, fixed=float(busy.mean())))
         else:
             layer = qnet.layers[i]
             engine = "analog" if blk.kind == "analog" else "output" if blk.kind == "output" else c["kind"]
@@ -117,7 +123,7 @@ def engine_loads(plan, qnet: QNetwork, spikes: dict, images: np.ndarray, timeste
             else:
                 synops = (spikes[prev_layer].reshape(timesteps, n, -1).astype(np.int64) @ fan) * run
             loads.append(EngineLoad(i, c["name"], engine, c["C_OUT"], c["H_OUT"] * c["W_OUT"], spatial,
-                                    c["kind"] != "avgpool", run, events_in=prev, emitted=emitted, synops=synops,
+                                    c["MW"], c["kind"] != "avgpool", run, events_in=prev, emitted=emitted, synops=synops,
                                     nonzero=nonzero, pixels=int(np.prod(qnet.input_shape)), classes=c.get("K", 0)))
         if blk.kind != "output":
             prev = spikes[i].reshape(timesteps, n, -1).sum(axis=2) * run
@@ -125,16 +131,18 @@ def engine_loads(plan, qnet: QNetwork, spikes: dict, images: np.ndarray, timeste
     return loads
 
 
-FORMULA = ("per engine and step run: events_in x cycles_per_event (scatter, P output channels per cycle) "
+FORMULA = ("per engine and step run: events_in x cycles_per_event (scatter, P output channels and C kernel "
+           "columns per cycle) "
            "+ max(sweep_cycles, spikes_out) + ~8 (fire sweep and end-of-step token); analog layer adds "
            "nonzero_pixels x cycles_per_event + pixels once per image; max-pool gate: events_in x "
            "cycles_per_event + ~10 per step + a clear (one RAM bank deep) per image. "
            "Engines overlap (layer pipelining): throughput ~ max over engines, latency ~ sum. "
-           "Bound per engine: max(synops / lanes, events_in) + fire sweeps (gate: events_in).")
+           "Bound per engine: max(synops / (lanes x columns), events_in) + fire sweeps (gate: events_in).")
 
 
 def cycle_model(plan, qnet: QNetwork, spikes: dict, images: np.ndarray, timesteps: int,
-                lanes: dict | None = None, loads: list | None = None, exit_steps=None) -> dict:
+                lanes: dict | None = None, loads: list | None = None, exit_steps=None,
+                columns: dict | None = None) -> dict:
     """Busy cycles per image of every engine, and its bound, estimated from the golden model's spikes.
 
     Each engine overlaps with its neighbours (layer pipelining), so an image
@@ -147,6 +155,7 @@ def cycle_model(plan, qnet: QNetwork, spikes: dict, images: np.ndarray, timestep
     if loads is None:
         loads = engine_loads(plan, qnet, spikes, images, timesteps, exit_steps)
     lanes = {**plan.lanes, **(lanes or {})}
+    columns = {**plan.columns, **(columns or {})}
     rows = []
     for ld in loads:
         if ld.fixed is not None:
@@ -154,9 +163,10 @@ def cycle_model(plan, qnet: QNetwork, spikes: dict, images: np.ndarray, timestep
                              sweep_cycles=0, busy_cycles=ld.fixed, bound_cycles=ld.bound(1)))
             continue
         ln = max(1, min(int(lanes[ld.layer]), ld.c_out))
+        cols = int(columns.get(ld.layer, 1))
         G = -(-ld.c_out // ln)
-        rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, cycles_per_event=ld.cycles_per_event(G),
-                         sweep_cycles=G * ld.positions, busy_cycles=ld.busy(G), bound_cycles=ld.bound(ln)))
+        rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, cycles_per_event=ld.cycles_per_event(G, cols),
+                         sweep_cycles=G * ld.positions, busy_cycles=ld.busy(G, cols), bound_cycles=ld.bound(ln, cols)))
     bottleneck = max(rows, key=lambda r: r["busy_cycles"])
     bound = max(rows, key=lambda r: r["bound_cycles"])
     return dict(

@@ -66,6 +66,7 @@ class NeuronEngine:
     stride: tuple                # (SH, SW)
     pad_top_left: tuple          # (PT, PL)
     lanes: int                   # output channels per cycle (P)
+    columns: int                 # kernel columns per cycle: 1, or KW (membranes in that many column banks)
     weight_bits: int
     mem_bits: int
     bias_bits: int
@@ -82,6 +83,7 @@ class NeuronEngine:
     out: StreamFields
     mem_block: bool              # membrane (and current) RAM in block RAM
     weight_bank_aw: int          # > 0: weight ROM in banks of 2**weight_bank_aw words
+    weight_block: bool           # weight ROM in block RAM (False: a shallow ROM built in logic)
     weight_file: str             # $readmemh image (banked: the bank files' prefix)
     bias_file: str
     theta_file: str
@@ -89,8 +91,12 @@ class NeuronEngine:
     module = "snn_neuron_engine"
 
     def memory_instance(self, memory: str) -> str:
-        """Hierarchical name of a memory inside the engine (as synthesis names its cells)."""
-        return {"membrane": "u_membrane", "current": "g_current.u_current", "bias": "u_bias",
+        """Hierarchical name of a memory inside the engine (as synthesis names its cells); the membrane
+        and current RAMs of column bank b are ``membrane_c<b>`` / ``current_c<b>`` (``membrane``: bank 0)."""
+        name, _, bank = memory.partition("_c")
+        if name in ("membrane", "current"):
+            return f"g_col[{int(bank or 0)}]." + ("u_membrane" if name == "membrane" else "g_current.u_current")
+        return {"bias": "u_bias",
                 "theta": "g_theta.u_theta",
                 "weights": "g_banked_weights.u_weights" if self.weight_bank_aw else "g_weights.u_weights"}[memory]
 
@@ -100,7 +106,7 @@ class NeuronEngine:
              ("C_IN", self.c_in), ("H_IN", self.h_in), ("W_IN", self.w_in),
              ("C_OUT", self.c_out), ("H_OUT", self.h_out), ("W_OUT", self.w_out),
              ("KH", self.kernel[0]), ("KW", self.kernel[1]), ("SH", self.stride[0]), ("SW", self.stride[1]),
-             ("PT", self.pad_top_left[0]), ("PL", self.pad_top_left[1]), ("LANES", self.lanes),
+             ("PT", self.pad_top_left[0]), ("PL", self.pad_top_left[1]), ("LANES", self.lanes), ("COLS", self.columns),
              ("WEIGHT_BITS", self.weight_bits), ("MEM_BITS", self.mem_bits), ("BIAS_BITS", self.bias_bits),
              ("THETA_BITS", self.theta_bits), ("CURRENT_BITS", self.current_bits),
              ("VMIN", f"{'-' if self.vmin < 0 else ''}64'sd{abs(self.vmin)}"),
@@ -110,7 +116,8 @@ class NeuronEngine:
              ("OUT_XW", self.out.xw), ("IN_TOKEN_W", 10 if self.analog else self.inp.width),
              ("OUT_TOKEN_W", self.out.width), ("STEP_W", self.step_bits), ("GROUP_W", self.group_bits),
              ("MEM_ADDR_W", self.mem_addr_bits), ("POS_W", self.pos_bits), ("MEM_BLOCK", self.mem_block),
-             ("WEIGHT_BANK_AW", self.weight_bank_aw), ("WEIGHT_FILE", self.weight_file),
+             ("WEIGHT_BANK_AW", self.weight_bank_aw),
+             ("WEIGHT_BLOCK", self.weight_block), ("WEIGHT_FILE", self.weight_file),
              ("BIAS_FILE", self.bias_file), ("THETA_FILE", self.theta_file)]
         return [(k, v if isinstance(v, str) and k in ("VMIN", "VMAX") else vlit(v)) for k, v in p]
 
@@ -190,11 +197,12 @@ def neuron_engine(ctx: dict, weight_bank_aw: int) -> NeuronEngine:
         avgpool=ctx["kind"] == "avgpool", reset_sub=bool(ctx["reset_sub"]), v_init_half=bool(ctx["half"]),
         c_in=ctx["C_IN"], h_in=ctx["H_IN"], w_in=ctx["W_IN"], c_out=ctx["C_OUT"], h_out=ctx["H_OUT"],
         w_out=ctx["W_OUT"], kernel=(ctx["KH"], ctx["KW"]), stride=(ctx["SH"], ctx["SW"]),
-        pad_top_left=(ctx["PT"], ctx["PL"]), lanes=ctx["P"], weight_bits=ctx["WB"], mem_bits=ctx["MB"],
+        pad_top_left=(ctx["PT"], ctx["PL"]), lanes=ctx["P"], columns=ctx["COLS"], weight_bits=ctx["WB"], mem_bits=ctx["MB"],
         bias_bits=ctx["BB"], theta_bits=ctx["TB"], current_bits=ctx["IB"], vmin=ctx["VMIN"], vmax=ctx["VMAX"],
         t_max=ctx["T_MAX"], step_bits=ctx["STW"], group_bits=ctx["GW"], mem_addr_bits=ctx["VAW"],
         pos_bits=ctx["PSW"], inp=_fields(ctx, "I", bool(ctx["in3d"]) or bool(ctx["analog"])),
         out=_fields(ctx, "O", bool(ctx["out3d"])), mem_block=bool(ctx["VBLOCK"]), weight_bank_aw=weight_bank_aw,
+        weight_block=bool(ctx["WBLOCK"]),
         weight_file=(ctx["weight_file"].removesuffix(".hex") if weight_bank_aw else ctx["weight_file"]),
         bias_file=ctx["bias_file"], theta_file=ctx["theta_file"])
 
@@ -311,7 +319,8 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
                 conns += [(n, n) for n, _ in res] + [("res_eos_ready", "res_eos_ready")]
                 wires += res + [("res_eos_ready", 1)]
                 note = ", output layer"
-            instances.append(Instance(d.module, f"u_l{d.layer}", desc + note + f", {d.lanes} lane(s)",
+            instances.append(Instance(d.module, f"u_l{d.layer}", desc + note + f", {d.lanes} lane(s)"
+                                      + (f" x {d.columns} kernel columns" if d.columns > 1 else ""),
                                       d.parameters(), conns))
     return streams, instances, wires
 

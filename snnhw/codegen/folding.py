@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from snnhw.codegen.layout import MAX_PARALLELISM, DesignPlan, lane_layers, plan_design
+from snnhw.codegen.layout import MAX_PARALLELISM, DesignPlan, columns_possible, lane_layers, par_spec, plan_design
 from snnhw.errors import FitError, OptionError
 from snnhw.ir import QNetwork
 
@@ -37,18 +37,20 @@ LUT_PER_LANE_BIT = 8
 LUT_PER_BLOCK = 1450
 LUT_TOP = 1000
 LUT_PER_SOFT_MULT = 70  # a lane's w*x multiplier in logic (devices without DSPs)
+LUT_PER_ROM_BIT = 1.5  # a ROM built in logic: per output bit and 16 words (LUT4s and their multiplexers)
 
 
 def parse_parallelism(text):
-    """The ``-P`` option: ``16`` -> 16; ``auto`` -> 'auto'; ``8,/3/Conv=32,/12/Gemm=4`` (a bare number or
-    ``default=N`` sets the other layers; layers by name or index) -> {'default': 8, '/3/Conv': 32, ...}."""
-    if isinstance(text, (int, dict)) and not isinstance(text, bool):
+    """The ``-P`` option: ``16`` -> 16; ``16x3`` -> (16, 3) (16 lanes, 3 kernel columns per cycle);
+    ``auto`` -> 'auto'; ``8,/3/Conv=32x3,/12/Gemm=4`` (a bare value or ``default=V`` sets the other
+    layers; layers by name or index) -> {'default': 8, '/3/Conv': (32, 3), ...}."""
+    if isinstance(text, (int, dict, tuple)) and not isinstance(text, bool):
         return text
     s = str(text).strip()
     if s.lower() == "auto":
         return "auto"
-    if s.isdigit():
-        return _in_range(int(s), "-P")
+    if "=" not in s and "," not in s:
+        return _value(s, s)
     out = {}
     for item in (x.strip() for x in s.split(",")):
         if not item:
@@ -57,15 +59,23 @@ def parse_parallelism(text):
             key, value = "default", item
         else:
             key, value = (x.strip() for x in item.rsplit("=", 1))
-        if not value.isdigit():
-            raise OptionError(f"-P: {item!r} is not LAYER=LANES (LANES an integer); syntax: N, auto, or "
-                              f"[N,]LAYER=LANES,... with LAYER a layer name or index")
         if key in out:
             raise OptionError(f"-P: {key!r} is given twice")
-        out[key] = _in_range(int(value), f"-P {key}")
+        out[key] = _value(value, item, key)
     if not out:
         raise OptionError(f"-P: empty parallelism {text!r}")
     return out
+
+
+def _value(value: str, item: str, key: str = "-P"):
+    """'32' -> 32, '32x3' -> (32, 3)."""
+    lanes, _, cols = value.lower().partition("x")
+    if not lanes.isdigit() or (cols and not cols.isdigit()):
+        raise OptionError(f"-P: {item!r} is not LANES or LANESxCOLUMNS (integers); syntax: N, NxC, auto, or "
+                          f"[N,]LAYER=N[xC],... with LAYER a layer name or index")
+    what = "-P" if key == "-P" else f"-P {key}"
+    lanes = _in_range(int(lanes), what)
+    return (lanes, _in_range(int(cols), what)) if cols and int(cols) > 1 else lanes
 
 
 def _in_range(v: int, what: str) -> int:
@@ -97,6 +107,7 @@ class EngineCost:
     dsps: int
     luts: int
     memories: list = field(default_factory=list)  # (memory name, block RAMs)
+    cols: int = 1  # kernel columns per cycle
 
 
 @dataclass
@@ -104,7 +115,7 @@ class FoldingPlan:
     device: str
     target: str
     lanes: dict  # layer index -> lanes
-    rows: list  # per engine: dict(layer, name, engine, lanes, channel_groups, busy_cycles, brams, dsps, luts)
+    rows: list  # per engine: dict(layer, name, engine, lanes, columns, channel_groups, busy_cycles, brams, dsps, luts)
     bottleneck: str
     throughput_cycles_per_image: float
     brams: float
@@ -117,17 +128,24 @@ class FoldingPlan:
     lut_budget: int
     lut_device: int
     note: str
+    columns: dict = field(default_factory=dict)  # layer index -> kernel columns per cycle
+
+    def parallelism(self) -> dict:
+        """The plan as a ``-P`` request for :func:`~snnhw.codegen.layout.plan_design`: {layer: (lanes, columns)}."""
+        return {i: (n, self.columns.get(i, 1)) for i, n in self.lanes.items()}
 
     def table(self) -> list:
         """Markdown lines: the plan per engine and the resources against the budget."""
-        lines = [f"Planned for {self.device} ({self.target}): lanes per engine minimize the busiest engine's "
-                 f"cycles per image (cycle model on the test images' golden spikes).", "",
-                 "| layer | engine | lanes | channel groups | busy cycles/image | block RAM (est.) | DSP | LUT (est.) |",
-                 "|---|---|---|---|---|---|---|---|"]
+        lines = [f"Planned for {self.device} ({self.target}): lanes and kernel columns per engine minimize the "
+                 f"busiest engine's cycles per image (cycle model on the test images' golden spikes).", "",
+                 "| layer | engine | lanes | kernel columns | channel groups | busy cycles/image | block RAM (est.) "
+                 "| DSP | LUT (est.) |",
+                 "|---|---|---|---|---|---|---|---|---|"]
         for r in self.rows:
             lanes = "-" if r["lanes"] is None else r["lanes"]
+            cols = "-" if r["lanes"] is None else r.get("columns") or 1
             groups = "-" if r["channel_groups"] is None else r["channel_groups"]
-            lines.append(f"| {r['name']} | {r['engine']} | {lanes} | {groups} | {r['busy_cycles']:.0f} | "
+            lines.append(f"| {r['name']} | {r['engine']} | {lanes} | {cols} | {groups} | {r['busy_cycles']:.0f} | "
                          f"{r['brams']:g} | {r['dsps']} | {r['luts']} |")
         lines += ["", f"- bottleneck: {self.bottleneck}, ~{self.throughput_cycles_per_image:.0f} cycles/image",
                   f"- block RAM: {self.brams:g} {self.bram_name} estimated (mixed-geometry columns per memory) "
@@ -197,12 +215,15 @@ def _block_cost(blk, target: str, has_dsp: bool) -> tuple:
     luts = LUT_PER_BLOCK
     dsps = 0
     if blk.kind in ("analog", "neuron", "output"):
-        luts += LUT_PER_LANE_BIT * c["P"] * max(c["MB"], c.get("IB") or 0)
+        units = c["P"] * c["COLS"]  # lanes of every column bank
+        luts += sum(int(LUT_PER_ROM_BIT * m["width"] * -(-m["depth"] // 16)) for m in blk.memories
+                    if m["name"] == "weights" and m["style"] != "block" and m["depth"] * m["width"] >= 2048)
+        luts += LUT_PER_LANE_BIT * units * max(c["MB"], c.get("IB") or 0)
         if blk.kind == "analog":
             if has_dsp:
-                dsps = c["P"]
+                dsps = units
             else:
-                luts += LUT_PER_SOFT_MULT * c["P"]
+                luts += LUT_PER_SOFT_MULT * units
     return brams, dsps, luts, mems
 
 
@@ -225,23 +246,27 @@ def plan_folding(qnet: QNetwork, loads: list, device, *, timesteps: int = 16,
     engines = [i for i in named if i in by_layer]
     cand = {i: _candidates(by_layer[i].c_out, max_lanes) for i in engines}
     values = sorted({v for vs in cand.values() for v in vs})
-    costs = {i: {} for i in engines}  # layer -> lanes -> EngineCost
+    costs = {i: {} for i in engines}  # layer -> (lanes, columns) -> EngineCost
     fixed = {}  # blocks without lanes: layer -> (busy, brams, dsps, luts, mems)
+    col_options = sorted({1} | {columns_possible(qnet.layers[i]) for i in engines})
     for v in values:
-        try:
-            plan = plan_design(qnet, {"default": v}, timesteps=timesteps, **kw)
-        except FitError:
-            continue  # too wide a word at this many lanes
-        for blk in plan.blocks:
-            i = blk.layer_index
-            brams, dsps, luts, mems = _block_cost(blk, target.name, has_dsp)
-            if i in costs and blk.ctx["P"] == v and v in cand[i]:
-                ld = by_layer[i]
-                G = blk.ctx["G"]
-                costs[i][v] = EngineCost(v, G, ld.busy(G), brams, dsps, luts, mems)
-            elif blk.kind in ("maxpool", "flatten") and (i, blk.kind) not in fixed:
-                busy = by_layer[i].fixed if (i in by_layer and blk.kind == "maxpool") else 0.0
-                fixed[(i, blk.kind)] = (busy, brams, dsps, luts, mems)
+        for cc in col_options:
+            try:
+                plan = plan_design(qnet, {"default": (v, cc)}, timesteps=timesteps, **kw)
+            except FitError:
+                continue  # too wide a word at this many lanes
+            for blk in plan.blocks:
+                i = blk.layer_index
+                key = (v, blk.ctx.get("COLS", 1))
+                if i in costs and blk.ctx["P"] == v and v in cand[i] and key not in costs[i]:
+                    brams, dsps, luts, mems = _block_cost(blk, target.name, has_dsp)
+                    ld = by_layer[i]
+                    G = blk.ctx["G"]
+                    costs[i][key] = EngineCost(v, G, ld.busy(G, key[1]), brams, dsps, luts, mems, key[1])
+                elif blk.kind in ("maxpool", "flatten") and (i, blk.kind) not in fixed:
+                    brams, dsps, luts, mems = _block_cost(blk, target.name, has_dsp)
+                    busy = by_layer[i].fixed if (i in by_layer and blk.kind == "maxpool") else 0.0
+                    fixed[(i, blk.kind)] = (busy, brams, dsps, luts, mems)
     bram_budget = float(int(device.brams * (1 - BRAM_MARGIN)))
     lut_budget = int(device.luts * LUT_BUDGET)
     dsp_budget = device.dsps if has_dsp else 10 ** 9
@@ -256,7 +281,7 @@ def plan_folding(qnet: QNetwork, loads: list, device, *, timesteps: int = 16,
             if not ok:
                 return None
             # cheapest in block RAM first (the scarce resource), then LUT, then fewest lanes
-            pick[i] = min(ok, key=lambda ec: (ec.brams, ec.luts, ec.lanes))
+            pick[i] = min(ok, key=lambda ec: (ec.brams, ec.luts, ec.lanes * ec.cols))
         return pick
 
     def totals(pick):
@@ -275,7 +300,7 @@ def plan_folding(qnet: QNetwork, loads: list, device, *, timesteps: int = 16,
             best = pick
             break
     if best is None:
-        pick = {i: costs[i][min(costs[i])] for i in engines}
+        pick = {i: costs[i][min(costs[i], key=lambda k: (k[0] * k[1], k))] for i in engines}
         b, d, lu = totals(pick)
         mems = [(f"layer {qnet.layers[i].name} {name}", n) for i, ec in pick.items() for name, n in ec.memories]
         mems += [(f"layer {qnet.layers[i].name} {name}", n) for (i, _), f in fixed.items() for name, n in f[4]]
@@ -292,16 +317,19 @@ def plan_folding(qnet: QNetwork, loads: list, device, *, timesteps: int = 16,
         key = next((k for k in fixed if k[0] == ld.layer and k[1] == "maxpool"), None)
         if ld.layer in best:
             ec = best[ld.layer]
-            rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, lanes=ec.lanes, channel_groups=ec.G,
+            rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, lanes=ec.lanes, columns=ec.cols,
+                             channel_groups=ec.G,
                              busy_cycles=float(ec.busy), brams=float(ec.brams), dsps=int(ec.dsps), luts=int(ec.luts)))
         elif key is not None:
             f = fixed[key]
-            rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, lanes=None, channel_groups=None,
+            rows.append(dict(layer=ld.layer, name=ld.name, engine=ld.engine, lanes=None, columns=None,
+                             channel_groups=None,
                              busy_cycles=float(f[0]), brams=float(f[1]), dsps=int(f[2]), luts=int(f[3])))
     bottleneck = max(rows, key=lambda r: r["busy_cycles"])
     note = ("busiest engine = the throughput bound; block RAM and DSP from the memories and lanes, LUT a "
             "calibrated estimate, not a synthesis result")
     return FoldingPlan(device=device.name, target=target.name, lanes={i: ec.lanes for i, ec in best.items()},
+                       columns={i: ec.cols for i, ec in best.items()},
                        rows=rows, bottleneck=bottleneck["name"],
                        throughput_cycles_per_image=float(bottleneck["busy_cycles"]), brams=float(b),
                        bram_budget=bram_budget, bram_device=device.brams, bram_name=target.bram_name, dsps=int(d),

@@ -269,7 +269,8 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
     together with the golden model's outputs for ``timesteps`` steps; without
     them four seeded random images are used. Weight ROMs deeper than
     ``weight_bank_words`` are split into registered banks (timing). ``parallelism``: lanes of every
-    neuron engine (an int), per layer (a dict {layer name or index: lanes, 'default': lanes}), or
+    neuron engine (an int, or (lanes, kernel columns)), per layer (a dict {layer name or index: lanes,
+    'default': lanes}), or
     ``'auto'``: :func:`snnhw.codegen.folding.plan_folding` chooses them for ``device`` (a device name) from
     the cycle model on the test images. ``exit_rule`` (default: none, margin 0) is the
     early-exit rule the build's defaults carry (manifest ``exit``, the board top's ties of
@@ -314,7 +315,7 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
 
         loads = engine_loads(plan, qnet, golden.spikes, test_images, plan.timesteps, exit_steps)
         folding = plan_folding(qnet, loads, device, timesteps=timesteps, weight_bank_words=weight_bank_words)
-        plan = plan_design(qnet, parallelism=dict(folding.lanes), timesteps=timesteps, source_note=source_note,
+        plan = plan_design(qnet, parallelism=folding.parallelism(), timesteps=timesteps, source_note=source_note,
                            weight_bank_words=weight_bank_words)
         plan.parallelism_spec = f"auto ({folding.device}): {plan.parallelism_spec}"
     cm = cycle_model(plan, qnet, golden.spikes, test_images, plan.timesteps, exit_steps=exit_steps)
@@ -351,6 +352,7 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
         if blk.kind in ("analog", "neuron", "output"):
             layer = qnet.layers[c["index"]]
             row.parallelism, row.channel_groups, row.weight_bits = c["P"], c["G"], c["WB"]
+            row.columns = c["COLS"]
             row.bias_bits, row.mem_bits, row.role = c["BB"], c["MB"], layer.role
             row.analog_input = bool(layer.analog_input)
             row.kernel, row.stride, row.pads = list(layer.kernel), list(layer.stride), list(layer.pads)

@@ -77,7 +77,8 @@ class DesignPlan:
     OW: int
     out_block: Block
     lanes: dict = field(default_factory=dict)  # layer index -> lanes of its neuron engine
-    parallelism_spec: str = ""  # the request in -P syntax (e.g. '8' or '8,/3/Conv=32,/7/Conv=32')
+    parallelism_spec: str = ""  # the request in -P syntax (e.g. '8' or '8,/3/Conv=32x3,/7/Conv=32')
+    columns: dict = field(default_factory=dict)  # layer index -> kernel columns per cycle (1, or the kernel width)
 
 
 # A weight ROM deeper than this is split into banks of this many words, each
@@ -104,6 +105,7 @@ def block_bank_aw(width: int) -> int:
     """Address bits of the deepest one-block bank of ``width``-bit words (wider than 36: 512 words)."""
     depth = next((d for d, w in BLOCK_GEOMETRIES if w >= width), 512)
     return depth.bit_length() - 1
+LOGIC_ROM_MAX_DEPTH = 64  # weight ROMs this shallow are built in logic (snn_neuron_engine WEIGHT_BLOCK = 0)
 RAM_BLOCK_MIN_DEPTH = 17  # shallower RAMs (a dense layer's few channel groups) are left to LUT RAM / FFs
 RAM_BLOCK_MIN_BITS = 2048
 
@@ -167,27 +169,47 @@ def lane_layers(qnet: QNetwork) -> dict:
     return {i: layer.name for i, layer in enumerate(qnet.layers) if layer.kind in LANE_KINDS}
 
 
-def _check_lanes(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_PARALLELISM:
-        raise OptionError(f"{what} must be an integer in 1..{MAX_PARALLELISM}, got {value!r}")
-    return int(value)
+def _check_lanes(value, what: str) -> tuple:
+    """A parallelism request -> (lanes, columns): ``lanes`` (int) or ``(lanes, columns)``."""
+    lanes, cols = value if isinstance(value, tuple) and len(value) == 2 else (value, 1)
+    for v, name in ((lanes, "lanes"), (cols, "columns")):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= MAX_PARALLELISM:
+            raise OptionError(f"{what}: {name} must be an integer in 1..{MAX_PARALLELISM}, got {value!r}")
+    return int(lanes), int(cols)
+
+
+def columns_possible(layer: QLayer) -> int:
+    """The kernel columns a layer's engine can update per cycle: its kernel width for a spiking conv
+    with horizontal stride 1 and a kernel wider than 1 (membranes banked by column), else 1."""
+    if layer.kind != "conv" or layer.role == ROLE_OUTPUT or int(layer.stride[1]) != 1:
+        return 1
+    return int(layer.kernel[1])
+
+
+def par_spec(lanes: int, cols: int) -> str:
+    """One engine's parallelism in -P syntax: '32' or '32x3' (32 lanes, 3 kernel columns)."""
+    return f"{lanes}x{cols}" if cols > 1 else str(lanes)
 
 
 def resolve_parallelism(qnet: QNetwork, parallelism) -> tuple:
     """``parallelism`` (an int P, or a dict {layer name or index: lanes} with an optional ``'default'``
     (or ``'*'``) entry for the other layers, default 1) -> (P, default, {layer index: requested lanes}, spec).
 
+    A request is ``lanes`` or ``(lanes, columns)`` (-P ``32x3``): columns > 1 updates that many kernel
+    columns per cycle; as the default it applies to the layers whose kernel is that wide
+    (:func:`columns_possible`), for a named layer it must be its kernel width. ``default`` and the
+    per-layer values are (lanes, columns).
     P is the largest request (uniform P: P itself); an engine gets min(request, C_out) lanes.
     Names are matched first, then integer indices (ints or digit strings); a name that is not a
     conv, dense or average-pooling layer is an OptionError listing those layers.
     """
     if not isinstance(parallelism, dict):
-        P = _check_lanes(parallelism, "parallelism")
-        return P, P, {}, str(P)
+        P, cols = _check_lanes(parallelism, "parallelism")
+        return P, (P, cols), {}, par_spec(P, cols)
     named = lane_layers(qnet)
     by_name = {n: i for i, n in named.items()}
     all_names = {layer.name: i for i, layer in enumerate(qnet.layers)}
-    default, per_layer = 1, {}
+    default, per_layer = (1, 1), {}
     listing = ", ".join(f"{i}: {n}" for i, n in named.items())
     for key, value in parallelism.items():
         if key in ("default", "*", None):
@@ -210,8 +232,15 @@ def resolve_parallelism(qnet: QNetwork, parallelism) -> tuple:
         if i in per_layer:
             raise OptionError(f"parallelism: layer {named[i]} is given twice")
         per_layer[i] = _check_lanes(value, f"parallelism of layer {named[i]}")
-    P = max([default] + list(per_layer.values()))
-    spec = ",".join([str(default)] + [f"{named[i]}={v}" for i, v in sorted(per_layer.items())])
+        cols, possible = per_layer[i][1], columns_possible(qnet.layers[i])
+        if cols > 1 and cols != possible:
+            layer = qnet.layers[i]
+            why = (f"its kernel is {layer.kernel[1]} wide" if possible > 1 else
+                   "only a spiking conv layer with horizontal stride 1 has kernel columns in parallel")
+            raise OptionError(f"parallelism: layer {named[i]}: {cols} kernel columns per cycle is not possible: "
+                              f"{why}")
+    P = max([default[0]] + [v[0] for v in per_layer.values()])
+    spec = ",".join([par_spec(*default)] + [f"{named[i]}={par_spec(*v)}" for i, v in sorted(per_layer.items())])
     return P, default, per_layer, spec
 
 
@@ -285,7 +314,10 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
         if layer.kind == "maxpool":
             blk = _maxpool_block(layer, stream, base)
         else:
-            blk = _neuron_block(layer, stream, base, per_layer.get(i, default), half, reset_sub, qnet, int(weight_bank_words))
+            lanes, cols = per_layer.get(i, default)
+            if i not in per_layer and cols != columns_possible(layer):
+                cols = 1  # a default of kernel columns applies where the kernel is that wide
+            blk = _neuron_block(layer, stream, base, lanes, cols, half, reset_sub, qnet, int(weight_bank_words))
         blocks.append(blk)
         stream = Stream(tuple(layer.out_shape)) if len(layer.out_shape) == 3 else Stream((layer.n_out,))
 
@@ -307,9 +339,10 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
             if m["width"] > MAX_WORD_BITS:
                 raise FitError(f"layer {b.ctx['name']}: memory {m['name']} words are {m['width']} bits wide "
                                f"(> {MAX_WORD_BITS}); use a smaller parallelism")
-    lanes = {b.layer_index: b.ctx["P"] for b in blocks if b.kind in ("analog", "neuron", "output")}
+    engines = [b for b in blocks if b.kind in ("analog", "neuron", "output")]
     return DesignPlan(blocks=blocks, top={}, parallelism=P, timesteps=int(timesteps), T_MAX=T_MAX, STW=STW, OW=OW,
-                      out_block=out_block, lanes=lanes, parallelism_spec=spec)
+                      out_block=out_block, lanes={b.layer_index: b.ctx["P"] for b in engines},
+                      parallelism_spec=spec, columns={b.layer_index: b.ctx["COLS"] for b in engines})
 
 
 def _stream_ctx(prefix: str, s: Stream) -> dict:
@@ -350,7 +383,7 @@ def _maxpool_block(layer: QLayer, stream: Stream, base: dict) -> Block:
     return Block("maxpool", layer_index=base["index"], ctx=ctx, memories=mems)
 
 
-def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: bool, reset_sub: bool,
+def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, cols: int, half: bool, reset_sub: bool,
                   qnet: QNetwork, bank_words: int) -> Block:
     g = _geometry(layer)
     if layer.analog_input and layer.kind == "dense":
@@ -366,7 +399,7 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: b
     C_OUT = g["C_OUT"]
     G = -(-C_OUT // P)
     HW = g["H_OUT"] * g["W_OUT"]
-    vdepth = G * HW
+    vdepth = G * g["H_OUT"] * -(-g["W_OUT"] // cols)  # per column bank
     spiking = layer.role == ROLE_SPIKING
     MB = int(layer.mem_bits)
     if MB < 2:
@@ -421,34 +454,45 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, half: b
         else:
             wt = weight.T  # (I, O)
         words = _lane_words(wt, G, P).reshape(-1, P)
+        if cols > 1:
+            # address (ci*KH + ky)*G + og; the word holds the KW kernel columns, column kx in lanes kx*P + p
+            KW = g["KW"]
+            words = words.reshape(-1, KW, G, P).transpose(0, 2, 1, 3).reshape(-1, KW * P)
         WDEPTH = words.shape[0]
     else:
         words = None
     ctx = dict(base, **g, **_scatter_widths(g), **in_ctx, **out_ctx, role=layer.role, analog=layer.analog_input,
                in3d=stream.is3d and not layer.analog_input, out3d=out.is3d, P=P, G=G, VDEPTH=vdepth,
-               VAW=ubits(vdepth - 1), GW=ubits(G - 1), PSW=ubits(HW - 1), WB=WB, MB=MB, BB=BB, TB=TB, IB=IB,
+               VAW=ubits(vdepth - 1), GW=ubits(G - 1), PSW=ubits(HW - 1), WB=WB, MB=MB, BB=BB, TB=TB, IB=IB, COLS=cols,
                VMIN=int(layer.vmin), VMAX=int(layer.vmax), half=half and spiking, reset_sub=reset_sub,
                TIN=stream.width if not layer.analog_input else 10, TOUT=out.width, **files)
     hexes = {}
     vstyle = ram_style(vdepth, P * max(MB, IB))
     ctx["VBLOCK"] = int(vstyle == "block")
-    mems = [dict(name="membrane", kind="ram", depth=vdepth, width=P * MB, style=vstyle)]
-    if layer.analog_input:
-        mems.append(dict(name="current", kind="ram", depth=vdepth, width=P * IB, style=vstyle))
+    mems = []
+    for b in range(cols):  # one membrane (and current) RAM per column bank
+        suffix = f"_c{b}" if cols > 1 else ""
+        mems.append(dict(name="membrane" + suffix, kind="ram", depth=vdepth, width=P * MB, style=vstyle))
+        if layer.analog_input:
+            mems.append(dict(name="current" + suffix, kind="ram", depth=vdepth, width=P * IB, style=vstyle))
     ctx["weight_banks"] = []
+    ctx["WBLOCK"] = 1
     if words is not None:
-        style = "block" if WDEPTH * P * WB >= 2048 else "distributed"
+        # a ROM no deeper than LOGIC_ROM_MAX_DEPTH is built in logic (a few LUTs per bit) rather than in
+        # block RAMs it would fill a few rows of (512-deep at 36 bits): the wide words of kernel columns
+        style = "block" if WDEPTH * cols * P * WB >= 2048 and WDEPTH > LOGIC_ROM_MAX_DEPTH else "distributed"
+        ctx["WBLOCK"] = int(style == "block")
         if WDEPTH > bank_words and not layer.analog_input:
             banks = _weight_banks(words, files["weight_file"], bank_words)
             for b in banks:
                 hexes[b["file"]] = (b.pop("words"), WB)
             ctx.update(weight_banks=banks)
-            mems.append(dict(name="weights", kind="rom", depth=WDEPTH, width=P * WB, style=style,
+            mems.append(dict(name="weights", kind="rom", depth=WDEPTH, width=cols * P * WB, style=style,
                              files=[b["file"] for b in banks], banks=len(banks)))
         else:
             hexes[files["weight_file"]] = (words, WB)
-            mems.append(dict(name="weights", kind="rom", depth=WDEPTH, width=P * WB, file=files["weight_file"],
-                             style=style))
+            mems.append(dict(name="weights", kind="rom", depth=WDEPTH, width=cols * P * WB,
+                             file=files["weight_file"], style=style))
     hexes[files["bias_file"]] = (_lane_words(bias[None, :], G, P).reshape(-1, P), BB)
     mems.append(dict(name="bias", kind="rom", depth=G, width=P * BB, file=files["bias_file"],
                      style="block" if G * P * BB >= 2048 else "distributed"))

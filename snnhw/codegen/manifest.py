@@ -27,7 +27,7 @@ from pathlib import Path
 from snnhw.errors import ManifestError
 
 MANIFEST_FORMAT = "snnhw-design"
-MANIFEST_VERSION = 3
+MANIFEST_VERSION = 4
 MANIFEST_FILE = "manifest.json"
 TAPS_DEFINE = "SNNHW_TAPS"
 
@@ -120,6 +120,7 @@ class LayerInfo:
     out_shape: list[int]
     memory_bits: int
     parallelism: int | None = None  # neuron layers (analog, neuron, output) from here on
+    columns: int | None = None  # kernel columns per cycle (membranes in that many column banks)
     channel_groups: int | None = None
     weight_bits: int | None = None
     bias_bits: int | None = None
@@ -204,6 +205,7 @@ class PlanRow:
     dsps: int
     luts: int
     lanes: int | None = None
+    columns: int | None = None
     channel_groups: int | None = None
 
 

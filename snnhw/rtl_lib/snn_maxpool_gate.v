@@ -333,6 +333,9 @@ module snn_maxpool_gate #(
     wire [OUT_XW-1:0] it_ox;
     wire [CHW-1:0]   it_group_unused;
     wire             it_weight_unused;
+    wire             it_col_in_unused;     // one target bank: it_in, it_win again
+    wire [WAW-1:0]   it_col_target_unused;
+    wire             it_col_mx_unused;
     snn_scatter_addr #(
         .H_IN(H_IN_OK), .W_IN(W_IN_OK), .H_OUT(H_OUT_OK), .W_OUT(W_OUT_OK), .KH(KH_OK), .KW(KW_OK),
         .SH(SH_OK), .SW(SW_OK), .PT(PT_OK), .PL(PL_OK), .GROUPS(1), .TARGET_CHANNEL_DIV(1), .WEIGHTS(0),
@@ -342,7 +345,8 @@ module snn_maxpool_gate #(
         .start(ev_accept), .ev_c(in_c), .ev_y(in_y), .ev_x(in_x),
         .advance(1'b1), .it_valid(it_valid), .it_in(it_in), .it_last(it_last),
         .it_group(it_group_unused), .it_target(it_win), .it_weight(it_weight_unused),
-        .it_oy(it_oy), .it_ox(it_ox));
+        .it_oy(it_oy), .it_ox(it_ox),
+        .it_col_in(it_col_in_unused), .it_col_target(it_col_target_unused), .it_col_mx(it_col_mx_unused));
     reg  [IN_CW-1:0] ev_c;                 // the current event's channel
     wire [31:0]      ev_c32 = {{(32 - IN_CW){1'b0}}, ev_c};
     reg  [PSW-1:0]   it_pos, row_pos;      // position of the iteration / of its row's first
@@ -483,7 +487,8 @@ module snn_maxpool_gate #(
     // Index arithmetic is done in 32 bits; the bits above each width are zero by construction
     // (it_pos's upper bits are non-zero only on iterations out of the window, which do nothing).
     wire unused_hi = &{1'b0, in_addr[31:NAW], in_pos0[31:PSW], in_ky0[31:0], in_kx0[31:0], ev_c32[31:OUT_CW],
-                       it_pos[PSW-1:PW], it_group_unused, it_weight_unused, oq_room_unused, 1'b0};
+                       it_pos[PSW-1:PW], it_group_unused, it_weight_unused, oq_room_unused,
+                       it_col_in_unused, it_col_target_unused, it_col_mx_unused, 1'b0};
 
     // ------------------------------------------------------------------
     // Control

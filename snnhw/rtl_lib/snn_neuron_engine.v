@@ -17,6 +17,14 @@
 //           SPIKING = 0 (output layer): the potentials go out on the res_*
 //           port, one word per cycle;
 //   EOS     an end-of-step token (flagged last on the image's last step).
+// Kernel columns in parallel (COLS = KW > 1, stride 1): the membranes (and
+// currents) are in COLS banks by output column (bank ox mod COLS, word
+// (group*H_OUT + oy)*ceil(W_OUT/COLS) + ox/COLS), each with its own
+// read-modify-write pipeline and lanes, and a weight word holds the KW
+// kernel columns: an event's kernel row updates COLS outputs per channel
+// group in one cycle (snn_scatter_addr). The fire sweep still visits one
+// position per cycle in (group, oy, ox) order, so spikes leave in the same
+// order as with COLS = 1.
 // The last step's sweep writes the initial values back (V = v_init, I = bias),
 // so no state leaks into the next image; after reset an INIT sweep does the
 // same. Numeric semantics: docs/numeric_contract.md; memory map and cycle
@@ -78,6 +86,7 @@ module snn_neuron_engine #(
     parameter integer PT = 0,
     parameter integer PL = 0,
     parameter integer LANES = 1,           // output channels updated per cycle
+    parameter integer COLS  = 1,           // output columns updated per cycle: 1, or KW (banked membranes)
     // number formats
     parameter integer WEIGHT_BITS  = 8,
     parameter integer MEM_BITS     = 16,
@@ -101,11 +110,12 @@ module snn_neuron_engine #(
     parameter integer OUT_TOKEN_W = 3,
     parameter integer STEP_W      = 1,     // holds T_MAX
     parameter integer GROUP_W     = 1,     // holds ceil(C_OUT / LANES) - 1
-    parameter integer MEM_ADDR_W  = 1,     // holds the membrane depth - 1
+    parameter integer MEM_ADDR_W  = 1,     // holds the membrane depth (of one column bank) - 1
     parameter integer POS_W       = 1,     // holds H_OUT * W_OUT - 1
     // memories
     parameter integer MEM_BLOCK        = 1,   // membrane (and current) RAM in block RAM
     parameter integer WEIGHT_BANK_AW   = 0,   // > 0: weight ROM in banks of 2**WEIGHT_BANK_AW words
+    parameter integer WEIGHT_BLOCK     = 1,   // 1: weight ROM in block RAM (when >= 2048 bits); 0: in logic
     parameter         WEIGHT_FILE      = "",  // $readmemh image (banked: prefix of the bank files)
     parameter         BIAS_FILE        = "",
     parameter         THETA_FILE       = ""
@@ -155,8 +165,12 @@ module snn_neuron_engine #(
 
     localparam integer GROUPS   = (C_OUT + LANES - 1) / LANES;   // channel groups (words per position)
     localparam integer HW_OUT   = H_OUT * W_OUT;
-    localparam integer VDEPTH   = GROUPS * HW_OUT;               // membrane words
-    localparam integer WDEPTH   = (AVGPOOL != 0) ? 1 : C_IN * KH * KW * GROUPS;   // weight words
+    localparam integer WB_COLS  = (W_OUT + COLS - 1) / COLS;     // membrane words per row and bank
+    localparam integer VDEPTH   = GROUPS * H_OUT * WB_COLS;      // membrane words per bank
+    localparam integer COL_W    = ubits(COLS - 1);
+    localparam integer KW_WORD  = (COLS > 1) ? 1 : KW;           // kernel columns per weight address
+    localparam integer WDEPTH   = (AVGPOOL != 0) ? 1 : C_IN * KH * KW_WORD * GROUPS;   // weight words
+    localparam integer WWORD    = COLS * LANES * WEIGHT_BITS;    // a weight word: COLS kernel columns of LANES
     localparam integer WEIGHT_AW = ubits(WDEPTH - 1);
     localparam integer ACC_BITS = (ANALOG != 0) ? CURRENT_BITS : MEM_BITS;   // the word the scatter accumulates
     localparam integer ADD_BITS = (ANALOG != 0) ? CURRENT_BITS : BIAS_BITS;  // what the sweep adds to V
@@ -165,6 +179,9 @@ module snn_neuron_engine #(
     localparam integer SWEEP_YW = ubits(H_OUT - 1);
     localparam integer SWEEP_XW = ubits(W_OUT - 1);
     localparam [31:0]  LAST_ADDR  = VDEPTH - 1;
+    localparam [31:0]  LAST_COL   = (W_OUT - 1) % COLS;          // the bank of the last column
+    localparam [31:0]  LAST_BANK  = COLS - 1;
+    localparam [31:0]  ROW_WORDS  = WB_COLS;
     localparam [31:0]  LAST_GROUP = GROUPS - 1;
     localparam [31:0]  LAST_POS   = HW_OUT - 1;
     localparam [31:0]  LAST_OY    = H_OUT - 1;
@@ -198,6 +215,15 @@ module snn_neuron_engine #(
         if ((ANALOG != 0 && (CURRENT_BITS < 2 || AVGPOOL != 0 || SPIKING == 0)) || (AVGPOOL != 0 && C_IN != C_OUT)) begin
             $error("snn_neuron_engine: ANALOG %0d needs CURRENT_BITS >= 2 and SPIKING = 1; AVGPOOL %0d needs C_IN = C_OUT",
                    ANALOG, AVGPOOL);
+            $fatal(1, "snn_neuron_engine: bad parameters");
+        end
+        if (COLS < 1 || (COLS > 1 && (COLS != KW || SW != 1 || SPIKING == 0 || AVGPOOL != 0))) begin
+            $error("snn_neuron_engine: COLS (%0d) must be 1, or KW (%0d) with stride SW (%0d) = 1 in a spiking conv",
+                   COLS, KW, SW);
+            $fatal(1, "snn_neuron_engine: bad parameters");
+        end
+        if (WEIGHT_BLOCK != 0 && WEIGHT_BLOCK != 1) begin
+            $error("snn_neuron_engine: WEIGHT_BLOCK (%0d) must be 0 or 1", WEIGHT_BLOCK);
             $fatal(1, "snn_neuron_engine: bad parameters");
         end
         if (WEIGHT_BANK_AW < 0 || (WEIGHT_BANK_AW > 0 && ANALOG != 0)) begin
@@ -291,7 +317,10 @@ module snn_neuron_engine #(
     // ------------------------------------------------------------------
     wire                  it_valid, it_in, it_last;
     wire [GROUP_W-1:0]    it_group;
-    wire [MEM_ADDR_W-1:0] it_mem_addr;
+    wire [MEM_ADDR_W-1:0] unused_it_target;
+    wire [COLS-1:0]       it_col_in;
+    wire [COLS*MEM_ADDR_W-1:0] it_col_addr;
+    wire [COLS*COL_W-1:0] it_col_mx;
     wire [WEIGHT_AW-1:0]  it_weight_addr;
     wire [SWEEP_YW-1:0]   unused_it_oy;
     wire [SWEEP_XW-1:0]   unused_it_ox;
@@ -299,14 +328,15 @@ module snn_neuron_engine #(
     assign scatter_busy = it_valid && !it_last;
     snn_scatter_addr #(
         .H_IN(H_IN), .W_IN(W_IN), .H_OUT(H_OUT), .W_OUT(W_OUT), .KH(KH), .KW(KW), .SH(SH), .SW(SW),
-        .PT(PT), .PL(PL), .GROUPS((AVGPOOL != 0) ? 1 : GROUPS), .TARGET_CHANNEL_DIV((AVGPOOL != 0) ? LANES : 0),
+        .PT(PT), .PL(PL), .COLS(COLS), .GROUPS((AVGPOOL != 0) ? 1 : GROUPS), .TARGET_CHANNEL_DIV((AVGPOOL != 0) ? LANES : 0),
         .WEIGHTS((AVGPOOL != 0) ? 0 : 1), .CW(IN_CW), .YW(IN_YW), .XW(IN_XW), .GW(GROUP_W), .TAW(MEM_ADDR_W),
-        .WAW(WEIGHT_AW), .OYW(SWEEP_YW), .OXW(SWEEP_XW)
+        .WAW(WEIGHT_AW), .OYW(SWEEP_YW), .OXW(SWEEP_XW), .COL_MXW(COL_W)
     ) u_scatter (
         .clk(clk), .rst(rst),
         .start(ev_accept), .ev_c(next_c), .ev_y(next_y), .ev_x(next_x),
         .advance(sc_phase), .it_valid(it_valid), .it_in(it_in), .it_last(it_last), .it_group(it_group),
-        .it_target(it_mem_addr), .it_weight(it_weight_addr), .it_oy(unused_it_oy), .it_ox(unused_it_ox));
+        .it_target(unused_it_target), .it_weight(it_weight_addr), .it_oy(unused_it_oy), .it_ox(unused_it_ox),
+        .it_col_in(it_col_in), .it_col_target(it_col_addr), .it_col_mx(it_col_mx));
     wire sc_issue = sc_phase && it_valid && it_in;
 
     // the event's multiplier (ANALOG: the pixel) and lane (AVGPOOL: one-hot)
@@ -330,7 +360,12 @@ module snn_neuron_engine #(
     reg  [SWEEP_YW-1:0]   sw_oy;
     reg  [SWEEP_XW-1:0]   sw_ox;
     reg  [POS_W-1:0]      sw_pos;          // oy*W_OUT + ox
-    wire                  sw_end = (sw_addr == LAST_ADDR[MEM_ADDR_W-1:0]);
+    reg  [COL_W-1:0]      sw_col;          // the bank of column ox (ox mod COLS)
+    reg  [MEM_ADDR_W-1:0] sw_row_addr;     // COLS > 1: the word of (group, oy, ox = 0)
+    wire                  sw_end = (sw_addr == LAST_ADDR[MEM_ADDR_W-1:0]) &&
+                                   (COLS == 1 || sw_col == LAST_COL[COL_W-1:0]);
+    wire                  sw_col_last = (COLS == 1) || (sw_col == LAST_BANK[COL_W-1:0]);
+    wire [MEM_ADDR_W-1:0] sw_next_row  = (COLS == 1) ? sw_addr + 1'b1 : sw_row_addr + ROW_WORDS[MEM_ADDR_W-1:0];
     wire                  emit_room;       // the spike queue can take the sweep's pushes in flight
     // an aborted image's non-last step: no sweep (one under way stops); its last step sweeps without spikes
     wire                  skip_sweep = aborting && !step_last;
@@ -341,27 +376,40 @@ module snn_neuron_engine #(
 
     always @(posedge clk) begin
         if (rst) begin
-            sw_running <= 1'b1;
-            sw_addr    <= {MEM_ADDR_W{1'b0}};
-            sw_group   <= {GROUP_W{1'b0}};
-            sw_oy      <= {SWEEP_YW{1'b0}};
-            sw_ox      <= {SWEEP_XW{1'b0}};
-            sw_pos     <= {POS_W{1'b0}};
+            sw_running  <= 1'b1;
+            sw_addr     <= {MEM_ADDR_W{1'b0}};
+            sw_row_addr <= {MEM_ADDR_W{1'b0}};
+            sw_col      <= {COL_W{1'b0}};
+            sw_group    <= {GROUP_W{1'b0}};
+            sw_oy       <= {SWEEP_YW{1'b0}};
+            sw_ox       <= {SWEEP_XW{1'b0}};
+            sw_pos      <= {POS_W{1'b0}};
         end else if (sw_issue || sw_cancel) begin
             if (sw_end || sw_cancel) begin
-                sw_running <= 1'b0;
-                sw_addr    <= {MEM_ADDR_W{1'b0}};
-                sw_group   <= {GROUP_W{1'b0}};
-                sw_oy      <= {SWEEP_YW{1'b0}};
-                sw_ox      <= {SWEEP_XW{1'b0}};
-                sw_pos     <= {POS_W{1'b0}};
+                sw_running  <= 1'b0;
+                sw_addr     <= {MEM_ADDR_W{1'b0}};
+                sw_row_addr <= {MEM_ADDR_W{1'b0}};
+                sw_col      <= {COL_W{1'b0}};
+                sw_group    <= {GROUP_W{1'b0}};
+                sw_oy       <= {SWEEP_YW{1'b0}};
+                sw_ox       <= {SWEEP_XW{1'b0}};
+                sw_pos      <= {POS_W{1'b0}};
             end else begin
-                sw_addr <= sw_addr + 1'b1;
                 sw_pos  <= (sw_pos == LAST_POS[POS_W-1:0]) ? {POS_W{1'b0}} : sw_pos + 1'b1;
                 if (sw_ox != LAST_OX[SWEEP_XW-1:0]) begin
                     sw_ox <= sw_ox + 1'b1;
+                    // the next column: the next bank, or bank 0 of the next word
+                    if (sw_col_last) begin
+                        sw_col  <= {COL_W{1'b0}};
+                        sw_addr <= sw_addr + 1'b1;
+                    end else begin
+                        sw_col  <= sw_col + 1'b1;
+                    end
                 end else begin
-                    sw_ox <= {SWEEP_XW{1'b0}};
+                    sw_ox       <= {SWEEP_XW{1'b0}};
+                    sw_col      <= {COL_W{1'b0}};
+                    sw_addr     <= sw_next_row;
+                    sw_row_addr <= sw_next_row;
                     if (sw_oy != LAST_OY[SWEEP_YW-1:0]) begin
                         sw_oy <= sw_oy + 1'b1;
                     end else begin
@@ -376,14 +424,17 @@ module snn_neuron_engine #(
     end
 
     // ------------------------------------------------------------------
-    // Read-modify-write pipeline (stages I, A, B, C, D) and what travels with
-    // each operation: sweep or scatter, real step or INIT, reinit, group,
-    // position, pixel, lane
+    // Read-modify-write pipelines (stages I, A, B, C, D; one per column bank)
+    // and what travels with each operation: sweep or scatter, real step or
+    // INIT, reinit, group, position, pixel, lane, each bank's kernel column.
+    // Sweep and scatter never issue in the same cycle; a sweep operation goes
+    // to one bank (sw_col).
     // ------------------------------------------------------------------
-    wire                  a_valid, b_valid, c_valid, d_valid;
-    wire [MEM_ADDR_W-1:0] a_addr, b_addr, c_addr, d_addr;
-    wire [LANES*ACC_BITS-1:0] acc_rdata, acc_old, acc_new;
-    wire                  c_acc_write;
+    wire [COLS-1:0]       a_valid_col, b_valid_col, c_valid_col, d_valid_col;
+    wire                  a_valid = |a_valid_col;
+    wire                  b_valid = |b_valid_col;
+    wire                  c_valid = |c_valid_col;
+    wire                  d_valid = |d_valid_col;
     reg                   a_sweep, b_sweep, c_sweep;
     reg                   a_step, b_step, c_step;
     reg                   a_reinit, b_reinit, c_reinit;
@@ -393,15 +444,7 @@ module snn_neuron_engine #(
     reg  [POS_W-1:0]      a_pos, b_pos, c_pos;
     reg  [7:0]            a_pixel, b_pixel;
     reg  [LANES-1:0]      a_lane, b_lane, c_lane;
-
-    snn_rmw_pipeline #(.ADDR_W(MEM_ADDR_W), .DATA_W(LANES * ACC_BITS)) u_rmw (
-        .clk(clk), .rst(rst),
-        .issue_valid(sc_issue || sw_issue), .issue_addr(sw_issue ? sw_addr : it_mem_addr),
-        .read_en(a_valid), .read_addr(a_addr), .b_valid(b_valid), .b_addr(b_addr),
-        .c_valid(c_valid), .c_addr(c_addr),
-        .acc_rdata(acc_rdata), .c_acc_write(c_acc_write), .c_acc_wdata(acc_new), .c_acc_old(acc_old),
-        .d_valid(d_valid), .d_addr(d_addr));
-    assign c_acc_write = c_valid && !c_sweep;
+    reg  [COLS*COL_W-1:0] a_mx, b_mx, c_mx;
 
     always @(posedge clk) begin
         a_sweep  <= sw_issue;
@@ -413,6 +456,7 @@ module snn_neuron_engine #(
         a_pos    <= sw_pos;
         a_pixel  <= ev_pixel;
         a_lane   <= ev_lane;
+        a_mx     <= it_col_mx;
         b_sweep  <= a_sweep;
         b_step   <= a_step;
         b_reinit <= a_reinit;
@@ -422,6 +466,7 @@ module snn_neuron_engine #(
         b_pos    <= a_pos;
         b_pixel  <= a_pixel;
         b_lane   <= a_lane;
+        b_mx     <= a_mx;
         c_sweep  <= b_sweep;
         c_step   <= b_step;
         c_reinit <= b_reinit;
@@ -430,36 +475,32 @@ module snn_neuron_engine #(
         c_ox     <= b_ox;
         c_pos    <= b_pos;
         c_lane   <= b_lane;
+        c_mx     <= b_mx;
     end
 
     // ------------------------------------------------------------------
-    // Memories: membrane V (and input current I), weights, bias, threshold.
-    // Weights are read in stage I and arrive in stage C (ANALOG: stage B, the
-    // product is registered into C); V, I, bias and theta are read in stage A.
+    // Shared memories: weights, bias, threshold. Weights are read in stage I
+    // and arrive in stage C (ANALOG: stage B, the product is registered into
+    // C); bias and theta are read in stage A.
     // ------------------------------------------------------------------
-    wire [LANES*MEM_BITS-1:0]    v_rdata;
-    reg                          v_we;
-    reg  [LANES*MEM_BITS-1:0]    v_wdata;
-    wire [LANES*MEM_BITS-1:0]    sweep_v;
-    snn_ram #(.WIDTH(LANES * MEM_BITS), .DEPTH(VDEPTH), .AW(MEM_ADDR_W), .OUTREG(1), .BLOCK(MEM_BLOCK)) u_membrane (
-        .clk(clk), .we(v_we), .we_all(1'b0), .waddr(d_addr), .wdata(v_wdata),
-        .re(a_valid), .raddr(a_addr), .rdata(v_rdata));
-
-    wire [LANES*WEIGHT_BITS-1:0] w_rdata;
+    wire [WWORD-1:0] w_rdata;
     generate
         if (AVGPOOL != 0) begin : g_no_weights
-            assign w_rdata = {(LANES * WEIGHT_BITS){1'b0}};
+            assign w_rdata = {WWORD{1'b0}};
             wire unused_weight_addr = &{1'b0, it_weight_addr, 1'b0};
         end
         // separate ifs, not else-if: Yosys puts an else-if branch into an extra genblk scope, and the
         // synthesis checks find the weight ROM by its path (u_lN.g_weights.u_weights, u_lN.g_banked_weights...)
         if (AVGPOOL == 0 && WEIGHT_BANK_AW > 0) begin : g_banked_weights
-            snn_rom_banked #(.WIDTH(LANES * WEIGHT_BITS), .DEPTH(WDEPTH), .AW(WEIGHT_AW), .BANK_AW(WEIGHT_BANK_AW),
+            snn_rom_banked #(.WIDTH(WWORD), .DEPTH(WDEPTH), .AW(WEIGHT_AW), .BANK_AW(WEIGHT_BANK_AW),
                              .INIT_PREFIX(WEIGHT_FILE)) u_weights (
                 .clk(clk), .re(sc_issue), .addr(it_weight_addr), .data(w_rdata));
         end
         if (AVGPOOL == 0 && WEIGHT_BANK_AW == 0) begin : g_weights
-            snn_rom #(.WIDTH(LANES * WEIGHT_BITS), .DEPTH(WDEPTH), .AW(WEIGHT_AW), .OUTREG((ANALOG != 0) ? 1 : 2),
+            // WEIGHT_BLOCK = 0: a shallow, wide ROM (e.g. the KW kernel columns of a word) is cheaper in
+            // logic than in block RAMs of which it would fill a few rows
+            snn_rom #(.WIDTH(WWORD), .DEPTH(WDEPTH), .AW(WEIGHT_AW), .OUTREG((ANALOG != 0) ? 1 : 2),
+                      .BLOCK_MIN_BITS((WEIGHT_BLOCK != 0) ? 2048 : WWORD * WDEPTH + 1),
                       .INIT_FILE(WEIGHT_FILE)) u_weights (
                 .clk(clk), .re(sc_issue), .addr(it_weight_addr), .data(w_rdata));
         end
@@ -480,75 +521,114 @@ module snn_neuron_engine #(
     endgenerate
 
     // ------------------------------------------------------------------
-    // Stage C: per-lane arithmetic
+    // Per column bank: the pipeline, the membrane V (and input current I)
+    // RAMs, the lanes (stage C) and the registered write (stage D: stage C's
+    // carry chains and the routes to a memory spread over many block RAMs
+    // fall into different cycles).
     // ------------------------------------------------------------------
-    wire [LANES-1:0] fire_mask;
-    wire [LANES*ADD_BITS-1:0] add_word;     // what the sweep adds: bias, or ANALOG the current I
-    genvar p;
+    wire [COLS*LANES-1:0]       fire_col;
+    wire [COLS*LANES*MEM_BITS-1:0] potential_col;
+    wire [COLS*MEM_ADDR_W-1:0]  c_addr_col;
+    genvar p, b;
     generate
-        for (p = 0; p < LANES; p = p + 1) begin : g_lane
-            // channel group*LANES + p exists (the last group may be partial)
-            wire lane_exists = (p < LAST_LANES) || (c_group != LAST_GROUP[GROUP_W-1:0]);
-            snn_neuron_lane #(
-                .SPIKING(SPIKING), .RESET_SUB(RESET_SUB), .V_INIT_HALF(V_INIT_HALF),
-                .INCREMENT((ANALOG != 0) ? 1 : (AVGPOOL != 0) ? 2 : 0), .ACC_BITS(ACC_BITS), .WEIGHT_BITS(WEIGHT_BITS),
-                .MEM_BITS(MEM_BITS), .ADD_BITS(ADD_BITS), .THETA_BITS(THETA_BITS), .CALC_BITS(CALC_BITS),
-                .VMIN(VMIN), .VMAX(VMAX)
-            ) u_lane (
-                .clk(clk),
-                .acc_old(acc_old[p*ACC_BITS +: ACC_BITS]), .weight(w_rdata[p*WEIGHT_BITS +: WEIGHT_BITS]),
-                .pixel(b_pixel), .unit(c_lane[p]), .acc_new(acc_new[p*ACC_BITS +: ACC_BITS]),
-                .v_cur(v_rdata[p*MEM_BITS +: MEM_BITS]), .add(add_word[p*ADD_BITS +: ADD_BITS]),
-                .theta(theta_rdata[p*THETA_BITS +: THETA_BITS]), .step(c_step), .lane_exists(lane_exists),
-                .reinit(c_reinit), .fire(fire_mask[p]), .v_new(sweep_v[p*MEM_BITS +: MEM_BITS]),
-                .potential(res_potentials[p*MEM_BITS +: MEM_BITS]));
+        for (b = 0; b < COLS; b = b + 1) begin : g_col
+            wire                  issue = (sc_issue && it_col_in[b]) || (sw_issue && sw_col == b);
+            wire [MEM_ADDR_W-1:0] issue_addr = sw_issue ? sw_addr : it_col_addr[b*MEM_ADDR_W +: MEM_ADDR_W];
+            wire [MEM_ADDR_W-1:0] a_addr, b_addr, c_addr, d_addr;
+            wire [LANES*ACC_BITS-1:0] acc_rdata, acc_old, acc_new;
+            wire                  c_acc_write = c_valid_col[b] && !c_sweep;
+            snn_rmw_pipeline #(.ADDR_W(MEM_ADDR_W), .DATA_W(LANES * ACC_BITS)) u_rmw (
+                .clk(clk), .rst(rst),
+                .issue_valid(issue), .issue_addr(issue_addr),
+                .read_en(a_valid_col[b]), .read_addr(a_addr), .b_valid(b_valid_col[b]), .b_addr(b_addr),
+                .c_valid(c_valid_col[b]), .c_addr(c_addr),
+                .acc_rdata(acc_rdata), .c_acc_write(c_acc_write), .c_acc_wdata(acc_new), .c_acc_old(acc_old),
+                .d_valid(d_valid_col[b]), .d_addr(d_addr));
+            assign c_addr_col[b*MEM_ADDR_W +: MEM_ADDR_W] = c_addr;
+
+            wire [LANES*MEM_BITS-1:0] v_rdata;
+            reg                       v_we;
+            reg  [LANES*MEM_BITS-1:0] v_wdata;
+            wire [LANES*MEM_BITS-1:0] sweep_v;
+            snn_ram #(.WIDTH(LANES * MEM_BITS), .DEPTH(VDEPTH), .AW(MEM_ADDR_W), .OUTREG(1), .BLOCK(MEM_BLOCK)) u_membrane (
+                .clk(clk), .we(v_we), .we_all(1'b0), .waddr(d_addr), .wdata(v_wdata),
+                .re(a_valid_col[b]), .raddr(a_addr), .rdata(v_rdata));
+
+            // this bank's kernel column of the weight word (ANALOG: in stage B, else C)
+            wire [COL_W-1:0] mx = (ANALOG != 0) ? b_mx[b*COL_W +: COL_W] : c_mx[b*COL_W +: COL_W];
+            wire [LANES*WEIGHT_BITS-1:0] weights = w_rdata[mx*LANES*WEIGHT_BITS +: LANES*WEIGHT_BITS];
+
+            wire [LANES*ADD_BITS-1:0] add_word;     // what the sweep adds: bias, or ANALOG the current I
+            for (p = 0; p < LANES; p = p + 1) begin : g_lane
+                // channel group*LANES + p exists (the last group may be partial)
+                wire lane_exists = (p < LAST_LANES) || (c_group != LAST_GROUP[GROUP_W-1:0]);
+                snn_neuron_lane #(
+                    .SPIKING(SPIKING), .RESET_SUB(RESET_SUB), .V_INIT_HALF(V_INIT_HALF),
+                    .INCREMENT((ANALOG != 0) ? 1 : (AVGPOOL != 0) ? 2 : 0), .ACC_BITS(ACC_BITS),
+                    .WEIGHT_BITS(WEIGHT_BITS), .MEM_BITS(MEM_BITS), .ADD_BITS(ADD_BITS), .THETA_BITS(THETA_BITS),
+                    .CALC_BITS(CALC_BITS), .VMIN(VMIN), .VMAX(VMAX)
+                ) u_lane (
+                    .clk(clk),
+                    .acc_old(acc_old[p*ACC_BITS +: ACC_BITS]), .weight(weights[p*WEIGHT_BITS +: WEIGHT_BITS]),
+                    .pixel(b_pixel), .unit(c_lane[p]), .acc_new(acc_new[p*ACC_BITS +: ACC_BITS]),
+                    .v_cur(v_rdata[p*MEM_BITS +: MEM_BITS]), .add(add_word[p*ADD_BITS +: ADD_BITS]),
+                    .theta(theta_rdata[p*THETA_BITS +: THETA_BITS]), .step(c_step), .lane_exists(lane_exists),
+                    .reinit(c_reinit), .fire(fire_col[b*LANES + p]), .v_new(sweep_v[p*MEM_BITS +: MEM_BITS]),
+                    .potential(potential_col[(b*LANES + p)*MEM_BITS +: MEM_BITS]));
+            end
+
+            if (ANALOG != 0) begin : g_current
+                // input current I: accumulates the image's pixels, reinitialised to the bias
+                wire [LANES*CURRENT_BITS-1:0] i_rdata;
+                wire [LANES*CURRENT_BITS-1:0] sweep_i;
+                reg                           i_we;
+                reg  [LANES*CURRENT_BITS-1:0] i_wdata;
+                snn_ram #(.WIDTH(LANES * CURRENT_BITS), .DEPTH(VDEPTH), .AW(MEM_ADDR_W), .OUTREG(1),
+                          .BLOCK(MEM_BLOCK)) u_current (
+                    .clk(clk), .we(i_we), .we_all(1'b0), .waddr(d_addr), .wdata(i_wdata),
+                    .re(a_valid_col[b]), .raddr(a_addr), .rdata(i_rdata));
+                for (p = 0; p < LANES; p = p + 1) begin : g_bias_ext
+                    wire [BIAS_BITS-1:0] bias = bias_rdata[p*BIAS_BITS +: BIAS_BITS];
+                    if (CURRENT_BITS > BIAS_BITS) begin : g_extend
+                        assign sweep_i[p*CURRENT_BITS +: CURRENT_BITS] = {{(CURRENT_BITS - BIAS_BITS){bias[BIAS_BITS-1]}}, bias};
+                    end else begin : g_fit
+                        assign sweep_i[p*CURRENT_BITS +: CURRENT_BITS] = bias[CURRENT_BITS-1:0];
+                    end
+                end
+                assign acc_rdata = i_rdata;
+                assign add_word  = i_rdata;
+                always @(posedge clk) begin
+                    if (rst) begin
+                        i_we <= 1'b0;
+                        v_we <= 1'b0;
+                    end else begin
+                        i_we <= c_valid_col[b] && (!c_sweep || c_reinit);
+                        v_we <= c_valid_col[b] && c_sweep;
+                    end
+                    i_wdata <= c_sweep ? sweep_i : acc_new;
+                    v_wdata <= sweep_v;
+                end
+            end else begin : g_membrane_acc
+                assign acc_rdata = v_rdata;
+                assign add_word  = bias_rdata;
+                always @(posedge clk) begin
+                    if (rst) v_we <= 1'b0;
+                    else     v_we <= c_valid_col[b];
+                    v_wdata <= c_sweep ? sweep_v : acc_new;
+                end
+            end
+            wire unused_col = &{1'b0, b_addr, d_valid_col[b], 1'b0};
         end
     endgenerate
 
-    // Stage D: the write is registered, so stage C's carry chains and the
-    // routes to a memory spread over many block RAMs fall into different cycles.
-    generate
-        if (ANALOG != 0) begin : g_current
-            // input current I: accumulates the image's pixels, reinitialised to the bias
-            wire [LANES*CURRENT_BITS-1:0] i_rdata;
-            wire [LANES*CURRENT_BITS-1:0] sweep_i;
-            reg                           i_we;
-            reg  [LANES*CURRENT_BITS-1:0] i_wdata;
-            snn_ram #(.WIDTH(LANES * CURRENT_BITS), .DEPTH(VDEPTH), .AW(MEM_ADDR_W), .OUTREG(1),
-                      .BLOCK(MEM_BLOCK)) u_current (
-                .clk(clk), .we(i_we), .we_all(1'b0), .waddr(d_addr), .wdata(i_wdata),
-                .re(a_valid), .raddr(a_addr), .rdata(i_rdata));
-            for (p = 0; p < LANES; p = p + 1) begin : g_bias_ext
-                wire [BIAS_BITS-1:0] bias = bias_rdata[p*BIAS_BITS +: BIAS_BITS];
-                if (CURRENT_BITS > BIAS_BITS) begin : g_extend
-                    assign sweep_i[p*CURRENT_BITS +: CURRENT_BITS] = {{(CURRENT_BITS - BIAS_BITS){bias[BIAS_BITS-1]}}, bias};
-                end else begin : g_fit
-                    assign sweep_i[p*CURRENT_BITS +: CURRENT_BITS] = bias[CURRENT_BITS-1:0];
-                end
-            end
-            assign acc_rdata = i_rdata;
-            assign add_word  = i_rdata;
-            always @(posedge clk) begin
-                if (rst) begin
-                    i_we <= 1'b0;
-                    v_we <= 1'b0;
-                end else begin
-                    i_we <= c_valid && (!c_sweep || c_reinit);
-                    v_we <= c_valid && c_sweep;
-                end
-                i_wdata <= c_sweep ? sweep_i : acc_new;
-                v_wdata <= sweep_v;
-            end
-        end else begin : g_membrane_acc
-            assign acc_rdata = v_rdata;
-            assign add_word  = bias_rdata;
-            always @(posedge clk) begin
-                if (rst) v_we <= 1'b0;
-                else     v_we <= c_valid;
-                v_wdata <= c_sweep ? sweep_v : acc_new;
-            end
-        end
-    endgenerate
+    // the sweep's operation in stage C is in one bank: its fire mask
+    reg [LANES-1:0] fire_mask;
+    integer k;
+    always @(*) begin
+        fire_mask = {LANES{1'b0}};
+        for (k = 0; k < COLS; k = k + 1)
+            if (c_valid_col[k]) fire_mask = fire_mask | fire_col[k*LANES +: LANES];
+    end
 
     // ------------------------------------------------------------------
     // Outputs: spikes and end-of-step tokens, or potentials
@@ -593,7 +673,7 @@ module snn_neuron_engine #(
             assign res_valid     = c_valid && c_sweep && c_step && !aborting;
             assign res_last      = c_reinit;
             assign res_group     = c_group;
-            assign res_addr      = c_addr;
+            assign res_addr      = c_addr_col[MEM_ADDR_W-1:0];
             assign res_pos       = c_pos;
             assign res_eos_valid = (state == S_EOS);
             assign res_eos_last  = step_last;
@@ -604,7 +684,9 @@ module snn_neuron_engine #(
             wire unused_out_ports = &{1'b0, out_ready, fire_mask, c_oy, c_ox, 1'b0};
         end
     endgenerate
-    wire unused_engine = &{1'b0, b_addr, c_addr, unused_it_oy, unused_it_ox, next_lane, c_lane, b_pixel, 1'b0};
+    assign res_potentials = potential_col[LANES*MEM_BITS-1:0];   // the output layer has one bank
+    wire unused_engine = &{1'b0, c_addr_col, potential_col, unused_it_target, unused_it_oy, unused_it_ox, next_lane,
+                           c_lane, b_pixel, 1'b0};
 
     // ------------------------------------------------------------------
     // Control

@@ -18,6 +18,19 @@
 // event's own group c / TARGET_CHANNEL_DIV when TARGET_CHANNEL_DIV > 0
 // (average pooling: c / lanes; max-pool windows: c), else 0.
 //
+// Kernel columns in parallel (COLS = KW > 1, stride SW = 1; for the neuron
+// engines): the outputs an event reaches in one kernel row are COLS
+// consecutive columns ox = qx - mx, mx = 0 .. KW-1, so with the targets
+// banked by ox mod COLS (bank b holds the columns ox = COLS*j + b at word j)
+// each bank gets exactly one of them. The generator then iterates only
+// (my, channel group); per bank b it gives it_col_in[b] (the row and the
+// bank's column in range), it_col_target[b] and it_col_mx[b], the kernel
+// column kx = mx of that bank's output, fixed for the event:
+//   mx_b = (qx - b) mod COLS, ox_b = qx - mx_b,
+//   target_b = og*H_OUT*WB + oy*WB + ox_b / COLS,  WB = ceil(W_OUT / COLS)
+//   weight   = (c*KH + ky)*GROUPS + og   (one word holds the KW columns)
+// With COLS = 1 the bank outputs repeat it_in and it_target (mx = 0).
+//
 // Timing: `start` loads an event (it_valid rises in the next cycle); each
 // cycle with `advance` and it_valid moves to the next iteration, and after
 // the one flagged it_last it_valid falls unless `start` loads the next event
@@ -27,12 +40,14 @@
 //   H_IN, W_IN              input map (sizes the quotient registers)
 //   H_OUT, W_OUT            output map
 //   KH, KW, SH, SW, PT, PL  kernel, stride, top/left padding
+//   COLS                    1, or KW: kernel columns per cycle, targets banked by column
 //   GROUPS                  channel groups iterated per kernel position (>= 1)
 //   TARGET_CHANNEL_DIV      0, or the divisor of c giving the event's own group
 //   WEIGHTS                 1: produce the weight address
 //   CW, YW, XW              event coordinate widths
 //   GW, TAW, WAW            group, target-address and weight-address widths
 //   OYW, OXW                widths of the it_oy / it_ox outputs
+//   COL_MXW                 width of each it_col_mx field (holds COLS - 1)
 `default_nettype none
 module snn_scatter_addr #(
     parameter integer H_IN  = 1,
@@ -45,6 +60,7 @@ module snn_scatter_addr #(
     parameter integer SW    = 1,
     parameter integer PT    = 0,
     parameter integer PL    = 0,
+    parameter integer COLS  = 1,
     parameter integer GROUPS = 1,
     parameter integer TARGET_CHANNEL_DIV = 0,
     parameter integer WEIGHTS = 1,
@@ -55,7 +71,8 @@ module snn_scatter_addr #(
     parameter integer TAW   = 1,
     parameter integer WAW   = 1,
     parameter integer OYW   = 1,
-    parameter integer OXW   = 1
+    parameter integer OXW   = 1,
+    parameter integer COL_MXW = 1
 ) (
     input  wire           clk,
     input  wire           rst,
@@ -73,7 +90,11 @@ module snn_scatter_addr #(
     output reg  [TAW-1:0] it_target,
     output wire [WAW-1:0] it_weight,
     output wire [OYW-1:0] it_oy,
-    output wire [OXW-1:0] it_ox
+    output wire [OXW-1:0] it_ox,
+    // per target bank (COLS = 1: it_in, it_target, 0)
+    output wire [COLS-1:0]     it_col_in,
+    output wire [COLS*TAW-1:0] it_col_target,
+    output wire [COLS*COL_MXW-1:0] it_col_mx
 );
     function integer ubits;            // bits of an unsigned register holding 0..n
         input integer n;
@@ -84,20 +105,23 @@ module snn_scatter_addr #(
     endfunction
 
     localparam integer MH   = (KH + SH - 1) / SH;      // kernel rows one input row reaches
-    localparam integer MW   = (KW + SW - 1) / SW;
+    localparam integer MW_K = (KW + SW - 1) / SW;          // kernel columns one input column reaches
+    localparam integer MW   = (COLS > 1) ? 1 : MW_K;       // ... iterated one per cycle
+    localparam integer KW_W = (COLS > 1) ? 1 : KW;         // kernel columns per weight word: 1 or all
+    localparam integer WB   = (COLS > 1) ? (W_OUT + COLS - 1) / COLS : W_OUT;   // target words per row
     localparam integer QMAX_Y = (H_IN - 1 + PT) / SH;
     localparam integer QMAX_X = (W_IN - 1 + PL) / SW;
     localparam integer QW   = ubits(QMAX_Y > QMAX_X ? QMAX_Y : QMAX_X);
     localparam integer KYW  = ubits((SH > SW ? SH : SW) - 1);
     localparam integer MYW  = ubits(MH - 1);
     localparam integer MXW  = ubits(MW - 1);
-    localparam integer HW_OUT = H_OUT * W_OUT;
+    localparam integer HW_OUT = H_OUT * WB;              // target words per channel group
     // address steps, modulo the address width
     localparam integer TA_STEP_GROUP_I = HW_OUT;
     localparam integer TA_STEP_COL_I   = -(GROUPS - 1) * HW_OUT - 1;
-    localparam integer TA_STEP_ROW_I   = -W_OUT;
+    localparam integer TA_STEP_ROW_I   = -WB;
     localparam integer WA_STEP_COL_I   = SW * GROUPS - (GROUPS - 1);
-    localparam integer WA_STEP_ROW_I   = SH * KW * GROUPS;
+    localparam integer WA_STEP_ROW_I   = SH * KW_W * GROUPS;
     localparam [31:0]  TA_STEP_GROUP = TA_STEP_GROUP_I;
     localparam [31:0]  TA_STEP_COL   = TA_STEP_COL_I;
     localparam [31:0]  TA_STEP_ROW   = TA_STEP_ROW_I;
@@ -126,6 +150,12 @@ module snn_scatter_addr #(
                    TAW, WAW, GW, GROUPS, HW_OUT);
             $fatal(1, "snn_scatter_addr: bad parameters");
         end
+        if (COLS < 1 || (COLS > 1 && (COLS != KW || SW != 1 || TARGET_CHANNEL_DIV != 0 || WEIGHTS == 0)) ||
+            (1 << COL_MXW) < COLS) begin
+            $error("snn_scatter_addr: COLS (%0d) must be 1, or KW (%0d) with SW (%0d) = 1 and weights; COL_MXW %0d",
+                   COLS, KW, SW, COL_MXW);
+            $fatal(1, "snn_scatter_addr: bad parameters");
+        end
         if ((1 << OYW) < H_OUT || (1 << OXW) < W_OUT) begin
             $error("snn_scatter_addr: OYW (%0d) / OXW (%0d) cannot hold H_OUT %0d / W_OUT %0d", OYW, OXW, H_OUT, W_OUT);
             $fatal(1, "snn_scatter_addr: bad parameters");
@@ -143,10 +173,11 @@ module snn_scatter_addr #(
     wire [31:0] start_kx0 = x_pad % SW;
     wire [31:0] start_group = (TARGET_CHANNEL_DIV > 0) ? c32 / TARGET_CHANNEL_DIV : 32'd0;
     wire [31:0] qy_times_w, group_times_hw;
-    snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(W_OUT)) u_qy_w (.x(start_qy), .y(qy_times_w));
+    snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(WB)) u_qy_w (.x(start_qy), .y(qy_times_w));
     snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(TARGET_CHANNEL_DIV > 0 ? HW_OUT : 0)) u_group_hw (
         .x(start_group), .y(group_times_hw));
-    wire [31:0] start_target = group_times_hw + qy_times_w + start_qx;
+    // COLS > 1: the row's first word; each bank adds its column word (below)
+    wire [31:0] start_target = group_times_hw + qy_times_w + ((COLS > 1) ? 32'd0 : start_qx);
 
     // ---- iteration state ----
     reg  [QW-1:0]  ev_qy, ev_qx;       // (y + PT) div SH, (x + PL) div SW
@@ -162,7 +193,9 @@ module snn_scatter_addr #(
     wire [31:0] it_kx  = {{(32 - KYW){1'b0}}, ev_kx0} + mx_times_sw;
     wire [31:0] oy32   = {{(32 - QW){1'b0}}, ev_qy} - {{(32 - MYW){1'b0}}, it_my};   // wraps when my > qy
     wire [31:0] ox32   = {{(32 - QW){1'b0}}, ev_qx} - {{(32 - MXW){1'b0}}, it_mx};
-    assign it_in = (it_ky < KH) && (it_kx < KW) && (oy32 < H_OUT) && (ox32 < W_OUT);
+    wire   row_in = (it_ky < KH) && (oy32 < H_OUT);
+    wire [COLS-1:0] ev_col_ok;         // COLS > 1: the bank's output column is in range (per event)
+    assign it_in = row_in && ((COLS > 1) ? (|ev_col_ok) : ((it_kx < KW) && (ox32 < W_OUT)));
     assign it_oy = oy32[OYW-1:0];
     assign it_ox = ox32[OXW-1:0];
     wire   col_last   = (it_mx == LAST_MX[MXW-1:0]);
@@ -205,13 +238,54 @@ module snn_scatter_addr #(
         end
     end
 
+    // ---- per-bank targets: the row's word plus the bank's column word, stepped with it ----
+    genvar b;
+    generate
+        if (COLS == 1) begin : g_one_bank
+            assign ev_col_ok     = 1'b1;
+            assign it_col_in     = it_in;
+            assign it_col_target = it_target;
+            assign it_col_mx     = {COL_MXW{1'b0}};
+        end else begin : g_banks
+            for (b = 0; b < COLS; b = b + 1) begin : g_bank
+                // for the next event: the bank's kernel column, output column and its word
+                wire [31:0] mx   = (start_qx + COLS - b) % COLS;
+                wire [31:0] ox   = start_qx - mx;
+                wire [31:0] word = ox / COLS;
+                reg            col_ok;
+                reg  [COL_MXW-1:0] col_mx;
+                reg  [TAW-1:0] target, row_word;
+                always @(posedge clk) begin
+                    if (start) begin
+                        col_ok   <= (mx <= start_qx) && (ox < W_OUT);
+                        col_mx   <= mx[COL_MXW-1:0];
+                        target   <= start_target[TAW-1:0] + word[TAW-1:0];
+                        row_word <= start_target[TAW-1:0] + word[TAW-1:0];
+                    end else if (it_valid && advance && !it_last) begin
+                        if (!group_last) begin
+                            target <= target + TA_STEP_GROUP[TAW-1:0];
+                        end else begin
+                            row_word <= row_word + TA_STEP_ROW[TAW-1:0];
+                            target   <= row_word + TA_STEP_ROW[TAW-1:0];
+                        end
+                    end
+                end
+                assign ev_col_ok[b]                 = col_ok;
+                assign it_col_in[b]                 = row_in && col_ok;
+                assign it_col_target[b*TAW +: TAW]  = target;
+                assign it_col_mx[b*COL_MXW +: COL_MXW] = col_mx;
+                wire unused_bank_hi = &{1'b0, mx[31:COL_MXW], word[31:TAW], 1'b0};
+            end
+        end
+    endgenerate
+
     // ---- weight address: ((c*KH + ky0)*KW + kx0)*GROUPS at the start, then stepped ----
     generate
         if (WEIGHTS != 0) begin : g_weights
             reg  [WAW-1:0] weight_addr, row_weight;
             wire [31:0] c_times_khkwg, ky0_times_kwg, kx0_times_g;
-            snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(KH * KW * GROUPS)) u_c (.x(c32), .y(c_times_khkwg));
-            snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(KW * GROUPS)) u_ky0 (.x(start_ky0), .y(ky0_times_kwg));
+            snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(KH * KW_W * GROUPS)) u_c (.x(c32), .y(c_times_khkwg));
+            snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(KW_W * GROUPS)) u_ky0 (.x(start_ky0), .y(ky0_times_kwg));
             snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(GROUPS)) u_kx0 (.x(start_kx0), .y(kx0_times_g));
             wire [31:0] start_weight = c_times_khkwg + ky0_times_kwg + kx0_times_g;
             always @(posedge clk) begin

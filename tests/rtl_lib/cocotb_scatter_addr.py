@@ -10,6 +10,13 @@ and its output position; out-of-range ones only need it_in = 0 (the address
 registers still step through them, so a wrong step shows on a later in-range
 iteration). The model's enumeration is itself checked against a brute-force
 scatter (every output the kernel reaches from the event, exactly once).
+
+With COLS = KW > 1 (kernel columns in parallel) the iterations are (my,
+group) only and every bank b carries it_col_in / it_col_target / it_col_mx:
+  mx_b = (qx - b) mod COLS, ox_b = qx - mx_b,
+  target_b = og*H_OUT*WB + oy*WB + ox_b / COLS (WB = ceil(W_OUT / COLS)),
+  weight = (c*KH + ky)*GROUPS + og;
+with COLS = 1 the bank outputs must repeat it_in and it_target.
 """
 import json
 import os
@@ -26,6 +33,8 @@ PT, PL = int(P.get("PT", 0)), int(P.get("PL", 0))
 GROUPS, DIV, WEIGHTS = int(P.get("GROUPS", 1)), int(P.get("TARGET_CHANNEL_DIV", 0)), int(P.get("WEIGHTS", 1))
 CW, GW, TAW, WAW = (int(P.get(k, 1)) for k in ("CW", "GW", "TAW", "WAW"))
 OYW, OXW = int(P.get("OYW", 1)), int(P.get("OXW", 1))
+COLS, COL_MXW = int(P.get("COLS", 1)), int(P.get("COL_MXW", 1))
+WB = -(-W_OUT // COLS)
 C_IN = int(os.environ.get("SNNHW_SCATTER_C_IN", 1 << CW))
 MH, MW = -(-KH // SH), -(-KW // SW)
 
@@ -35,6 +44,8 @@ def iterations(c, y, x):
     qy, ky0 = divmod(y + PT, SH)
     qx, kx0 = divmod(x + PL, SW)
     groups = list(range(GROUPS)) if GROUPS > 1 else [c // DIV if DIV > 0 else 0]
+    if COLS > 1:
+        return column_iterations(c, y, x, qy, ky0, qx, groups)
     its = []
     for my in range(MH):
         for mx in range(MW):
@@ -46,9 +57,41 @@ def iterations(c, y, x):
                     it_target=(og * H_OUT * W_OUT + oy * W_OUT + ox) % (1 << TAW),
                     it_weight=((((c * KH + ky) * KW + kx) * GROUPS + og) % (1 << WAW)) if WEIGHTS else 0,
                     it_oy=oy % (1 << OYW), it_ox=ox % (1 << OXW)))
+                its[-1].update(it_col_in=its[-1]["it_in"], it_col_target=its[-1]["it_target"], it_col_mx=0)
     its[-1]["it_last"] = 1
     # the model against a brute-force scatter: output (oy, ox) sees input row oy*SH - PT + ky
     reached = sorted((it["og"], it["oy"], it["ox"], it["ky"], it["kx"]) for it in its if it["it_in"])
+    brute = sorted((og, oy, ox, ky, kx) for og in groups for oy in range(H_OUT) for ox in range(W_OUT)
+                   for ky in range(KH) for kx in range(KW) if oy * SH - PT + ky == y and ox * SW - PL + kx == x)
+    assert reached == brute, f"model error for event {(c, y, x)}: {reached} != {brute}"
+    return its
+
+
+def column_iterations(c, y, x, qy, ky0, qx, groups):
+    """COLS > 1: iterations (my, group); the KW columns of a kernel row in the COLS banks at once."""
+    banks = []
+    for b in range(COLS):
+        mx = (qx - b) % COLS
+        ox = qx - mx
+        banks.append((mx, ox, 0 <= ox < W_OUT))
+    its = []
+    for my in range(MH):
+        for og in groups:
+            ky, oy = ky0 + SH * my, qy - my
+            row_in = ky < KH and 0 <= oy < H_OUT
+            col_in = [int(row_in and ok) for _, _, ok in banks]
+            target = og * H_OUT * WB + oy * WB
+            its.append(dict(
+                it_in=int(any(col_in)), it_last=0, it_group=og % (1 << GW), ky=ky, og=og, oy=oy,
+                it_weight=((c * KH + ky) * GROUPS + og) % (1 << WAW), it_oy=oy % (1 << OYW),
+                it_col_in=sum(v << b for b, v in enumerate(col_in)),
+                it_col_target=sum(((target + ox // COLS) % (1 << TAW)) << (b * TAW) if col_in[b] else 0
+                                  for b, (_, ox, _) in enumerate(banks)),
+                it_col_target_mask=sum(((1 << TAW) - 1) << (b * TAW) for b in range(COLS) if col_in[b]),
+                it_col_mx=sum(mx << (b * COL_MXW) for b, (mx, _, _) in enumerate(banks)),
+                outputs=[(og, oy, ox, ky, mx) for b, (mx, ox, _) in enumerate(banks) if col_in[b]]))
+    its[-1]["it_last"] = 1
+    reached = sorted(o for it in its for o in it["outputs"])
     brute = sorted((og, oy, ox, ky, kx) for og in groups for oy in range(H_OUT) for ox in range(W_OUT)
                    for ky in range(KH) for kx in range(KW) if oy * SH - PT + ky == y and ox * SW - PL + kx == x)
     assert reached == brute, f"model error for event {(c, y, x)}: {reached} != {brute}"
@@ -98,10 +141,18 @@ def check(dut, model, cycle, stats):
     if it is None:
         return
     where = f"cycle {cycle}, event (c, y, x) = {model.event}, iteration {model.idx}"
-    for name in ("it_in", "it_last", "it_group") + (("it_target", "it_weight", "it_oy", "it_ox") if it["it_in"]
-                                                     else ()):
+    if COLS > 1:
+        names = ("it_in", "it_last", "it_group", "it_col_in") + (("it_weight", "it_oy", "it_col_mx") if it["it_in"]
+                                                                 else ())
+    else:
+        names = ("it_in", "it_last", "it_group", "it_col_in", "it_col_mx") + (
+            ("it_target", "it_weight", "it_oy", "it_ox", "it_col_target") if it["it_in"] else ())
+    for name in names:
         got = int(getattr(dut, name).value)
         assert got == it[name], f"{where}: {name} {got}, expected {it[name]} (model {it})"
+    if COLS > 1 and it["it_in"]:  # the targets of the banks in range
+        got = int(dut.it_col_target.value) & it["it_col_target_mask"]
+        assert got == it["it_col_target"], f"{where}: it_col_target {got:#x}, expected {it['it_col_target']:#x}"
     stats["in_range" if it["it_in"] else "out_of_range"] += 1
 
 

@@ -1,7 +1,8 @@
 """snn_neuron_engine: its image abort against every race (cocotb_neuron_engine.py), its parameter checks
 (lint for every role in ROLES: test_lib_lint.py).
 
-The abort test drives a spiking convolution (two lanes, a partial last channel group, padding) and a
+The abort test drives a spiking convolution (two lanes, a partial last channel group, padding; once with
+its kernel columns in parallel, COLS = 3) and a
 dense layer (one lane, seven channel groups per event, reset to zero, v_init half) alone, with the abort
 raised in every phase of an image (after its first token, between tokens, mid-scatter, mid-sweep, at and
 after its last token) and checks every output step against a small model of the numeric contract.
@@ -42,7 +43,9 @@ AVGPOOL = dict(ANALOG=0, SPIKING=1, AVGPOOL=1, RESET_SUB=0, V_INIT_HALF=1, C_IN=
 DENSE_BANKED = dict(ANALOG=0, SPIKING=1, C_IN=6, H_IN=8, W_IN=8, C_OUT=100, LANES=8, MEM_BITS=12, BIAS_BITS=4,
                     THETA_BITS=6, IN_CW=3, IN_YW=3, IN_XW=3, IN_TOKEN_W=11, OUT_3D=0, OUT_CW=7, OUT_TOKEN_W=9,
                     STEP_W=4, T_MAX=10, GROUP_W=4, MEM_ADDR_W=4, POS_W=1, WEIGHT_BANK_AW=3)
-ROLES = {"analog": ANALOG, "output": OUTPUT, "avgpool": AVGPOOL, "dense_banked": DENSE_BANKED}
+ANALOG_COLS = dict(ANALOG, COLS=3, MEM_ADDR_W=6, WEIGHT_BLOCK=0)  # 3 column banks of 2 groups x 8 rows x 3 words
+ROLES = {"analog": ANALOG, "output": OUTPUT, "avgpool": AVGPOOL, "dense_banked": DENSE_BANKED,
+         "analog_cols3": ANALOG_COLS}
 
 
 BAD = [
@@ -52,6 +55,10 @@ BAD = [
     (dict(ANALOG, OUT_CW=2, OUT_TOKEN_W=10), "output token fields"),  # 6 channels need 3 bits
     (dict(AVGPOOL, C_OUT=5, LANES=5, MEM_ADDR_W=4), "needs C_IN = C_OUT"),
     (dict(ANALOG, WEIGHT_BANK_AW=3), "0 for the analog layer"),
+    (dict(ANALOG, COLS=2, MEM_ADDR_W=6), "COLS (2) must be 1, or KW"),
+    (dict(AVGPOOL, COLS=2, MEM_ADDR_W=4), "COLS (2) must be 1, or KW"),   # average pooling: one bank
+    (dict(ANALOG_COLS, MEM_ADDR_W=7), "MEM_ADDR_W 7"),                   # the depth of one bank
+    (dict(ANALOG, WEIGHT_BLOCK=2), "WEIGHT_BLOCK (2) must be 0 or 1"),
 ]
 
 
@@ -69,6 +76,10 @@ ABORT_CASES = {
     "conv3x3_p2": dict(vector=0, c_in=2, h_in=5, w_in=5, c_out=5, h_out=5, w_out=5, kh=3, kw=3, sh=1, sw=1, pt=1,
                        pl=1, lanes=2, reset_sub=1, v_init_half=0, images=[3, 2, 4, 1, 5, 3] * 7 + [2],
                        densities=[0.0, 0.1, 0.3, 0.6]),
+    # the same with the kernel columns in parallel: 3 banks of 2 words per row (5 columns)
+    "conv3x3_p2_cols3": dict(vector=0, c_in=2, h_in=5, w_in=5, c_out=5, h_out=5, w_out=5, kh=3, kw=3, sh=1, sw=1,
+                             pt=1, pl=1, lanes=2, cols=3, reset_sub=1, v_init_half=0,
+                             images=[3, 2, 4, 1, 5, 3] * 7 + [2], densities=[0.0, 0.1, 0.3, 0.6]),
     "dense_p1": dict(vector=1, c_in=20, h_in=1, w_in=1, c_out=7, h_out=1, w_out=1, kh=1, kw=1, sh=1, sw=1, pt=0,
                      pl=0, lanes=1, reset_sub=0, v_init_half=1, images=[4, 3, 2, 5, 3, 1] * 7 + [2],
                      densities=[0.1, 0.3, 0.8]),
@@ -92,9 +103,14 @@ def abort_case(name: str, seed: int = 3):
     b = rng.integers(-3, 6, O)
     theta = rng.integers(3, 13, O)
     lane = lambda g, p: g * P + p   # noqa: E731
-    weights = [[int(w[lane(g, p), ci, ky, kx]) if lane(g, p) < O else 0 for p in range(P)]
-               for ci in range(C) for ky in range(KH) for kx in range(KW) for g in range(G)]
-    mem = {"mem/w.hex": _hex(weights, WB, P),
+    cols = c.get("cols", 1)
+    if cols > 1:  # word (ci*KH + ky)*G + g holds the KW kernel columns, column kx in lanes kx*P + p
+        weights = [[int(w[lane(g, p), ci, ky, kx]) if lane(g, p) < O else 0 for kx in range(KW) for p in range(P)]
+                   for ci in range(C) for ky in range(KH) for g in range(G)]
+    else:
+        weights = [[int(w[lane(g, p), ci, ky, kx]) if lane(g, p) < O else 0 for p in range(P)]
+                   for ci in range(C) for ky in range(KH) for kx in range(KW) for g in range(G)]
+    mem = {"mem/w.hex": _hex(weights, WB, len(weights[0])),
            "mem/b.hex": _hex([[int(b[lane(g, p)]) if lane(g, p) < O else 0 for p in range(P)] for g in range(G)], BB, P),
            "mem/t.hex": _hex([[int(theta[lane(g, p)]) if lane(g, p) < O else 0 for p in range(P)] for g in range(G)],
                              TB, P)}
@@ -103,11 +119,11 @@ def abort_case(name: str, seed: int = 3):
     ocw, oyw, oxw = ubits(O - 1), ubits(c["h_out"] - 1), ubits(c["w_out"] - 1)
     params = dict(ANALOG=0, SPIKING=1, AVGPOOL=0, RESET_SUB=c["reset_sub"], V_INIT_HALF=c["v_init_half"], C_IN=C,
                   H_IN=c["h_in"], W_IN=c["w_in"], C_OUT=O, H_OUT=c["h_out"], W_OUT=c["w_out"], KH=KH, KW=KW,
-                  SH=c["sh"], SW=c["sw"], PT=c["pt"], PL=c["pl"], LANES=P, WEIGHT_BITS=WB, MEM_BITS=MB,
+                  SH=c["sh"], SW=c["sw"], PT=c["pt"], PL=c["pl"], LANES=P, COLS=cols, WEIGHT_BITS=WB, MEM_BITS=MB,
                   BIAS_BITS=BB, THETA_BITS=TB, VMIN=s64(vmin), VMAX=s64(vmax), T_MAX=8, IN_3D=int(not vec),
                   IN_CW=icw, IN_YW=iyw, IN_XW=ixw, OUT_3D=int(not vec), OUT_CW=ocw, OUT_YW=oyw, OUT_XW=oxw,
                   IN_TOKEN_W=2 + icw + (0 if vec else iyw + ixw), OUT_TOKEN_W=2 + ocw + (0 if vec else oyw + oxw),
-                  STEP_W=ubits(8), GROUP_W=ubits(G - 1), MEM_ADDR_W=ubits(G * c["h_out"] * c["w_out"] - 1),
+                  STEP_W=ubits(8), GROUP_W=ubits(G - 1), MEM_ADDR_W=ubits(G * c["h_out"] * -(-c["w_out"] // cols) - 1),
                   POS_W=ubits(c["h_out"] * c["w_out"] - 1), MEM_BLOCK=0, WEIGHT_FILE='"mem/w.hex"',
                   BIAS_FILE='"mem/b.hex"', THETA_FILE='"mem/t.hex"')
     cfg = dict(c, weights=w.tolist(), bias=b.tolist(), theta=theta.tolist(), vmin=vmin, vmax=vmax, seed=seed)

@@ -14,15 +14,17 @@ def ubits(n: int) -> int:
     return max(1, int(n).bit_length())
 
 
-def scatter(c_in, h_in, w_in, h_out, w_out, k, s, p, groups=1, div=0, weights=1) -> dict:
+def scatter(c_in, h_in, w_in, h_out, w_out, k, s, p, groups=1, div=0, weights=1, cols=1) -> dict:
     """Parameters with the widths the engines give them; C_IN is the stimulus' channel count (not a parameter)."""
     (kh, kw), (sh, sw), (pt, pl) = k, s, p
     n_groups = groups if div == 0 else -(-c_in // div)       # target groups the addresses span
+    words = -(-w_out // cols)
     return dict(H_IN=h_in, W_IN=w_in, H_OUT=h_out, W_OUT=w_out, KH=kh, KW=kw, SH=sh, SW=sw, PT=pt, PL=pl,
-                GROUPS=groups, TARGET_CHANNEL_DIV=div, WEIGHTS=weights, CW=ubits(c_in - 1), YW=ubits(h_in - 1),
-                XW=ubits(w_in - 1), GW=ubits(n_groups - 1), TAW=ubits(n_groups * h_out * w_out - 1),
-                WAW=ubits(c_in * kh * kw * groups - 1) if weights else 1, OYW=ubits(h_out - 1),
-                OXW=ubits(w_out - 1)), c_in
+                COLS=cols, GROUPS=groups, TARGET_CHANNEL_DIV=div, WEIGHTS=weights, CW=ubits(c_in - 1),
+                YW=ubits(h_in - 1), XW=ubits(w_in - 1), GW=ubits(n_groups - 1),
+                TAW=ubits(n_groups * h_out * words - 1),
+                WAW=ubits(c_in * kh * (1 if cols > 1 else kw) * groups - 1) if weights else 1, OYW=ubits(h_out - 1),
+                OXW=ubits(w_out - 1), COL_MXW=ubits(cols - 1)), c_in
 
 
 CASES = {
@@ -31,6 +33,10 @@ CASES = {
     "maxpool3x3s2p1-div1": scatter(3, 7, 6, 4, 3, (3, 3), (2, 2), (1, 1), div=1, weights=0),
     "k3x2-s2x3-p1x0-g2": scatter(3, 7, 8, 3, 3, (3, 2), (2, 3), (1, 0), groups=2),
     "dense-g5": scatter(10, 1, 1, 1, 1, (1, 1), (1, 1), (0, 0), groups=5),
+    # kernel columns in parallel: 3 banks, a width (7) not a multiple of 3, padding both sides
+    "conv3x3s1p1-g2-cols3": scatter(3, 6, 7, 6, 7, (3, 3), (1, 1), (1, 1), groups=2, cols=3),
+    # 5 banks, a 5x2 kernel row stride 2, no padding (valid conv, output narrower than the input)
+    "conv2x5s2x1-cols5": scatter(2, 7, 9, 3, 5, (2, 5), (2, 1), (0, 0), cols=5),
 }
 BASE = CASES["conv3x3s1p1-g3"][0]
 
@@ -47,6 +53,7 @@ GEOMETRY = ("snn_scatter_addr: geometry H_IN {H_IN} W_IN {W_IN} H_OUT {H_OUT} W_
 GROUPS_MSG = "snn_scatter_addr: GROUPS ({GROUPS}) must be >= 1, and TARGET_CHANNEL_DIV ({TARGET_CHANNEL_DIV}) >= 0 " \
              "needs GROUPS = 1"
 WIDTH_MSG = "snn_scatter_addr: TAW ({TAW}), WAW ({WAW}) or GW ({GW}) too narrow for {GROUPS} group(s) of {HW} outputs"
+COLS_MSG = "snn_scatter_addr: COLS ({COLS}) must be 1, or KW ({KW}) with SW ({SW}) = 1 and weights; COL_MXW {COL_MXW}"
 OUT_MSG = "snn_scatter_addr: OYW ({OYW}) / OXW ({OXW}) cannot hold H_OUT {H_OUT} / W_OUT {W_OUT}"
 BAD = {
     "kh0": (dict(KH=0), GEOMETRY),
@@ -63,6 +70,10 @@ BAD = {
     "waw32": (dict(WAW=32), WIDTH_MSG),
     "oyw-narrow": (dict(OYW=2), OUT_MSG),
     "oxw-narrow": (dict(OXW=2), OUT_MSG),
+    "cols2-kw3": (dict(COLS=2, COL_MXW=1), COLS_MSG),
+    "cols3-sw2": (dict(COLS=3, COL_MXW=2, SW=2), COLS_MSG),
+    "cols3-no-weights": (dict(COLS=3, COL_MXW=2, WEIGHTS=0), COLS_MSG),
+    "col-mxw-narrow": (dict(COLS=3, COL_MXW=1), COLS_MSG),
 }
 
 
