@@ -13,7 +13,8 @@ Runs, and records in the JSON (``command``, ``commands``):
    the golden model's (the testbench's check, and again here against
    ``snnhw.reference.early_exit.exit_outputs``); cycles per image = total cycles / N;
 3. ``snnhw synth BUILD --device DEVICE --seed S`` for each seed (Yosys + nextpnr-ecp5, speed grade 8):
-   Fmax per seed and their median;
+   Fmax per seed and their median; each seed in its own copy of the build directory, ``--synth-jobs``
+   of them at a time, running beside the simulation (wall time only; the results are the same);
 4. the golden model of the same build (``BUILD/model.snn.npz``) with the same rule on all test images
    (``--accuracy-images``): accuracy and mean steps run;
 5. the bound (docs/hardware.md, "Throughput bound"; ``snnhw.codegen.cycles``) over the steps the N
@@ -26,9 +27,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +82,7 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="LFE5U-85F")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--no-synth", action="store_true")
+    ap.add_argument("--synth-jobs", type=int, default=2, help="synthesis seeds run at a time [2]")
     ap.add_argument("--accuracy-images", type=int, default=None, help="golden accuracy on the first N [all]")
     ap.add_argument("--work", type=Path, default=REPO / "build" / "bench_throughput")
     a = ap.parse_args(argv)
@@ -110,6 +114,20 @@ def main(argv=None) -> int:
     secs = {"generate": run_logged(gen, log, REPO)}
     manifest = json.loads((build / "manifest.json").read_text())
 
+    def synth(seed):
+        copy = a.work / f"{name}_seed{seed}"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(build, copy, ignore=shutil.ignore_patterns("sim", "sim_build"))
+        print(f"[{name}] synth seed {seed} ...", file=sys.stderr, flush=True)
+        secs = run_logged([*SNNHW, "synth", copy, "--device", a.device, "--seed", seed],
+                          a.work / f"{name}_seed{seed}.log", REPO)
+        r = json.loads((copy / "synth_ecp5.json").read_text())
+        return dict(seed=seed, fmax_mhz=r.get("fmax_mhz"), luts=r["luts"], ffs=r["ffs"], bram=r["bram"],
+                    dsp=r["dsp"], fits=r["fits"], seconds=secs)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, a.synth_jobs))
+    synth_runs = [] if a.no_synth else [pool.submit(synth, seed) for seed in a.seeds]
+
     # RTL, back to back, every image checked by the testbench; the exits again here
     print(f"[{name}] RTL simulation of {a.images} images ...", file=sys.stderr, flush=True)
     t0 = time.monotonic()
@@ -128,14 +146,8 @@ def main(argv=None) -> int:
                            for r in manifest["layers"] if r.get("parallelism")}, timesteps=T)
     cm = cycle_model(plan, q, g.spikes, x, T, exit_steps=steps)
 
-    seeds = []
-    if not a.no_synth:
-        for seed in a.seeds:
-            print(f"[{name}] synth seed {seed} ...", file=sys.stderr, flush=True)
-            s = run_logged([*SNNHW, "synth", build, "--device", a.device, "--seed", seed], log, REPO)
-            r = json.loads((build / "synth_ecp5.json").read_text())
-            seeds.append(dict(seed=seed, fmax_mhz=r.get("fmax_mhz"), luts=r["luts"], ffs=r["ffs"], bram=r["bram"],
-                              dsp=r["dsp"], fits=r["fits"], seconds=s))
+    seeds = [run.result() for run in synth_runs]
+    pool.shutdown()
     fmax = [s["fmax_mhz"] for s in seeds if s["fmax_mhz"]]
     fmax_med = statistics.median(fmax) if fmax else None
     fmax_source = "this build, nextpnr seeds " + " ".join(map(str, a.seeds)) if fmax else None
