@@ -26,9 +26,34 @@ def test_parse_parallelism():
     assert parse_parallelism("/3/Conv=32,/7/Conv=32,/12/Gemm=8") == {"/3/Conv": 32, "/7/Conv": 32, "/12/Gemm": 8}
     assert parse_parallelism("8, 2=4, default=3".replace("default=3", "/x=3")) == {"default": 8, "2": 4, "/x": 3}
     assert parse_parallelism("default=2,a=3") == {"default": 2, "a": 3}
-    for bad in ("0", "65", "a=x", "a=1,a=2", "a=0", ","):
+    assert parse_parallelism("16x3") == (16, 3) and parse_parallelism("16x1") == 16
+    assert parse_parallelism("8x3,/3/Conv=32X3,/12/Gemm=4") == {"default": (8, 3), "/3/Conv": (32, 3), "/12/Gemm": 4}
+    for bad in ("0", "65", "a=x", "a=1,a=2", "a=0", ",", "8x", "x3", "8x0", "8x3x3"):
         with pytest.raises(OptionError):
             parse_parallelism(bad)
+
+
+def test_kernel_columns_where_the_kernel_is_that_wide():
+    """A default of kernel columns applies to the spiking convs whose kernel is that wide with stride 1
+    (conv0: 3x3 stride 1; not conv2, stride 2; not the dense output layer); a named layer must be one; the
+    memories and the weight word follow."""
+    q = _q()
+    plan = plan_design(q, (2, 3))
+    assert plan.columns == {0: 3, 2: 1, 4: 1} and plan.parallelism_spec == "2x3"
+    c = next(b for b in plan.blocks if b.layer_index == 0)
+    assert c.ctx["COLS"] == 3 and c.ctx["VDEPTH"] == c.ctx["G"] * c.ctx["H_OUT"] * -(-c.ctx["W_OUT"] // 3)
+    names = [m["name"] for m in c.memories]
+    assert [n for n in names if n.startswith(("membrane", "current"))] == [
+        "membrane_c0", "current_c0", "membrane_c1", "current_c1", "membrane_c2", "current_c2"]
+    w = next(m for m in c.memories if m["name"] == "weights")
+    assert w["width"] == 3 * c.ctx["P"] * c.ctx["WB"] and w["depth"] == c.ctx["C_IN"] * 3 * c.ctx["G"]
+    assert plan_design(q, {"conv0": (4, 3)}).parallelism_spec == "1,conv0=4x3"
+    with pytest.raises(OptionError, match="fc4: 3 kernel columns per cycle is not possible: only a spiking conv"):
+        plan_design(q, {"fc4": (1, 3)})
+    with pytest.raises(OptionError, match="conv2: 3 kernel columns per cycle is not possible: only a spiking conv"):
+        plan_design(q, {"conv2": (1, 3)})
+    with pytest.raises(OptionError, match="conv0: 2 kernel columns per cycle is not possible: its kernel is 3 wide"):
+        plan_design(q, {"conv0": (1, 2)})
 
 
 def test_dict_parallelism_sets_each_engine():

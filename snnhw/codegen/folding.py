@@ -69,13 +69,14 @@ def parse_parallelism(text):
 
 def _value(value: str, item: str, key: str = "-P"):
     """'32' -> 32, '32x3' -> (32, 3)."""
-    lanes, _, cols = value.lower().partition("x")
-    if not lanes.isdigit() or (cols and not cols.isdigit()):
+    lanes, sep, cols = value.lower().partition("x")
+    if not lanes.isdigit() or (sep and not cols.isdigit()):
         raise OptionError(f"-P: {item!r} is not LANES or LANESxCOLUMNS (integers); syntax: N, NxC, auto, or "
                           f"[N,]LAYER=N[xC],... with LAYER a layer name or index")
     what = "-P" if key == "-P" else f"-P {key}"
     lanes = _in_range(int(lanes), what)
-    return (lanes, _in_range(int(cols), what)) if cols and int(cols) > 1 else lanes
+    cols = _in_range(int(cols), what) if sep else 1
+    return (lanes, cols) if cols > 1 else lanes
 
 
 def _in_range(v: int, what: str) -> int:
