@@ -1,20 +1,21 @@
-"""RTL == golden on many images, and cycles per image against the SynOps bound.
+"""RTL == golden on many images, and cycles per image against the throughput bound.
 
 For the bundled example and ../shared/models/{mnist_paper,cifar10_paper}.onnx
 (8 bits, calibrated on the first 2,000 training images as ``snnhw generate``
 does): generate the design, simulate N test images in cocotb + Verilator
 (every class and final potential compared with ``==``), score the classes
 the RTL streams out against the labels (the RTL row of docs/results.md), and
-relate the measured cycles per image to the golden model's synaptic
-operations per image:
-
-* bound (all lanes)   = SynOps / Σ lanes          (every update unit busy every cycle)
-* bound (busiest)     = max over engines of SynOps_l / lanes_l   (pipelined engines overlap)
+relate the measured cycles per image to the throughput bound (the busiest
+engine's, docs/hardware.md "Throughput bound": the build's
+``manifest.cycle_model.bound_cycles``) and to the cycle model's estimate.
+``-P`` overrides the lanes (and kernel columns, ``16x3``) of every model run.
 
     python bench/rtl_cycles.py --images 20 --steps 16       # docs/hardware.md's cycles table
     python bench/rtl_cycles.py --models example --images 200 --steps 16 \
         --out docs/figures/rtl_cycles_example_200.json     # its 200-image runs, one per model
     python bench/rtl_cycles.py --quick                      # 4 images, CI-sized
+    python bench/rtl_cycles.py --models example --images 20 --steps 16 -P 16x3 \
+        --out docs/figures/rtl_cycles_example_cols.json    # kernel columns, beside the P = 16 run
     python bench/rtl_cycles.py --models mnist_paper --images 20 --steps 32 \
         --out docs/figures/rtl_accuracy_mnist_paper.json   # the RTL rows of the ablation table
     python bench/rtl_cycles.py --models cifar10_paper --images 4 --steps 16 \
@@ -54,6 +55,7 @@ def models(shared: Path):
 
 
 def measure(spec: dict, images: int, steps: int, workdir: Path, bits: int = 8) -> dict:
+    from snnhw.codegen.folding import parse_parallelism
     from snnhw.codegen import generate_design
     from snnhw.data import load_split, to_nchw
     from snnhw.reference.golden import run_golden
@@ -65,15 +67,16 @@ def measure(spec: dict, images: int, steps: int, workdir: Path, bits: int = 8) -
     x, y = load_split(spec["test"], "test", images)
     x = to_nchw(x, c.qnet.input_shape)
     out = workdir / Path(spec["onnx"]).stem
-    manifest = generate_design(c.qnet, out, parallelism=spec["parallelism"], timesteps=steps, test_images=x,
+    manifest = generate_design(c.qnet, out, parallelism=parse_parallelism(spec["parallelism"]), timesteps=steps,
+                               test_images=x,
                                test_labels=y, source_note=Path(spec["onnx"]).name)
     golden = run_golden(c.qnet, x, steps)
     synops_layer = golden.synops.sum(axis=0) / len(x)
     lanes = {row["index"]: row["parallelism"] for row in manifest["layers"] if "parallelism" in row}
+    columns = {row["index"]: row.get("columns") or 1 for row in manifest["layers"] if "parallelism" in row}
     event_layers = [i for i, l in enumerate(c.qnet.layers) if l.is_neuron_layer and not l.analog_input]
     synops = float(synops_layer.sum())
-    bound_all = synops / sum(lanes[i] for i in event_layers)
-    bound_busiest = max(synops_layer[i] / lanes[i] for i in event_layers)
+    cm = manifest["cycle_model"]
     t0 = time.time()
     res = run_sim(out, n_images=len(x), extra=False)
     rtl_classes = np.array(res.final_classes)
@@ -87,11 +90,11 @@ def measure(spec: dict, images: int, steps: int, workdir: Path, bits: int = 8) -
         cycles_timed_in=res.cycles_pass,  # "stalls": random valid/ready stalls, their cycles included
         synops_per_image=synops, synops_per_layer={c.qnet.layers[i].name: float(synops_layer[i])
                                                    for i in event_layers},
-        lanes={c.qnet.layers[i].name: lanes[i] for i in event_layers},
-        bound_all_lanes=bound_all, bound_busiest_engine=bound_busiest,
-        ratio_to_bound_all_lanes=res.cycles_per_image / bound_all if res.cycles_per_image else None,
-        ratio_to_bound_busiest=res.cycles_per_image / bound_busiest if res.cycles_per_image else None,
-        model_estimate_cycles=manifest.get("cycle_model", {}).get("throughput_cycles_per_image"),
+        lanes={c.qnet.layers[i].name: lanes[i] for i in lanes},
+        columns={c.qnet.layers[i].name: columns[i] for i in columns},
+        bound_cycles=cm["bound_cycles"], bound_engine=cm["bound_engine"],
+        ratio_to_bound=res.cycles_per_image / cm["bound_cycles"] if res.cycles_per_image else None,
+        model_estimate_cycles=cm["throughput_cycles_per_image"],
         memory_bits=manifest.get("memory_bits"), sim_seconds=time.time() - t0,
     )
 
@@ -105,17 +108,19 @@ def main(argv=None) -> int:
     ap.add_argument("--shared", type=Path, default=SHARED)
     ap.add_argument("--work", type=Path, default=ROOT / "build/bench_rtl")
     ap.add_argument("--out", type=Path, default=ROOT / "docs/figures/rtl_cycles.json")
+    ap.add_argument("-P", "--parallelism", default=None, help="lanes for every model run (e.g. 16, 16x3)")
     args = ap.parse_args(argv)
     images, steps = (4, 8) if args.quick else (args.images, args.steps)
     wanted = ["example"] if args.quick else args.models
-    specs = [m for m in models(args.shared) if m["key"] in wanted]
+    specs = [dict(m, parallelism=args.parallelism or m["parallelism"]) for m in models(args.shared)
+             if m["key"] in wanted]
     rows = []
     for spec in specs:
         print(f"{spec['name']}: {images} images x {steps} steps, P={spec['parallelism']} ...", flush=True)
         row = measure(spec, images, steps, args.work)
         print(f"  RTL == golden: {row['rtl_equals_golden']}; {row['cycles_per_image']:.0f} cycles/image; "
-              f"SynOps/image {row['synops_per_image']:.0f}; ratio to bound {row['ratio_to_bound_all_lanes']:.2f} "
-              f"(all lanes), {row['ratio_to_bound_busiest']:.2f} (busiest engine)", flush=True)
+              f"SynOps/image {row['synops_per_image']:.0f}; bound {row['bound_cycles']:.0f} "
+              f"({row['bound_engine']}), ratio {row['ratio_to_bound']:.2f}", flush=True)
         rows.append(row)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(dict(command="python bench/rtl_cycles.py " + " ".join(argv or sys.argv[1:]),

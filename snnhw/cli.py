@@ -519,8 +519,9 @@ def _write_board(build_dir, board_name, clock_mhz, baud):
 @click.option("--test-steps", type=int, default=None, callback=_check_positive,
               help="Time steps simulated per test image [default: min(T, 32)].")
 @click.option("--parallelism", "-P", default="8", show_default=True, callback=_parse_parallelism,
-              help="Output channels updated per cycle (lanes) of every neuron engine: N; per layer "
-                   "[N,]LAYER=LANES,... (LAYER a conv/dense/avg-pool layer name or index; N the other layers); or "
+              help="Output channels updated per cycle (lanes) of every neuron engine: N, or NxC to also update "
+                   "C kernel columns per cycle in the convs whose kernel is C wide; per layer "
+                   "[N,]LAYER=N[xC],... (LAYER a conv/dense/avg-pool layer name or index; N the other layers); or "
                    "auto (with --device): the planner balances the engines within the device.")
 @click.option("--device", default=None,
               help="-P auto: plan for this FPGA (e.g. LFE5U-85F, see snnhw synth --help's devices).")
