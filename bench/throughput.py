@@ -105,7 +105,9 @@ def main(argv=None) -> int:
 
     gen = [*SNNHW, "generate", a.model, "--calib", a.data, "--bits", a.bits, "-T", T, "--test-data", a.data,
            "--test-images", a.images, "--test-steps", T, "-P", a.parallelism, "--exit-margin", a.exit_margin,
-           "--exit-min-steps", a.exit_min_steps, "--v-init", a.v_init, "-o", build]
+           "--v-init", a.v_init, "-o", build]
+    if a.exit_margin:
+        gen[-2:-2] = ["--exit-min-steps", a.exit_min_steps]
     if a.per_channel:
         gen.append("--per-channel")
     if a.parallelism == "auto":
