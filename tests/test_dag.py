@@ -5,12 +5,14 @@ depthwise and grouped convolutions, Concat along channels, global average
 pooling (GlobalAveragePool, ReduceMean), ReLU6 (Clip(0, 6)). For each: the
 float ANN equals onnxruntime, the float SNN agrees with the ANN after many
 steps, the golden model runs and is deterministic, and every synapse input is
-quantized on its layer's one scale. Also the .snn.npz versions and the code
-generator's refusal of what it cannot map yet.
+quantized on its layer's one scale. Also the .snn.npz versions, grouped and
+depthwise convolutions in RTL (== golden, and the bundled mnist_dws), and the
+code generator's refusal of what it cannot map yet.
 """
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -368,8 +370,6 @@ def test_chains_keep_file_version_1_and_graphs_use_version_2(tmp_path):
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize("name, needle", [
     ("residual_identity", "(sum): a neuron layer with 2 synapse inputs (a residual Add, or a layer reading a Concat)"),
-    ("depthwise", "(conv): a grouped convolution, group=4 (depthwise)"),
-    ("grouped", "(conv): a grouped convolution, group=2"),
 ])
 def test_generate_refuses_unmapped_layers_by_name(tmp_path, name, needle):
     _, canon, images, x, _ = imported(tmp_path, MODELS[name]())
@@ -379,6 +379,31 @@ def test_generate_refuses_unmapped_layers_by_name(tmp_path, name, needle):
     message = str(info.value)
     assert needle in message and "the hardware for it is not generated yet" in message
     assert not (tmp_path / "build").exists()
+
+
+# (model, -P): depthwise with a channel multiplier of 2 (2 lanes per convolution group, and its kernel
+# columns in parallel), a grouped conv of 3 outputs per group (the request of 2 lanes becomes 1, which
+# divides 3), depthwise ReLU6 (multiplier 1)
+GROUPED_RTL = [("depthwise", 2), ("depthwise", (2, 3)), ("grouped", 2), ("relu6", 4)]
+
+
+@pytest.mark.parametrize("name, par", GROUPED_RTL, ids=[f"{n}-{p}" for n, p in GROUPED_RTL])
+def test_grouped_convolutions_in_rtl_equal_golden(tmp_path, name, par):
+    """Grouped and depthwise convolutions in hardware: every layer's spikes (taps), classes and potentials
+    == golden with stalls, back to back and a reset mid-image."""
+    from snnhw.sim import run_sim
+
+    _, canon, images, x, _ = imported(tmp_path, MODELS[name]())
+    _, qnet = converted(canon, images, x)
+    grouped = [i for i, l in enumerate(qnet.layers) if l.kind == "conv" and l.group > 1]
+    assert grouped
+    m = generate_design(qnet, tmp_path / "build", parallelism=par, timesteps=6, test_images=images[:3])
+    rows = {r["index"]: r for r in m["layers"]}
+    for i in grouped:
+        per_group = qnet.layers[i].out_shape[0] // qnet.layers[i].group
+        assert per_group % rows[i]["parallelism"] == 0
+    res = run_sim(tmp_path / "build", taps=True, stalls=True, extra=True, seed=3)
+    assert res.passed and res.first_tap_mismatch is None, res.summary()
 
 
 def test_generate_refuses_a_branch_that_is_not_a_chain(tmp_path):
@@ -447,3 +472,21 @@ def test_normalized_relu6_network_is_the_ann_divided_by_lambda(tmp_path, percent
         lam = np.asarray(lambdas[i]).reshape((-1,) + (1,) * (before[i].ndim - 2))
         assert np.allclose(after[i], before[i] / lam, rtol=1e-5, atol=1e-6)
     assert canon.layers[0].cap == 6.0  # normalize leaves its argument alone
+
+
+def test_bundled_depthwise_separable_network_in_rtl(tmp_path):
+    """examples/mnist_dws.onnx (depthwise stride-2 / pointwise pairs, ReLU6, global average pooling) at
+    8 bits per channel: 3 sample images x 4 steps, classes and potentials == golden with stalls."""
+    from snnhw.data import load_split, to_nchw
+    from snnhw.pipeline import compile_model
+    from snnhw.sim import run_sim
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    calib, _ = load_split(root / "mnist_sample.npz", "train", 500)
+    q = compile_model(root / "mnist_dws.onnx", calib, bits=8, per_channel=True, max_timesteps=300).qnet
+    assert sum(l.kind == "conv" and l.group > 1 for l in q.layers) == 2
+    x, y = load_split(root / "mnist_sample.npz", "test", 3)
+    generate_design(q, tmp_path / "dws", parallelism=8, timesteps=4, test_images=to_nchw(x, q.input_shape),
+                    test_labels=y)
+    res = run_sim(tmp_path / "dws", stalls=True, extra=False, seed=1)
+    assert res.passed, res.summary()

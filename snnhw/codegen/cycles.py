@@ -57,12 +57,13 @@ class EngineLoad:
     pixels: int = 0
     classes: int = 0
     fixed: float | None = None  # busy cycles of an engine without lanes (max-pool gate)
+    conv_groups: int = 1  # a grouped convolution's groups: an event reaches G / conv_groups channel groups
 
     def cycles_per_event(self, G: int, cols: int = 1) -> int:
         """Scatter cycles per input event: kernel rows x columns (all columns in one cycle when
-        ``cols`` > 1) x channel groups."""
+        ``cols`` > 1) x the channel groups of its convolution group."""
         spatial = self.spatial // self.kernel_width if cols > 1 else self.spatial
-        return spatial * (G if self.scales else 1)
+        return spatial * (max(1, G // self.conv_groups) if self.scales else 1)
 
     def busy(self, G: int, cols: int = 1) -> float:
         if self.fixed is not None:
@@ -124,7 +125,8 @@ def engine_loads(plan, qnet: QNetwork, spikes: dict, images: np.ndarray, timeste
                 synops = (spikes[prev_layer].reshape(timesteps, n, -1).astype(np.int64) @ fan) * run
             loads.append(EngineLoad(i, c["name"], engine, c["C_OUT"], c["H_OUT"] * c["W_OUT"], spatial,
                                     c["MW"], c["kind"] != "avgpool", run, events_in=prev, emitted=emitted, synops=synops,
-                                    nonzero=nonzero, pixels=int(np.prod(qnet.input_shape)), classes=c.get("K", 0)))
+                                    nonzero=nonzero, pixels=int(np.prod(qnet.input_shape)), classes=c.get("K", 0),
+                                    conv_groups=c.get("CONV_GROUPS", 1)))
         if blk.kind != "output":
             prev = spikes[i].reshape(timesteps, n, -1).sum(axis=2) * run
             prev_layer = i

@@ -67,6 +67,7 @@ class NeuronEngine:
     pad_top_left: tuple          # (PT, PL)
     lanes: int                   # output channels per cycle (P)
     columns: int                 # kernel columns per cycle: 1, or KW (membranes in that many column banks)
+    conv_groups: int             # convolution groups (depthwise: c_in)
     weight_bits: int
     mem_bits: int
     bias_bits: int
@@ -107,6 +108,7 @@ class NeuronEngine:
              ("C_OUT", self.c_out), ("H_OUT", self.h_out), ("W_OUT", self.w_out),
              ("KH", self.kernel[0]), ("KW", self.kernel[1]), ("SH", self.stride[0]), ("SW", self.stride[1]),
              ("PT", self.pad_top_left[0]), ("PL", self.pad_top_left[1]), ("LANES", self.lanes), ("COLS", self.columns),
+             ("CONV_GROUPS", self.conv_groups),
              ("WEIGHT_BITS", self.weight_bits), ("MEM_BITS", self.mem_bits), ("BIAS_BITS", self.bias_bits),
              ("THETA_BITS", self.theta_bits), ("CURRENT_BITS", self.current_bits),
              ("VMIN", f"{'-' if self.vmin < 0 else ''}64'sd{abs(self.vmin)}"),
@@ -197,7 +199,8 @@ def neuron_engine(ctx: dict, weight_bank_aw: int) -> NeuronEngine:
         avgpool=ctx["kind"] == "avgpool", reset_sub=bool(ctx["reset_sub"]), v_init_half=bool(ctx["half"]),
         c_in=ctx["C_IN"], h_in=ctx["H_IN"], w_in=ctx["W_IN"], c_out=ctx["C_OUT"], h_out=ctx["H_OUT"],
         w_out=ctx["W_OUT"], kernel=(ctx["KH"], ctx["KW"]), stride=(ctx["SH"], ctx["SW"]),
-        pad_top_left=(ctx["PT"], ctx["PL"]), lanes=ctx["P"], columns=ctx["COLS"], weight_bits=ctx["WB"], mem_bits=ctx["MB"],
+        pad_top_left=(ctx["PT"], ctx["PL"]), lanes=ctx["P"], columns=ctx["COLS"],
+        conv_groups=ctx["CONV_GROUPS"], weight_bits=ctx["WB"], mem_bits=ctx["MB"],
         bias_bits=ctx["BB"], theta_bits=ctx["TB"], current_bits=ctx["IB"], vmin=ctx["VMIN"], vmax=ctx["VMAX"],
         t_max=ctx["T_MAX"], step_bits=ctx["STW"], group_bits=ctx["GW"], mem_addr_bits=ctx["VAW"],
         pos_bits=ctx["PSW"], inp=_fields(ctx, "I", bool(ctx["in3d"]) or bool(ctx["analog"])),

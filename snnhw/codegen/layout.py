@@ -123,7 +123,14 @@ def _pow2_ceil(n: int) -> int:
 
 
 def _lanes(layer: QLayer, P: int) -> int:
-    return max(1, min(P, int(layer.out_shape[0])))
+    """Lanes of a layer's engine for a request of P: at most C_out; a grouped convolution's lanes divide its
+    outputs per group (a channel group never straddles two convolution groups)."""
+    group = int(layer.group) if layer.kind == "conv" else 1
+    per_group = int(layer.out_shape[0]) // group
+    lanes = max(1, min(P, per_group))
+    while group > 1 and per_group % lanes:
+        lanes -= 1
+    return lanes
 
 
 def _geometry(layer: QLayer) -> dict:
@@ -448,22 +455,28 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, cols: i
     files = dict(weight_file=f"mem/l{i}_weight.hex", bias_file=f"mem/l{i}_bias.hex", theta_file=f"mem/l{i}_theta.hex")
     WDEPTH = 0
     if weight is not None:
+        conv_groups = int(layer.group) if layer.kind == "conv" else 1
+        G_ev = G // conv_groups  # the channel groups one input channel reaches
         if layer.kind == "conv":
-            # address ((ci*KH + ky)*KW + kx)*G + og ; lane p = output channel og*P + p
-            wt = weight.transpose(1, 2, 3, 0).reshape(-1, C_OUT)  # (ci, ky, kx) rows, O columns
+            # address ((ci*KH + ky)*KW + kx)*G_ev + og' ; lane p = output channel og*P + p, og' = og - og0, og0
+            # the first channel group of ci's convolution group (G_ev = G without groups)
+            cin_g, cout_g = g["C_IN"] // conv_groups, C_OUT // conv_groups
+            w = weight.reshape(conv_groups, cout_g, cin_g, *weight.shape[2:])  # (group, o', ci', ky, kx)
+            wt = w.transpose(0, 2, 3, 4, 1).reshape(-1, cout_g)  # (ci, ky, kx) rows, the group's outputs
         else:
             wt = weight.T  # (I, O)
-        words = _lane_words(wt, G, P).reshape(-1, P)
+        words = _lane_words(wt, G_ev, P).reshape(-1, P)
         if cols > 1:
-            # address (ci*KH + ky)*G + og; the word holds the KW kernel columns, column kx in lanes kx*P + p
+            # address (ci*KH + ky)*G_ev + og'; the word holds the KW kernel columns, column kx in lanes kx*P + p
             KW = g["KW"]
-            words = words.reshape(-1, KW, G, P).transpose(0, 2, 1, 3).reshape(-1, KW * P)
+            words = words.reshape(-1, KW, G_ev, P).transpose(0, 2, 1, 3).reshape(-1, KW * P)
         WDEPTH = words.shape[0]
     else:
         words = None
     ctx = dict(base, **g, **_scatter_widths(g), **in_ctx, **out_ctx, role=layer.role, analog=layer.analog_input,
                in3d=stream.is3d and not layer.analog_input, out3d=out.is3d, P=P, G=G, VDEPTH=vdepth,
                VAW=ubits(vdepth - 1), GW=ubits(G - 1), PSW=ubits(HW - 1), WB=WB, MB=MB, BB=BB, TB=TB, IB=IB, COLS=cols,
+               CONV_GROUPS=int(layer.group) if layer.kind == "conv" else 1,
                VMIN=int(layer.vmin), VMAX=int(layer.vmax), half=half and spiking, reset_sub=reset_sub,
                TIN=stream.width if not layer.analog_input else 10, TOUT=out.width, **files)
     hexes = {}

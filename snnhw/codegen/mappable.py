@@ -1,10 +1,10 @@
-"""What the hardware generator maps: a chain of group-1 conv/dense, avg/max-pool and flatten layers.
+"""What the hardware generator maps: a chain of conv (grouped and depthwise too), dense, avg/max-pool and
+flatten layers.
 
 The front end and the reference models also handle graphs (residual Adds,
 Concats: multi-input ``sum`` layers, layers reading other than the layer
-before) and grouped convolutions; their engines are not generated yet, so
-:func:`check_mappable` refuses them by name instead of generating wrong
-hardware.
+before); their engines are not generated yet, so :func:`check_mappable`
+refuses them by name instead of generating wrong hardware.
 """
 from __future__ import annotations
 
@@ -18,9 +18,8 @@ def unmappable_reason(qnet: QNetwork, i: int):
     if layer.kind == "sum":
         return (f"a neuron layer with {len(layer.synapses)} synapse inputs (a residual Add, or a layer reading "
                 "a Concat)")
-    if layer.group != 1:
-        depthwise = " (depthwise)" if layer.in_shape and layer.group == layer.in_shape[0] else ""
-        return f"a grouped convolution, group={layer.group}{depthwise}"
+    if layer.group != 1 and (layer.kind != "conv" or layer.analog_input):
+        return f"a grouped {layer.kind} layer, group={layer.group}, taking the pixels"
     expected = (qnet.layers[i - 1].name,) if i else (INPUT,)
     if qnet.sources(i) != expected:
         read = ", ".join("the network input" if s == INPUT else f"'{s}'" for s in qnet.sources(i))
@@ -35,5 +34,5 @@ def check_mappable(qnet: QNetwork) -> None:
         if reason:
             raise UnsupportedModelError(
                 f"{qnet.source or 'network'}: layer '{layer.name}' ({layer.kind}): {reason}: the hardware for it "
-                "is not generated yet (snnhw generate maps chains of group-1 conv, dense, average/max-pool and "
+                "is not generated yet (snnhw generate maps chains of conv (grouped too), dense, average/max-pool and "
                 "flatten layers; snnhw convert and snnhw evaluate support it)")

@@ -25,6 +25,10 @@
 // group in one cycle (snn_scatter_addr). The fire sweep still visits one
 // position per cycle in (group, oy, ox) order, so spikes leave in the same
 // order as with COLS = 1.
+// Grouped convolution (CONV_GROUPS = g > 1; depthwise: g = C_IN): input
+// channel c reaches only the C_OUT/g outputs of its group c / (C_IN/g), in
+// (C_OUT/g)/LANES channel groups (LANES divides C_OUT/g), and its weight words
+// hold those outputs only.
 // The last step's sweep writes the initial values back (V = v_init, I = bias),
 // so no state leaks into the next image; after reset an INIT sweep does the
 // same. Numeric semantics: docs/numeric_contract.md; memory map and cycle
@@ -87,6 +91,7 @@ module snn_neuron_engine #(
     parameter integer PL = 0,
     parameter integer LANES = 1,           // output channels updated per cycle
     parameter integer COLS  = 1,           // output columns updated per cycle: 1, or KW (banked membranes)
+    parameter integer CONV_GROUPS = 1,     // convolution groups (depthwise: C_IN)
     // number formats
     parameter integer WEIGHT_BITS  = 8,
     parameter integer MEM_BITS     = 16,
@@ -169,7 +174,8 @@ module snn_neuron_engine #(
     localparam integer VDEPTH   = GROUPS * H_OUT * WB_COLS;      // membrane words per bank
     localparam integer COL_W    = ubits(COLS - 1);
     localparam integer KW_WORD  = (COLS > 1) ? 1 : KW;           // kernel columns per weight address
-    localparam integer WDEPTH   = (AVGPOOL != 0) ? 1 : C_IN * KH * KW_WORD * GROUPS;   // weight words
+    localparam integer EV_GROUPS = GROUPS / CONV_GROUPS;         // channel groups an input channel reaches
+    localparam integer WDEPTH   = (AVGPOOL != 0) ? 1 : C_IN * KH * KW_WORD * EV_GROUPS;   // weight words
     localparam integer WWORD    = COLS * LANES * WEIGHT_BITS;    // a weight word: COLS kernel columns of LANES
     localparam integer WEIGHT_AW = ubits(WDEPTH - 1);
     localparam integer ACC_BITS = (ANALOG != 0) ? CURRENT_BITS : MEM_BITS;   // the word the scatter accumulates
@@ -220,6 +226,13 @@ module snn_neuron_engine #(
         if (COLS < 1 || (COLS > 1 && (COLS != KW || SW != 1 || SPIKING == 0 || AVGPOOL != 0))) begin
             $error("snn_neuron_engine: COLS (%0d) must be 1, or KW (%0d) with stride SW (%0d) = 1 in a spiking conv",
                    COLS, KW, SW);
+            $fatal(1, "snn_neuron_engine: bad parameters");
+        end
+        if (CONV_GROUPS < 1 || (CONV_GROUPS > 1 && (C_IN % CONV_GROUPS != 0 || C_OUT % CONV_GROUPS != 0 ||
+                                                     (C_OUT / CONV_GROUPS) % LANES != 0 || AVGPOOL != 0 ||
+                                                     ANALOG != 0))) begin
+            $error("snn_neuron_engine: CONV_GROUPS (%0d) must divide C_IN (%0d) and C_OUT (%0d), LANES (%0d) C_OUT / CONV_GROUPS, in a convolution that is not the analog layer",
+                   CONV_GROUPS, C_IN, C_OUT, LANES);
             $fatal(1, "snn_neuron_engine: bad parameters");
         end
         if (WEIGHT_BLOCK != 0 && WEIGHT_BLOCK != 1) begin
@@ -328,7 +341,8 @@ module snn_neuron_engine #(
     assign scatter_busy = it_valid && !it_last;
     snn_scatter_addr #(
         .H_IN(H_IN), .W_IN(W_IN), .H_OUT(H_OUT), .W_OUT(W_OUT), .KH(KH), .KW(KW), .SH(SH), .SW(SW),
-        .PT(PT), .PL(PL), .COLS(COLS), .GROUPS((AVGPOOL != 0) ? 1 : GROUPS), .TARGET_CHANNEL_DIV((AVGPOOL != 0) ? LANES : 0),
+        .PT(PT), .PL(PL), .COLS(COLS), .GROUPS((AVGPOOL != 0) ? 1 : EV_GROUPS),
+        .TARGET_CHANNEL_DIV((AVGPOOL != 0) ? LANES : (CONV_GROUPS > 1) ? C_IN / CONV_GROUPS : 0),
         .WEIGHTS((AVGPOOL != 0) ? 0 : 1), .CW(IN_CW), .YW(IN_YW), .XW(IN_XW), .GW(GROUP_W), .TAW(MEM_ADDR_W),
         .WAW(WEIGHT_AW), .OYW(SWEEP_YW), .OXW(SWEEP_XW), .COL_MXW(COL_W)
     ) u_scatter (

@@ -14,9 +14,13 @@
 // snn_const_mul):
 //   target  og*H_OUT*W_OUT + oy*W_OUT + ox      (a membrane word, a window)
 //   weight  ((c*KH + ky)*KW + kx)*GROUPS + og   (WEIGHTS = 1 only)
-// where og is the channel group: 0 .. GROUPS-1 when GROUPS > 1, else the
-// event's own group c / TARGET_CHANNEL_DIV when TARGET_CHANNEL_DIV > 0
-// (average pooling: c / lanes; max-pool windows: c), else 0.
+// where og is the channel group: the GROUPS groups from og0 on, og0 = 0, or
+// when TARGET_CHANNEL_DIV > 0 og0 = (c / TARGET_CHANNEL_DIV) * GROUPS (a
+// grouped convolution: the output groups of the event's convolution group,
+// c / TARGET_CHANNEL_DIV input channels each; average pooling: the event's
+// own lane group, c / lanes; max-pool windows: c). The weight address counts
+// og - og0 (the weights of one input channel cover its convolution group's
+// outputs only); it_group and the target the absolute og.
 //
 // Kernel columns in parallel (COLS = KW > 1, stride SW = 1; for the neuron
 // engines): the outputs an event reaches in one kernel row are COLS
@@ -42,7 +46,7 @@
 //   KH, KW, SH, SW, PT, PL  kernel, stride, top/left padding
 //   COLS                    1, or KW: kernel columns per cycle, targets banked by column
 //   GROUPS                  channel groups iterated per kernel position (>= 1)
-//   TARGET_CHANNEL_DIV      0, or the divisor of c giving the event's own group
+//   TARGET_CHANNEL_DIV      0, or the divisor of c giving the event's convolution group (og0 above)
 //   WEIGHTS                 1: produce the weight address
 //   CW, YW, XW              event coordinate widths
 //   GW, TAW, WAW            group, target-address and weight-address widths
@@ -139,8 +143,8 @@ module snn_scatter_addr #(
                    H_IN, W_IN, H_OUT, W_OUT, KH, KW, SH, SW, PT, PL);
             $fatal(1, "snn_scatter_addr: bad parameters");
         end
-        if (GROUPS < 1 || (GROUPS > 1 && TARGET_CHANNEL_DIV != 0) || TARGET_CHANNEL_DIV < 0) begin
-            $error("snn_scatter_addr: GROUPS (%0d) must be >= 1, and TARGET_CHANNEL_DIV (%0d) >= 0 needs GROUPS = 1",
+        if (GROUPS < 1 || TARGET_CHANNEL_DIV < 0) begin
+            $error("snn_scatter_addr: GROUPS (%0d) must be >= 1, and TARGET_CHANNEL_DIV (%0d) >= 0",
                    GROUPS, TARGET_CHANNEL_DIV);
             $fatal(1, "snn_scatter_addr: bad parameters");
         end
@@ -150,7 +154,7 @@ module snn_scatter_addr #(
                    TAW, WAW, GW, GROUPS, HW_OUT);
             $fatal(1, "snn_scatter_addr: bad parameters");
         end
-        if (COLS < 1 || (COLS > 1 && (COLS != KW || SW != 1 || TARGET_CHANNEL_DIV != 0 || WEIGHTS == 0)) ||
+        if (COLS < 1 || (COLS > 1 && (COLS != KW || SW != 1 || WEIGHTS == 0)) ||
             (1 << COL_MXW) < COLS) begin
             $error("snn_scatter_addr: COLS (%0d) must be 1, or KW (%0d) with SW (%0d) = 1 and weights; COL_MXW %0d",
                    COLS, KW, SW, COL_MXW);
@@ -171,7 +175,9 @@ module snn_scatter_addr #(
     wire [31:0] start_qx  = x_pad / SW;
     wire [31:0] start_ky0 = y_pad % SH;
     wire [31:0] start_kx0 = x_pad % SW;
-    wire [31:0] start_group = (TARGET_CHANNEL_DIV > 0) ? c32 / TARGET_CHANNEL_DIV : 32'd0;
+    wire [31:0] c_group = (TARGET_CHANNEL_DIV > 0) ? c32 / TARGET_CHANNEL_DIV : 32'd0;
+    wire [31:0] start_group;           // og0
+    snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(GROUPS)) u_group0 (.x(c_group), .y(start_group));
     wire [31:0] qy_times_w, group_times_hw;
     snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(WB)) u_qy_w (.x(start_qy), .y(qy_times_w));
     snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(TARGET_CHANNEL_DIV > 0 ? HW_OUT : 0)) u_group_hw (
@@ -200,7 +206,9 @@ module snn_scatter_addr #(
     assign it_ox = ox32[OXW-1:0];
     wire   col_last   = (it_mx == LAST_MX[MXW-1:0]);
     wire   row_last   = (it_my == LAST_MY[MYW-1:0]);
-    wire   group_last = (GROUPS == 1) || (it_group == LAST_GROUP[GW-1:0]);
+    reg  [GW-1:0]  it_group0;          // og0 of the event
+    reg  [GW-1:0]  it_group_rel;       // og - og0
+    wire   group_last = (GROUPS == 1) || (it_group_rel == LAST_GROUP[GW-1:0]);
     assign it_last = group_last && col_last && row_last;
 
     always @(posedge clk) begin
@@ -215,6 +223,8 @@ module snn_scatter_addr #(
             it_my      <= {MYW{1'b0}};
             it_mx      <= {MXW{1'b0}};
             it_group   <= start_group[GW-1:0];
+            it_group0  <= start_group[GW-1:0];
+            it_group_rel <= {GW{1'b0}};
             it_target  <= start_target[TAW-1:0];
             row_target <= start_target[TAW-1:0];
         end else if (it_valid && advance) begin
@@ -222,9 +232,13 @@ module snn_scatter_addr #(
                 it_valid <= 1'b0;
             end else if (!group_last) begin
                 it_group  <= it_group + 1'b1;
+                it_group_rel <= it_group_rel + 1'b1;
                 it_target <= it_target + TA_STEP_GROUP[TAW-1:0];
             end else begin
-                if (GROUPS > 1) it_group <= {GW{1'b0}};
+                if (GROUPS > 1) begin
+                    it_group     <= it_group0;
+                    it_group_rel <= {GW{1'b0}};
+                end
                 if (!col_last) begin
                     it_mx     <= it_mx + 1'b1;
                     it_target <= it_target + TA_STEP_COL[TAW-1:0];

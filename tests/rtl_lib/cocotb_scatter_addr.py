@@ -43,9 +43,10 @@ def iterations(c, y, x):
     """The event's iterations in the module's order: my, then mx, then the channel group innermost."""
     qy, ky0 = divmod(y + PT, SH)
     qx, kx0 = divmod(x + PL, SW)
-    groups = list(range(GROUPS)) if GROUPS > 1 else [c // DIV if DIV > 0 else 0]
+    og0 = (c // DIV) * GROUPS if DIV > 0 else 0   # a grouped conv: its convolution group's output groups
+    groups = list(range(og0, og0 + GROUPS))
     if COLS > 1:
-        return column_iterations(c, y, x, qy, ky0, qx, groups)
+        return column_iterations(c, y, x, qy, ky0, qx, groups, og0)
     its = []
     for my in range(MH):
         for mx in range(MW):
@@ -55,7 +56,7 @@ def iterations(c, y, x):
                 its.append(dict(
                     it_in=int(inr), it_last=0, it_group=og % (1 << GW), ky=ky, kx=kx, og=og, oy=oy, ox=ox,
                     it_target=(og * H_OUT * W_OUT + oy * W_OUT + ox) % (1 << TAW),
-                    it_weight=((((c * KH + ky) * KW + kx) * GROUPS + og) % (1 << WAW)) if WEIGHTS else 0,
+                    it_weight=((((c * KH + ky) * KW + kx) * GROUPS + og - og0) % (1 << WAW)) if WEIGHTS else 0,
                     it_oy=oy % (1 << OYW), it_ox=ox % (1 << OXW)))
                 its[-1].update(it_col_in=its[-1]["it_in"], it_col_target=its[-1]["it_target"], it_col_mx=0)
     its[-1]["it_last"] = 1
@@ -67,7 +68,7 @@ def iterations(c, y, x):
     return its
 
 
-def column_iterations(c, y, x, qy, ky0, qx, groups):
+def column_iterations(c, y, x, qy, ky0, qx, groups, og0):
     """COLS > 1: iterations (my, group); the KW columns of a kernel row in the COLS banks at once."""
     banks = []
     for b in range(COLS):
@@ -83,7 +84,7 @@ def column_iterations(c, y, x, qy, ky0, qx, groups):
             target = og * H_OUT * WB + oy * WB
             its.append(dict(
                 it_in=int(any(col_in)), it_last=0, it_group=og % (1 << GW), ky=ky, og=og, oy=oy,
-                it_weight=((c * KH + ky) * GROUPS + og) % (1 << WAW), it_oy=oy % (1 << OYW),
+                it_weight=((c * KH + ky) * GROUPS + og - og0) % (1 << WAW), it_oy=oy % (1 << OYW),
                 it_col_in=sum(v << b for b, v in enumerate(col_in)),
                 it_col_target=sum(((target + ox // COLS) % (1 << TAW)) << (b * TAW) if col_in[b] else 0
                                   for b, (_, ox, _) in enumerate(banks)),

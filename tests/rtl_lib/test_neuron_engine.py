@@ -44,8 +44,12 @@ DENSE_BANKED = dict(ANALOG=0, SPIKING=1, C_IN=6, H_IN=8, W_IN=8, C_OUT=100, LANE
                     THETA_BITS=6, IN_CW=3, IN_YW=3, IN_XW=3, IN_TOKEN_W=11, OUT_3D=0, OUT_CW=7, OUT_TOKEN_W=9,
                     STEP_W=4, T_MAX=10, GROUP_W=4, MEM_ADDR_W=4, POS_W=1, WEIGHT_BANK_AW=3)
 ANALOG_COLS = dict(ANALOG, COLS=3, MEM_ADDR_W=6, WEIGHT_BLOCK=0)  # 3 column banks of 2 groups x 8 rows x 3 words
+# depthwise, channel multiplier 2 (12 outputs of 6 inputs), 2 lanes, kernel columns in parallel
+DEPTHWISE = dict(AVGPOOL, AVGPOOL=0, CONV_GROUPS=6, C_OUT=12, H_OUT=8, W_OUT=8, KH=3, KW=3, SH=1, SW=1, PT=1, PL=1,
+                 LANES=2, COLS=3, WEIGHT_BITS=6, OUT_CW=4, OUT_YW=3, OUT_XW=3, OUT_TOKEN_W=12, GROUP_W=3,
+                 MEM_ADDR_W=8, POS_W=6)
 ROLES = {"analog": ANALOG, "output": OUTPUT, "avgpool": AVGPOOL, "dense_banked": DENSE_BANKED,
-         "analog_cols3": ANALOG_COLS}
+         "analog_cols3": ANALOG_COLS, "depthwise_cols3": DEPTHWISE}
 
 
 BAD = [
@@ -59,6 +63,8 @@ BAD = [
     (dict(AVGPOOL, COLS=2, MEM_ADDR_W=4), "COLS (2) must be 1, or KW"),   # average pooling: one bank
     (dict(ANALOG_COLS, MEM_ADDR_W=7), "MEM_ADDR_W 7"),                   # the depth of one bank
     (dict(ANALOG, WEIGHT_BLOCK=2), "WEIGHT_BLOCK (2) must be 0 or 1"),
+    (dict(DEPTHWISE, CONV_GROUPS=5), "CONV_GROUPS (5) must divide C_IN (6) and C_OUT (12)"),
+    (dict(DEPTHWISE, LANES=4, GROUP_W=2, MEM_ADDR_W=7), "CONV_GROUPS (6) must divide"),  # 4 lanes, 2 per group
 ]
 
 

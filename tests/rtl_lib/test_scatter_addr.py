@@ -17,7 +17,7 @@ def ubits(n: int) -> int:
 def scatter(c_in, h_in, w_in, h_out, w_out, k, s, p, groups=1, div=0, weights=1, cols=1) -> dict:
     """Parameters with the widths the engines give them; C_IN is the stimulus' channel count (not a parameter)."""
     (kh, kw), (sh, sw), (pt, pl) = k, s, p
-    n_groups = groups if div == 0 else -(-c_in // div)       # target groups the addresses span
+    n_groups = groups if div == 0 else -(-c_in // div) * groups   # target groups the addresses span
     words = -(-w_out // cols)
     return dict(H_IN=h_in, W_IN=w_in, H_OUT=h_out, W_OUT=w_out, KH=kh, KW=kw, SH=sh, SW=sw, PT=pt, PL=pl,
                 COLS=cols, GROUPS=groups, TARGET_CHANNEL_DIV=div, WEIGHTS=weights, CW=ubits(c_in - 1),
@@ -33,6 +33,10 @@ CASES = {
     "maxpool3x3s2p1-div1": scatter(3, 7, 6, 4, 3, (3, 3), (2, 2), (1, 1), div=1, weights=0),
     "k3x2-s2x3-p1x0-g2": scatter(3, 7, 8, 3, 3, (3, 2), (2, 3), (1, 0), groups=2),
     "dense-g5": scatter(10, 1, 1, 1, 1, (1, 1), (1, 1), (0, 0), groups=5),
+    # a grouped conv: 6 input channels in 2 convolution groups (3 each), 2 output channel groups per group
+    "conv3x3-convgroups2-g2": scatter(6, 5, 6, 5, 6, (3, 3), (1, 1), (1, 1), groups=2, div=3),
+    # depthwise (one output channel group per input channel) with the kernel columns in parallel
+    "depthwise3x3-cols3": scatter(4, 6, 7, 6, 7, (3, 3), (1, 1), (1, 1), div=1, cols=3),
     # kernel columns in parallel: 3 banks, a width (7) not a multiple of 3, padding both sides
     "conv3x3s1p1-g2-cols3": scatter(3, 6, 7, 6, 7, (3, 3), (1, 1), (1, 1), groups=2, cols=3),
     # 5 banks, a 5x2 kernel row stride 2, no padding (valid conv, output narrower than the input)
@@ -50,8 +54,7 @@ def test_scatter_addr(name):
 
 GEOMETRY = ("snn_scatter_addr: geometry H_IN {H_IN} W_IN {W_IN} H_OUT {H_OUT} W_OUT {W_OUT} KH {KH} KW {KW} "
             "SH {SH} SW {SW} PT {PT} PL {PL} is not mappable")
-GROUPS_MSG = "snn_scatter_addr: GROUPS ({GROUPS}) must be >= 1, and TARGET_CHANNEL_DIV ({TARGET_CHANNEL_DIV}) >= 0 " \
-             "needs GROUPS = 1"
+GROUPS_MSG = "snn_scatter_addr: GROUPS ({GROUPS}) must be >= 1, and TARGET_CHANNEL_DIV ({TARGET_CHANNEL_DIV}) >= 0"
 WIDTH_MSG = "snn_scatter_addr: TAW ({TAW}), WAW ({WAW}) or GW ({GW}) too narrow for {GROUPS} group(s) of {HW} outputs"
 COLS_MSG = "snn_scatter_addr: COLS ({COLS}) must be 1, or KW ({KW}) with SW ({SW}) = 1 and weights; COL_MXW {COL_MXW}"
 OUT_MSG = "snn_scatter_addr: OYW ({OYW}) / OXW ({OXW}) cannot hold H_OUT {H_OUT} / W_OUT {W_OUT}"
@@ -62,7 +65,6 @@ BAD = {
     "h_out0": (dict(H_OUT=0, OYW=1), GEOMETRY),
     "w_in0": (dict(W_IN=0), GEOMETRY),
     "groups0": (dict(GROUPS=0), GROUPS_MSG),
-    "groups3-div4": (dict(TARGET_CHANNEL_DIV=4), GROUPS_MSG),
     "div-1": (dict(GROUPS=1, TARGET_CHANNEL_DIV=-1), GROUPS_MSG),
     "taw-narrow": (dict(TAW=6), WIDTH_MSG),                        # 3 groups of 5x6 need 7 bits
     "taw-narrow-div": (dict(GROUPS=1, TARGET_CHANNEL_DIV=0, TAW=4), WIDTH_MSG),   # 30 outputs

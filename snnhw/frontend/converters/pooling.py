@@ -50,9 +50,12 @@ def convert_avgpool(ctx) -> list:
 
 def _global(ctx, layer_class) -> list:
     channels, height, width = ctx.feature_map_shape()
+    # one window over the whole map; stride = kernel (any stride gives one output), so that an input event
+    # reaches exactly one window position: one scatter cycle in hardware, not height * width
     return [
         layer_class(
-            ctx.name, (height, width), (1, 1), in_shape=(channels, height, width), out_shape=(channels, 1, 1)
+            ctx.name, (height, width), (height, width), in_shape=(channels, height, width),
+            out_shape=(channels, 1, 1)
         )
     ]
 
