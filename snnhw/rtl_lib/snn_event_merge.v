@@ -25,7 +25,7 @@
 // step. The inputs must agree on last: without SYNTHESIS a disagreement stops
 // the simulation. So one step's tokens never mix with the next step's.
 //
-// Output register: a skid buffer as in snn_axis_register. out_valid and
+// Output register: snn_axis_register (a skid buffer). out_valid and
 // out_data come from registers and the internal ready (the skid register is
 // free) is a register, so there is no combinational path from out_ready to
 // in_ready. in_ready[k] depends on in_valid and the eos bit of the inputs (the
@@ -169,33 +169,10 @@ module snn_event_merge #(
         held_last <= (eos_now & in_last) | (~eos_now & held_last);
     end
 
-    // ---- output register (a skid buffer, as snn_axis_register) ----
-    reg                   main_valid;
-    reg [OUT_TOKEN_W-1:0] main_data;
-    reg                   skid_valid;
-    reg [OUT_TOKEN_W-1:0] skid_data;
-
-    assign s_ready   = !skid_valid;
-    assign out_valid = main_valid;
-    assign out_data  = main_data;
-
-    always @(posedge clk) begin
-        if (rst) begin
-            main_valid <= 1'b0;
-            skid_valid <= 1'b0;
-        end else if (!main_valid || out_ready) begin
-            if (skid_valid) begin
-                main_data  <= skid_data;
-                skid_valid <= 1'b0;
-            end else begin
-                main_data  <= s_data;
-            end
-            main_valid <= skid_valid || s_valid;
-        end else if (s_valid && !skid_valid) begin
-            skid_data  <= s_data;
-            skid_valid <= 1'b1;
-        end
-    end
+    // ---- output register: registered valid, data and ready (no path from out_ready to in_ready) ----
+    snn_axis_register #(.WIDTH(OUT_TOKEN_W)) u_out (
+        .clk(clk), .rst(rst), .s_valid(s_valid), .s_ready(s_ready), .s_data(s_data),
+        .m_valid(out_valid), .m_ready(out_ready), .m_data(out_data));
 
 `ifndef SYNTHESIS
     // every input's eos of a step must carry the same last

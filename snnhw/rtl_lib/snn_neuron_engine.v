@@ -389,8 +389,9 @@ module snn_neuron_engine #(
     reg                   sweep_begin;     // control: start a sweep
 
     always @(posedge clk) begin
-        if (rst) begin
-            sw_running  <= 1'b1;
+        // reset (then the INIT sweep runs), or the sweep's last address issued, or the sweep cancelled
+        if (rst || sw_cancel || (sw_issue && sw_end)) begin
+            sw_running  <= rst;
             sw_addr     <= {MEM_ADDR_W{1'b0}};
             sw_row_addr <= {MEM_ADDR_W{1'b0}};
             sw_col      <= {COL_W{1'b0}};
@@ -398,38 +399,27 @@ module snn_neuron_engine #(
             sw_oy       <= {SWEEP_YW{1'b0}};
             sw_ox       <= {SWEEP_XW{1'b0}};
             sw_pos      <= {POS_W{1'b0}};
-        end else if (sw_issue || sw_cancel) begin
-            if (sw_end || sw_cancel) begin
-                sw_running  <= 1'b0;
-                sw_addr     <= {MEM_ADDR_W{1'b0}};
-                sw_row_addr <= {MEM_ADDR_W{1'b0}};
-                sw_col      <= {COL_W{1'b0}};
-                sw_group    <= {GROUP_W{1'b0}};
-                sw_oy       <= {SWEEP_YW{1'b0}};
-                sw_ox       <= {SWEEP_XW{1'b0}};
-                sw_pos      <= {POS_W{1'b0}};
-            end else begin
-                sw_pos  <= (sw_pos == LAST_POS[POS_W-1:0]) ? {POS_W{1'b0}} : sw_pos + 1'b1;
-                if (sw_ox != LAST_OX[SWEEP_XW-1:0]) begin
-                    sw_ox <= sw_ox + 1'b1;
-                    // the next column: the next bank, or bank 0 of the next word
-                    if (sw_col_last) begin
-                        sw_col  <= {COL_W{1'b0}};
-                        sw_addr <= sw_addr + 1'b1;
-                    end else begin
-                        sw_col  <= sw_col + 1'b1;
-                    end
+        end else if (sw_issue) begin
+            sw_pos  <= (sw_pos == LAST_POS[POS_W-1:0]) ? {POS_W{1'b0}} : sw_pos + 1'b1;
+            if (sw_ox != LAST_OX[SWEEP_XW-1:0]) begin
+                sw_ox <= sw_ox + 1'b1;
+                // the next column: the next bank, or bank 0 of the next word
+                if (sw_col_last) begin
+                    sw_col  <= {COL_W{1'b0}};
+                    sw_addr <= sw_addr + 1'b1;
                 end else begin
-                    sw_ox       <= {SWEEP_XW{1'b0}};
-                    sw_col      <= {COL_W{1'b0}};
-                    sw_addr     <= sw_next_row;
-                    sw_row_addr <= sw_next_row;
-                    if (sw_oy != LAST_OY[SWEEP_YW-1:0]) begin
-                        sw_oy <= sw_oy + 1'b1;
-                    end else begin
-                        sw_oy    <= {SWEEP_YW{1'b0}};
-                        sw_group <= sw_group + 1'b1;
-                    end
+                    sw_col  <= sw_col + 1'b1;
+                end
+            end else begin
+                sw_ox       <= {SWEEP_XW{1'b0}};
+                sw_col      <= {COL_W{1'b0}};
+                sw_addr     <= sw_next_row;
+                sw_row_addr <= sw_next_row;
+                if (sw_oy != LAST_OY[SWEEP_YW-1:0]) begin
+                    sw_oy <= sw_oy + 1'b1;
+                end else begin
+                    sw_oy    <= {SWEEP_YW{1'b0}};
+                    sw_group <= sw_group + 1'b1;
                 end
             end
         end else if (sweep_begin) begin

@@ -4,7 +4,7 @@ import pytest
 
 from harness import assert_passes, expect_param_error, lib_sources, run_module
 
-SRC = lib_sources("snn_event_merge")
+SRC = lib_sources("snn_event_merge", "snn_axis_register")
 CASES = [dict(N_IN=2, PAYLOAD_W=1), dict(N_IN=2, PAYLOAD_W=6), dict(N_IN=3, PAYLOAD_W=1), dict(N_IN=3, PAYLOAD_W=6),
          dict(N_IN=5, PAYLOAD_W=9)]
 

@@ -31,7 +31,7 @@ LINT = [
     ("snn_fifo", ["snn_fifo"],
      [dict(WIDTH=8, DEPTH=16, SLACK=0), dict(WIDTH=1, DEPTH=2, SLACK=1), dict(WIDTH=13, DEPTH=8, SLACK=3)],
      [(), ("SNNHW_ASSERT",)]),
-    ("snn_event_merge", ["snn_event_merge"],
+    ("snn_event_merge", ["snn_event_merge", "snn_axis_register"],
      [dict(N_IN=2, PAYLOAD_W=1), dict(N_IN=3, PAYLOAD_W=6), dict(N_IN=5, PAYLOAD_W=17)], [()]),
     ("snn_axis_register", ["snn_axis_register"], [dict(WIDTH=1), dict(WIDTH=9), dict(WIDTH=40)], [()]),
     ("snn_delay", ["snn_delay"], [dict(WIDTH=8, STAGES=0), dict(WIDTH=1, STAGES=1), dict(WIDTH=20, STAGES=3)], [()]),
