@@ -28,6 +28,7 @@ POINTS = {
     "t6_noexit": (6, 0, 1, PLAN),
     "t10_exit300": (10, 300, 1, PLAN),
     "t10_exit1200": (10, 1200, 1, PLAN),
+    "t10_exit702": (10, 702, 1, PLAN),  # the main run's design on the sweep's images, beside the planner's
     "t10_exit702_auto": (10, 702, 1, "auto"),
 }
 
