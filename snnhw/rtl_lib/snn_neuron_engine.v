@@ -559,8 +559,15 @@ module snn_neuron_engine #(
                 .re(a_valid_col[b]), .raddr(a_addr), .rdata(v_rdata));
 
             // this bank's kernel column of the weight word (ANALOG: in stage B, else C)
+            // (a COLS:1 multiplexer: an index scaled by the word width would build a shifter over the word)
             wire [COL_W-1:0] mx = (ANALOG != 0) ? b_mx[b*COL_W +: COL_W] : c_mx[b*COL_W +: COL_W];
-            wire [LANES*WEIGHT_BITS-1:0] weights = w_rdata[mx*LANES*WEIGHT_BITS +: LANES*WEIGHT_BITS];
+            reg  [LANES*WEIGHT_BITS-1:0] weights;
+            integer k;
+            always @(*) begin
+                weights = w_rdata[LANES*WEIGHT_BITS-1:0];
+                for (k = 1; k < COLS; k = k + 1)
+                    if (mx == k[COL_W-1:0]) weights = w_rdata[k*LANES*WEIGHT_BITS +: LANES*WEIGHT_BITS];
+            end
 
             wire [LANES*ADD_BITS-1:0] add_word;     // what the sweep adds: bias, or ANALOG the current I
             for (p = 0; p < LANES; p = p + 1) begin : g_lane

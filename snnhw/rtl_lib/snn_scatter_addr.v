@@ -261,20 +261,36 @@ module snn_scatter_addr #(
             assign it_col_target = it_target;
             assign it_col_mx     = {COL_MXW{1'b0}};
         end else begin : g_banks
+            // narrow operands: a division by the constant COLS of a 32-bit value would be a deep divider
+            localparam integer NW = QW + 1 + ubits(COLS);
+            localparam [31:0]   COLS32 = COLS;
+            localparam [NW-1:0] COLS_N = COLS32[NW-1:0];
+            wire [NW-1:0] qx = start_qx[NW-1:0];
             for (b = 0; b < COLS; b = b + 1) begin : g_bank
                 // for the next event: the bank's kernel column, output column and its word
-                wire [31:0] mx   = (start_qx + COLS - b) % COLS;
-                wire [31:0] ox   = start_qx - mx;
-                wire [31:0] word = ox / COLS;
+                localparam [31:0]   B32 = b;
+                localparam [NW-1:0] B_N = B32[NW-1:0];
+                wire [NW-1:0] mx   = (qx + COLS_N - B_N) % COLS_N;
+                wire [NW-1:0] ox   = qx - mx;
+                wire [NW-1:0] word = ox / COLS_N;
+                wire [TAW-1:0] word_taw;
+                if (NW >= TAW) begin : g_word_cut
+                    assign word_taw = word[TAW-1:0];
+                    if (NW > TAW) begin : g_word_hi
+                        wire unused_word_hi = &{1'b0, word[NW-1:TAW], 1'b0};
+                    end
+                end else begin : g_word_ext
+                    assign word_taw = {{(TAW - NW){1'b0}}, word};
+                end
                 reg            col_ok;
                 reg  [COL_MXW-1:0] col_mx;
                 reg  [TAW-1:0] target, row_word;
                 always @(posedge clk) begin
                     if (start) begin
-                        col_ok   <= (mx <= start_qx) && (ox < W_OUT);
+                        col_ok   <= (mx <= qx) && ({{(32 - NW){1'b0}}, ox} < W_OUT);
                         col_mx   <= mx[COL_MXW-1:0];
-                        target   <= start_target[TAW-1:0] + word[TAW-1:0];
-                        row_word <= start_target[TAW-1:0] + word[TAW-1:0];
+                        target   <= start_target[TAW-1:0] + word_taw;
+                        row_word <= start_target[TAW-1:0] + word_taw;
                     end else if (it_valid && advance && !it_last) begin
                         if (!group_last) begin
                             target <= target + TA_STEP_GROUP[TAW-1:0];
@@ -288,7 +304,7 @@ module snn_scatter_addr #(
                 assign it_col_in[b]                 = row_in && col_ok;
                 assign it_col_target[b*TAW +: TAW]  = target;
                 assign it_col_mx[b*COL_MXW +: COL_MXW] = col_mx;
-                wire unused_bank_hi = &{1'b0, mx[31:COL_MXW], word[31:TAW], 1'b0};
+                wire unused_bank_hi = &{1'b0, mx, 1'b0};
             end
         end
     endgenerate
