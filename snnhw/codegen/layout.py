@@ -105,6 +105,8 @@ def block_bank_aw(width: int) -> int:
     """Address bits of the deepest one-block bank of ``width``-bit words (wider than 36: 512 words)."""
     depth = next((d for d, w in BLOCK_GEOMETRIES if w >= width), 512)
     return depth.bit_length() - 1
+
+
 LOGIC_ROM_MAX_DEPTH = 64  # weight ROMs this shallow are built in logic (snn_neuron_engine WEIGHT_BLOCK = 0)
 RAM_BLOCK_MIN_DEPTH = 17  # shallower RAMs (a dense layer's few channel groups) are left to LUT RAM / FFs
 RAM_BLOCK_MIN_BITS = 2048
@@ -206,7 +208,8 @@ def resolve_parallelism(qnet: QNetwork, parallelism) -> tuple:
     columns per cycle; as the default it applies to the layers whose kernel is that wide
     (:func:`columns_possible`), for a named layer it must be its kernel width. ``default`` and the
     per-layer values are (lanes, columns).
-    P is the largest request (uniform P: P itself); an engine gets min(request, C_out) lanes.
+    P is the largest request (uniform P: P itself); an engine gets min(request, C_out) lanes (a grouped
+    convolution: the largest divisor of its outputs per group up to the request).
     Names are matched first, then integer indices (ints or digit strings); a name that is not a
     conv, dense or average-pooling layer is an OptionError listing those layers.
     """
