@@ -205,16 +205,19 @@ def environment() -> dict:
     return info
 
 
-def portable_paths(text: str) -> str:
-    """Paths in results relative to the repository (``../shared/…``, ``examples/…``), not this machine's."""
+def portable_paths(text: str, work: Path | None = None) -> str:
+    """Paths in results relative to the repository (``../shared/…``, ``examples/…``), not this machine's;
+    a benchmark's scratch directory (``work``, its ``--work``) becomes ``<work>``."""
     repo = Path(__file__).resolve().parents[1]
+    if work is not None:
+        text = text.replace(str(Path(work).resolve()), "<work>").replace(str(work), "<work>")
     return text.replace(str(repo.parent / "shared"), "../shared").replace(str(repo) + "/", "")
 
 
-def write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict, work: Path | None = None) -> None:
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(portable_paths(json.dumps(data, indent=1, default=_jsonable)))
+    tmp.write_text(portable_paths(json.dumps(data, indent=1, default=_jsonable), work))
     os.replace(tmp, path)
     print(f"wrote {path}")
 

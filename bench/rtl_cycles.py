@@ -26,7 +26,6 @@ Writes docs/figures/rtl_cycles.json (or --out).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT))
+
+from bench.common import write_json  # noqa: E402
 
 
 def models(shared: Path):
@@ -123,9 +125,8 @@ def main(argv=None) -> int:
               f"({row['bound_engine']}), ratio {row['ratio_to_bound']:.2f}", flush=True)
         rows.append(row)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(dict(command="python bench/rtl_cycles.py " + " ".join(argv or sys.argv[1:]),
-                                        rows=rows), indent=1))
-    print(f"wrote {args.out}")
+    write_json(args.out, dict(command="python bench/rtl_cycles.py " + " ".join(argv or sys.argv[1:]), rows=rows),
+               work=args.work)
     return 0 if all(r["rtl_equals_golden"] for r in rows) else 1
 
 

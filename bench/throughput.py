@@ -177,7 +177,7 @@ def main(argv=None) -> int:
                   portable_paths(f"snnhw sim {build} --images {a.images} --no-stalls --no-extra"),
                   portable_paths(f"snnhw synth {build} --device {a.device} --seed S")],
     )
-    write_json(a.json, report)
+    write_json(a.json, report, work=a.work)
     print(json.dumps({k: v for k, v in report.items() if k not in ("engines", "seeds")}, indent=1))
     return 0 if rtl_equals else 1
 
