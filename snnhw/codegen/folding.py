@@ -16,8 +16,9 @@ out at those lanes):
   (:func:`bram_mixed`; mnist_paper at P = 8: 204 estimated, 206 DP16KD
   measured; one geometry per memory, ``bram_lower_bound``, says 218).
   ``BRAM_MARGIN`` of the device is kept free for the difference.
-- DSP: one multiplier per lane of the analog input layer.
-- LUT: an *estimate*, ``LUT_PER_LANE_BIT`` per lane and membrane bit plus
+- DSP: one multiplier per lane (and kernel column) of the analog input layer.
+- LUT: an *estimate*, ``LUT_PER_LANE_BIT`` per lane, kernel column and membrane bit,
+  ``LUT_PER_ROM_BIT`` per bit and 16 words of a weight ROM built in logic, plus
   ``LUT_PER_BLOCK`` per engine or gate plus ``LUT_TOP``, calibrated on
   docs/synthesis.md (ECP5: mnist_paper P = 8 15,871 LUT, estimate 16,162;
   the bundled example P = 16 9,959 LUT, estimate 12,682); only
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from snnhw.codegen.layout import MAX_PARALLELISM, DesignPlan, columns_possible, lane_layers, par_spec, plan_design
+from snnhw.codegen.layout import MAX_PARALLELISM, DesignPlan, columns_possible, lane_layers, plan_design
 from snnhw.errors import FitError, OptionError
 from snnhw.ir import QNetwork
 
