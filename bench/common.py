@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -209,8 +210,9 @@ def portable_paths(text: str, work: Path | None = None) -> str:
     """Paths in results relative to the repository (``../shared/…``, ``examples/…``), not this machine's;
     a benchmark's scratch directory (``work``, its ``--work``) becomes ``<work>``."""
     repo = Path(__file__).resolve().parents[1]
-    if work is not None:
-        text = text.replace(str(Path(work).resolve()), "<work>").replace(str(work), "<work>")
+    if work is not None:  # the directory itself, not a longer name that starts like it
+        for w in {str(Path(work).resolve()), str(work)}:
+            text = re.sub(re.escape(w) + r'(?=[/\s"]|$)', "<work>", text)
     return text.replace(str(repo.parent / "shared"), "../shared").replace(str(repo) + "/", "")
 
 
