@@ -158,3 +158,25 @@ def test_board_top_is_lint_clean(board_build):
                                *files], env=verilator_env(), capture_output=True, text=True, timeout=600)
         said = proc.stdout + proc.stderr
         assert proc.returncode == 0 and "%Warning" not in said and "%Error" not in said, said
+
+
+def test_host_timeout_names_the_command_and_the_link_recovers(board_build, board):
+    """`snnhw run`'s client gives up on a reply after its --timeout (naming the command and the seconds); the
+    late RESULT is dropped as stale before the next request, which succeeds."""
+    from snnhw.board import protocol as P
+    from snnhw.board.driver import BoardClient
+    from snnhw.errors import BoardError
+    from snnhw.reference.golden import run_golden
+
+    out, qnet, _ = board_build
+    c = client(board)
+    impatient = BoardClient(c.transport, timeout_s=0.01)
+    impatient.board_info = c.info()
+    image = np.load(SAMPLE)["x_test"][:1].reshape(1, *qnet.input_shape).astype(np.uint8)
+    with pytest.raises(BoardError, match=r"no reply to IMAGE within 0.01 s"):
+        impatient.classify(image[0])
+    late = read_frame(c, "the IMAGE the client gave up on")
+    assert late.type == P.RESULT
+    assert c.configure(TIMESTEPS).timesteps == TIMESTEPS
+    r = c.classify(image[0])
+    assert r.potentials.tolist() == run_golden(qnet, image, TIMESTEPS).potentials[-1, 0].tolist()
