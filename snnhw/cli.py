@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 from pathlib import Path
 
@@ -658,6 +659,12 @@ def _serve_board(build_dir) -> None:
     click.echo(f"simulated board listening on {board.port} (UART {board.uart_divisor} clocks per bit); "
                f"try: snnhw run {build_dir} --port {board.port} --data DATA.npz --images 5")
     click.echo("Ctrl-C stops it", err=True)
+
+    def _terminated(signum, frame):  # kill/SIGTERM and a closed terminal stop the simulator too, as Ctrl-C does
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminated)
     try:
         board.process.wait()
     except KeyboardInterrupt:

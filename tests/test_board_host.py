@@ -484,3 +484,48 @@ def test_board_top_starts_with_the_builds_exit_rule(build, tmp_path):
         assert rep["exit_steps"] == exit_outputs(build["golden"].potentials[:12], want)[0].tolist()
         assert f"--exit-margin {want.margin} --exit-min-steps {want.min_steps}" in rep["command"]
         assert ("early exit (margin" in r.stdout) == want.enabled
+
+
+def test_serve_stops_its_simulator_on_sigterm(tmp_path):
+    """`snnhw sim --serve` killed with SIGTERM (not Ctrl-C) still stops the simulator it started."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child_pid = tmp_path / "child.pid"
+    script = f"""
+import subprocess, sys
+from pathlib import Path
+import snnhw.sim.board_sim as board_sim
+from snnhw import cli
+
+def fake_serve(build_dir):
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    Path({str(child_pid)!r}).write_text(str(proc.pid))
+    stop_file = Path({str(tmp_path / "stop")!r})
+    class Sim:
+        port, uart_divisor, process = "/dev/null", 8, proc
+        def stop(self):
+            stop_file.write_text("stop")
+            proc.kill()
+            return proc.wait()
+    return Sim()
+
+board_sim.serve_board = fake_serve
+cli._serve_board("build")
+"""
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    t0 = time.monotonic()
+    while not child_pid.exists():
+        assert server.poll() is None, server.communicate()
+        assert time.monotonic() - t0 < 60
+        time.sleep(0.05)
+    time.sleep(0.2)  # the handler is installed right after the simulator starts
+    server.send_signal(signal.SIGTERM)
+    server.wait(30)
+    assert (tmp_path / "stop").read_text() == "stop"
+    pid = int(child_pid.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
