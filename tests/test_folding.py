@@ -185,3 +185,22 @@ def test_planner_on_mnist_paper_beats_uniform_p8():
     assert planned == pytest.approx(fp.throughput_cycles_per_image)
     assert planned < 0.9 * uniform, (planned, uniform, fp.lanes)
     assert estimate_resources(p8, "LFE5U-85F")["brams"] == 196
+
+
+def test_latency_objective_spends_the_rest_of_the_budget_on_the_other_engines():
+    """With early exit (latency=True) the planner keeps the busiest engine's cycles and lowers the engines'
+    sum with the budget left, without leaving the budget."""
+    q = R.qnet_of(R.design_wide_maxpool(), bits=8)
+    imgs = R.images(q.input_shape, 2)
+    g = run_golden(q, imgs, 4, record_spikes=True)
+    loads = engine_loads(plan_design(q, 1, timesteps=4), q, g.spikes, imgs, 4)
+    fast = plan_folding(q, loads, "LFE5U-85F", timesteps=4)
+    short = plan_folding(q, loads, "LFE5U-85F", timesteps=4, latency=True)
+
+    def busy(fp):
+        return [r["busy_cycles"] for r in fp.rows if r["lanes"] is not None]
+
+    assert max(busy(short)) <= max(busy(fast)) and fast.objective != short.objective
+    assert sum(busy(short)) < sum(busy(fast)), (fast.lanes, short.lanes)
+    assert short.brams <= short.bram_budget and short.luts <= short.lut_budget and short.dsps <= short.dsp_budget
+    assert "then (early exit: images do not overlap) the engines' sum" in "\n".join(short.table())

@@ -272,10 +272,11 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
     neuron engine (an int, or (lanes, kernel columns)), per layer (a dict {layer name or index: lanes,
     'default': lanes}), or
     ``'auto'``: :func:`snnhw.codegen.folding.plan_folding` chooses them for ``device`` (a device name) from
-    the cycle model on the test images. ``exit_rule`` (default: none, margin 0) is the
-    early-exit rule the build's defaults carry (manifest ``exit``, the board top's ties of
-    cfg_exit_margin / cfg_exit_min_steps, the simulation's default); the vectors gain its exit
-    steps. Raises FitError/OptionError before writing anything when the network cannot be mapped.
+    the cycle model on the test images (with an early-exit rule: over the steps each image runs, and
+    the budget left after the busiest engine shortens the others, since images then do not overlap).
+    ``exit_rule`` (default: none, margin 0) is the early-exit rule the build's defaults carry (manifest
+    ``exit``, the simulation's default, the rule the board's host link starts with); the vectors gain
+    its exit steps. Raises FitError/OptionError before writing anything when the network cannot be mapped.
     """
     from snnhw.reference.golden import run_golden  # lazy: needs the conv kernel
 
@@ -314,7 +315,8 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
         from snnhw.codegen.folding import plan_folding
 
         loads = engine_loads(plan, qnet, golden.spikes, test_images, plan.timesteps, exit_steps)
-        folding = plan_folding(qnet, loads, device, timesteps=timesteps, weight_bank_words=weight_bank_words)
+        folding = plan_folding(qnet, loads, device, timesteps=timesteps, weight_bank_words=weight_bank_words,
+                               latency=exit_rule.enabled)
         plan = plan_design(qnet, parallelism=folding.parallelism(), timesteps=timesteps, source_note=source_note,
                            weight_bank_words=weight_bank_words)
         plan.parallelism_spec = f"auto ({folding.device}): {plan.parallelism_spec}"
