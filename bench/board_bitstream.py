@@ -81,12 +81,12 @@ def main(argv=None):
                          clock_mhz=board["clock_hz"] / 1e6, baud=board["baud"], design_id=f"0x{board['design_id']:08x}",
                          luts=seeds[0]["luts"], ffs=seeds[0]["ffs"], bram=seeds[0]["bram"], dsp=seeds[0]["dsp"],
                          fmax_mhz_median=statistics.median(fmax) if fmax else None, seeds=seeds,
-                         commands=[portable_paths(" ".join(map(str, c)))
+                         commands=[portable_paths(" ".join(map(str, c)), args.work)
                                    for c in (gen, [*SNNHW, "synth", out, "--board", args.board, "--bitstream",
                                                    "--seed", "S"])]))
         print(f"[{name}] {rows[-1]['luts']} LUT, {rows[-1]['bram']} DP16KD, Fmax median "
               f"{rows[-1]['fmax_mhz_median']} MHz at a {rows[-1]['clock_mhz']:g} MHz board clock")
-    command = portable_paths(" ".join(["python", "bench/board_bitstream.py", *(argv or sys.argv[1:])]))
+    command = portable_paths(" ".join(["python", "bench/board_bitstream.py", *(argv or sys.argv[1:])]), args.work)
     for row in rows:
         row["measured_by"] = command
     run = {(r["model"], r["board"]) for r in rows}
@@ -96,7 +96,7 @@ def main(argv=None):
         for r in kept:
             r.setdefault("measured_by", old.get("command"))
         rows = sorted(kept + rows, key=lambda r: (list(MODELS).index(r["model"]), r["board"]))
-    write_json(args.out, dict(command=command, rows=rows))
+    write_json(args.out, dict(command=command, rows=rows), args.work)
 
 
 if __name__ == "__main__":
