@@ -85,7 +85,7 @@ def test_version_1_says_regenerate(build, tmp_path):
     d = dict(json.loads(json.dumps(build[1])), version=1, snnhw_version="0.0.1")
     del d["interface"]["ports"]  # what version 1 lacked
     _raises(_write(tmp_path, d), "version 1", "snnhw 0.0.1", "regenerate", "older", field="version")
-    _raises(_write(tmp_path, dict(build[1], version=5)), "newer", field="version")
+    _raises(_write(tmp_path, dict(build[1], version=MANIFEST_VERSION + 1)), "newer", field="version")
     _raises(_write(tmp_path, dict(build[1], version="3")), "integer", field="version")
 
 

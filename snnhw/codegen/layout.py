@@ -190,7 +190,8 @@ def _check_lanes(value, what: str) -> tuple:
 
 def columns_possible(layer: QLayer) -> int:
     """The kernel columns a layer's engine can update per cycle: its kernel width for a spiking conv
-    with horizontal stride 1 and a kernel wider than 1 (membranes banked by column), else 1."""
+    with horizontal stride 1 and a kernel wider than 1 (membranes banked by column), else 1 (also a
+    multi-input sum engine: one column per cycle)."""
     if layer.kind != "conv" or layer.role == ROLE_OUTPUT or int(layer.stride[1]) != 1:
         return 1
     return int(layer.kernel[1])
@@ -247,6 +248,7 @@ def resolve_parallelism(qnet: QNetwork, parallelism) -> tuple:
         if cols > 1 and cols != possible:
             layer = qnet.layers[i]
             why = (f"its kernel is {layer.kernel[1]} wide" if possible > 1 else
+                   "a multi-input (sum) engine updates one kernel column per cycle" if layer.kind == "sum" else
                    "only a spiking conv layer with horizontal stride 1 has kernel columns in parallel")
             raise OptionError(f"parallelism: layer {named[i]}: {cols} kernel columns per cycle is not possible: "
                               f"{why}")
