@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 from pathlib import Path
 
@@ -658,6 +659,12 @@ def _serve_board(build_dir) -> None:
     click.echo(f"simulated board listening on {board.port} (UART {board.uart_divisor} clocks per bit); "
                f"try: snnhw run {build_dir} --port {board.port} --data DATA.npz --images 5")
     click.echo("Ctrl-C stops it", err=True)
+
+    def _terminated(signum, frame):  # kill/SIGTERM and a closed terminal stop the simulator too, as Ctrl-C does
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminated)
     try:
         board.process.wait()
     except KeyboardInterrupt:
@@ -714,13 +721,19 @@ def _check_timeout(ctx, param, value):
 @click.option("--check/--no-check", default=True, show_default=True,
               help="Compare every result with the golden model (BUILD_DIR/model.snn.npz): the class after every "
                    "step and the final potentials; stop at the first difference.")
+@_exit_rule_options("Early exit on the board: an image ends after the first step at which its top output "
+                    "potential leads the second by at least this much (0: no early exit) [default: the build's, "
+                    "manifest exit.margin].",
+                    "Early exit on the board: no exit before this many steps [default: the build's].",
+                    default=False)
 @click.option("--timeout", type=float, default=10.0, show_default=True, callback=_check_timeout,
               help="Seconds to wait for a reply to start (the board computes meanwhile) and between its bytes.")
 @click.option("--baud", type=int, default=None, callback=_check_positive,
               help="UART line rate [default: board.json's baud].")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the report as JSON.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write accuracy-vs-step PNG (needs labels).")
-def run_cmd(build_dir, port, data, images, timesteps, check, timeout, baud, json_out, plot):
+def run_cmd(build_dir, port, data, images, timesteps, check, exit_margin, exit_min_steps, timeout, baud, json_out,
+            plot):
     """Classify DATA's test images on the board at PORT (programmed with BUILD_DIR's bitstream): accuracy, cycles
     per image, images/s; checks every result against the golden model."""
     from snnhw.board.build_info import load_board_build
@@ -750,8 +763,14 @@ def run_cmd(build_dir, port, data, images, timesteps, check, timeout, baud, json
             raise OptionError(f"{qpath}: no such file: the check needs the build's network (or use --no-check)")
         golden = load_qnet(qpath)
     expect = ExpectedInfo.from_build(build_dir)
+    rule = ExitRule(manifest.exit.margin if exit_margin is None else exit_margin,
+                    manifest.exit.min_steps if exit_min_steps is None else exit_min_steps)
     baud = baud or board.baud
+    # the JSON's command spells out what was run, defaults from the build included
+    click.get_current_context().params.update(timesteps=steps, exit_margin=rule.margin,
+                                              exit_min_steps=rule.min_steps, baud=baud)
     click.echo(f"{board.title} on {port} at {baud} baud: {len(x)} images of {data}, T={steps}"
+               + (f", early exit at margin {rule.margin} (min steps {rule.min_steps})" if rule.enabled else "")
                + (", checked against the golden model" if check else ""), err=True)
     try:
         transport = SerialTransport(port, baud)
@@ -760,7 +779,7 @@ def run_cmd(build_dir, port, data, images, timesteps, check, timeout, baud, json
     try:
         with transport:
             report = run_board(BoardClient(transport, timeout), x, y, steps, golden=golden, expect=expect,
-                               exit_rule=ExitRule(manifest.exit.margin, manifest.exit.min_steps))
+                               exit_rule=rule)
     except BoardMismatchError as exc:
         click.echo(f"snnhw: check failed: {exc}", err=True)
         sys.exit(1)

@@ -1,8 +1,8 @@
 """A software board: the board side of snnhw/board/protocol.py, computing results with the golden model.
 
 ``FakeBoard`` turns the bytes a host sends into the bytes a board would
-answer (``receive``), as ``snn_host_link`` specifies: INFO, CONFIG (0 -> 1,
-clamped to T_MAX), IMAGE (RESULT: the class after every step, the final
+answer (``receive``), as ``snn_host_link`` specifies: INFO, CONFIG (time steps
+0 -> 1 and clamped to T_MAX, the early-exit rule), IMAGE (RESULT: the class after every step, the final
 potentials, a cycle count); a frame of unknown type, wrong length or wrong
 CRC gets one ERROR frame and the rest of what was received is dropped.
 A frame cut short is dropped with an ERROR(idle timeout) when the line goes
@@ -39,12 +39,15 @@ class FakeBoard:
     def __init__(self, qnet, *, design_id=0x12345678, clock_hz=50_000_000, beat_bytes=2, t_max=None,
                  timesteps=16, version=P.VERSION, pixels_per_image=None, classes=None,
                  corrupt_potential=None, corrupt_class=None, error_on_image=None, bad_crc_on_image=None,
-                 silent_on_image=None, silent_on=(), cycles=None, exit_rule=None):
+                 silent_on_image=None, silent_on=(), cycles=None, exit_rule=None, exit_fixed=False,
+                 exit_max=(1 << 17) - 1):
         """``pixels_per_image``/``classes``: what INFO reports, if not the network's (a foreign design).
         Faults: ``corrupt_potential`` {image: (class, delta)}, ``corrupt_class`` {image: (step, new class)},
         ``error_on_image`` {image: error code}, ``bad_crc_on_image`` / ``silent_on_image`` (sets of image
         indexes), ``silent_on`` (frame types never answered). ``cycles(image index, T)``: the cycle count.
-        ``exit_rule``: the build's early exit (an ExitRule): results end after the exit step."""
+        ``exit_rule``: the early exit after reset (an ExitRule, the build's): results end after the exit step;
+        CONFIG sets it (margin saturated at ``exit_max``), unless ``exit_fixed`` (a board that keeps its rule
+        and reports it in CONFIG_REPLY)."""
         self.qnet = qnet
         self.input_shape = tuple(qnet.input_shape)
         self.pixels = int(np.prod(self.input_shape))
@@ -54,6 +57,8 @@ class FakeBoard:
                                 t_max=qnet.max_timesteps if t_max is None else t_max, timesteps=timesteps,
                                 design_id=design_id, clock_hz=clock_hz)
         self.timesteps = timesteps
+        self.exit_fixed = exit_fixed
+        self.exit_max = exit_max
         self.corrupt_potential = dict(corrupt_potential or {})
         self.corrupt_class = dict(corrupt_class or {})
         self.error_on_image = dict(error_on_image or {})
@@ -61,7 +66,9 @@ class FakeBoard:
         self.silent_on_image = set(silent_on_image or ())
         self.silent_on = set(silent_on)
         self.cycles = cycles or (lambda i, t: 1000 + 37 * t + 3 * i)
-        self.exit_rule = exit_rule
+        from snnhw.reference.early_exit import ExitRule
+
+        self.exit_rule = exit_rule if exit_rule is not None else ExitRule()
         self.images_seen = 0
         self.frames = []  # (type, payload) of every frame received
         self.errors_sent = []  # (code, type) of every ERROR frame sent
@@ -130,11 +137,18 @@ class FakeBoard:
         if ftype in self.silent_on:
             return b""
         if ftype == P.INFO:
-            return P.encode(P.INFO_REPLY, dataclasses.replace(self.info, timesteps=self.timesteps).encode())
+            return P.encode(P.INFO_REPLY, dataclasses.replace(
+                self.info, timesteps=self.timesteps, exit_margin=self.exit_rule.margin,
+                exit_min_steps=self.exit_rule.min_steps).encode())
         if ftype == P.CONFIG:
-            t = struct.unpack("<H", payload)[0]
-            self.timesteps = min(max(t, 1), self.info.t_max)
-            return P.encode(P.CONFIG_REPLY, struct.pack("<H", self.timesteps))
+            from snnhw.reference.early_exit import ExitRule
+
+            cfg = P.BoardConfig.decode(payload)
+            self.timesteps = min(max(cfg.timesteps, 1), self.info.t_max)
+            if not self.exit_fixed:
+                self.exit_rule = ExitRule(min(cfg.exit_margin, self.exit_max), max(cfg.exit_min_steps, 1))
+            return P.encode(P.CONFIG_REPLY, P.BoardConfig(self.timesteps, self.exit_rule.margin,
+                                                          self.exit_rule.min_steps).encode())
         i = self.images_seen
         self.images_seen += 1
         if i in self.silent_on_image:
@@ -157,7 +171,7 @@ class FakeBoard:
     def compute(self, pixels: np.ndarray, timesteps: int):
         """(classes after every step (T,), final potentials (K,)) of one image, from the golden model."""
         pots = run_golden(self.qnet, pixels.reshape((1,) + self.input_shape), timesteps).potentials[:, 0]
-        if self.exit_rule is not None and self.exit_rule.enabled:   # the classes up to the exit step only
+        if self.exit_rule.enabled:   # the classes up to the exit step only
             from snnhw.reference.early_exit import exit_steps
 
             pots = pots[:int(exit_steps(pots[:, None, :], self.exit_rule)[0]) + 1]

@@ -115,27 +115,57 @@ def test_run_checks_every_image_and_reports(build):
 
 
 def test_run_with_early_exit(build):
-    """A build with an early-exit rule sends fewer class beats (steps) than T: run_board with the rule
-    checks each image's exit step, classes and potentials against exit_outputs of the golden model, and
-    keeps the exit step's class for the later steps' accuracy; without the rule a short result is refused."""
-    from snnhw.errors import BoardMismatchError
+    """run_board sets the early-exit rule with CONFIG: the board sends fewer class beats (steps) than T, each
+    image's exit step, classes and potentials are checked against exit_outputs of the golden model, and the
+    exit step's class stands for the later steps' accuracy. Without a rule CONFIG turns the board's exit off;
+    a board that does not take the rule asked for is refused before any image."""
+    from snnhw.board.driver import summary_lines
     from snnhw.reference.early_exit import ExitRule, exit_outputs
 
     rule = ExitRule(1, 1)
     steps, classes, _ = exit_outputs(build["golden"].potentials[:12], rule)
     assert (steps < 11).any()
-    rep = run_board(client_for(fake(build, exit_rule=rule)), build["x"], build["y"], 12, golden=build["qnet"],
-                    progress=False, exit_rule=rule)
+    board = fake(build)  # no early exit after reset: CONFIG sets the rule
+    rep = run_board(client_for(board), build["x"], build["y"], 12, golden=build["qnet"], progress=False,
+                    exit_rule=rule)
+    assert board.frames[1] == (P.CONFIG, P.BoardConfig(12, 1, 1).encode())
     assert rep["checked"] and rep["exit_steps"] == steps.tolist() and rep["exit_rule"] == [1, 1]
     assert rep["predictions"] == classes.tolist() and rep["exit_step_mean"] == pytest.approx(steps.mean())
     assert rep["accuracy"] == pytest.approx((classes == build["y"]).mean())
-    # the same results checked as if the build had no exit: the first short image is a mismatch
-    with pytest.raises(BoardMismatchError, match="the board ran"):
-        run_board(client_for(fake(build, exit_rule=rule)), build["x"], build["y"], 12, golden=build["qnet"],
-                  progress=False)
+    assert rep["board_info"]["exit_margin"] == 0  # INFO came before CONFIG
+    early = int((steps < 11).sum())
+    assert (f"early exit (margin 1, min steps 1): {steps.mean() + 1:.2f} steps per image on average, {early} of "
+            f"{N_IMAGES} images before step 12") in summary_lines(rep)
+    # a board whose rule after reset is an exit: run_board without a rule turns it off, every image runs T steps
+    board = fake(build, exit_rule=rule)
+    rep = run_board(client_for(board), build["x"], build["y"], 12, golden=build["qnet"], progress=False)
+    assert rep["exit_rule"] is None and rep["exit_steps"] == [11] * N_IMAGES and board.exit_rule == ExitRule()
+    # a board that keeps its own rule: refused before any image
+    board = fake(build, exit_rule=rule, exit_fixed=True)
+    with pytest.raises(BoardError, match="asked for the exit rule margin 0, min steps 1; the board set margin 1, "
+                                         "min steps 1"):
+        run_board(client_for(board), build["x"], build["y"], 12, golden=build["qnet"], progress=False)
+    assert board.images_seen == 0
     # unchecked, the rule allows the short results
-    rep = run_board(client_for(fake(build, exit_rule=rule)), build["x"], None, 12, progress=False, exit_rule=rule)
+    rep = run_board(client_for(fake(build)), build["x"], None, 12, progress=False, exit_rule=rule)
     assert rep["exit_steps"] == steps.tolist()
+    # a margin beyond what the board's port carries is saturated, and the check uses the rule in force
+    board = fake(build, exit_max=1)
+    rep = run_board(client_for(board), build["x"], None, 12, golden=build["qnet"], progress=False,
+                    exit_rule=ExitRule(1000, 1))
+    assert rep["exit_rule"] == [1, 1] and rep["exit_steps"] == steps.tolist()
+
+
+def test_configure_reports_what_is_in_force(build):
+    client = client_for(fake(build))
+    assert client.configure(0) == P.BoardConfig(1, 0, 1)
+    assert client.configure(99, 5, 0) == P.BoardConfig(32, 5, 1)
+    info = client.info()
+    assert (info.timesteps, info.exit_margin, info.exit_min_steps) == (32, 5, 1)
+    with pytest.raises(OptionError, match=r"exit_margin must be in 0..4294967295 \(a u32\), got -1"):
+        client.configure(4, -1)
+    with pytest.raises(OptionError, match=r"exit_min_steps must be in 0..65535 \(a u16\), got 65536"):
+        client.configure(4, 0, 65536)
 
 
 def test_precomputed_golden_and_no_labels(build):
@@ -219,7 +249,8 @@ def test_wrong_reply_type_raises(build):
     (dict(design_id=0xDEADBEEF), "the board runs another design: id 0xDEADBEEF, {dir} has 0x5EED0001"),
     (dict(pixels_per_image=65), "the board's design takes 65 pixels per image, {dir} has 64"),
     (dict(classes=5), "the board's design takes 5 classes, {dir} has 4"),
-    (dict(version=2), "the board speaks host-link protocol version 2, this snnhw speaks version 1"),
+    (dict(version=1), "the board speaks host-link protocol version 1, this snnhw speaks version 2"),
+    (dict(version=3), "the board speaks host-link protocol version 3, this snnhw speaks version 2"),
 ])
 def test_foreign_design_is_refused_before_any_image(build, kw, needle):
     board = FakeBoard(build["qnet"], **dict(dict(design_id=DESIGN_ID), **kw))
@@ -228,6 +259,18 @@ def test_foreign_design_is_refused_before_any_image(build, kw, needle):
                   expect=ExpectedInfo.from_build(build["dir"]), progress=False)
     assert needle.format(dir=build["dir"]) in str(e.value)
     assert board.images_seen == 0 and [t for t, _ in board.frames] == [P.INFO]
+
+
+def test_info_reply_of_another_protocol_version_is_named():
+    """A version 1 board's INFO_REPLY is 18 bytes: its first byte still names the version."""
+    import struct
+
+    v1 = struct.pack("<BBHHHHII", 1, 2, 784, 10, 300, 16, 0x1234, 50_000_000)
+    with pytest.raises(P.ProtocolError, match="the board speaks host-link protocol version 1, this snnhw speaks "
+                                              "version 2"):
+        P.BoardInfo.decode(v1)
+    with pytest.raises(P.ProtocolError, match="INFO_REPLY has 17 payload bytes, expected 24"):
+        P.BoardInfo.decode(bytes([2]) + v1[1:-1])
 
 
 def test_images_must_fit_the_board(build):
@@ -402,9 +445,10 @@ def test_cli_program_needs_board_json_and_bitstream(build, tmp_path):
     one_line_error(cli("program", bare), "field openfpgaloader_board is empty")
 
 
-def test_board_top_ties_the_exit_rule(build, tmp_path):
-    """A build generated with an early-exit rule: the board top ties snn_top's cfg_exit_* to it (the host
-    protocol stays version 1), FakeBoard.from_build answers with the short results, run_board checks them."""
+def test_board_top_starts_with_the_builds_exit_rule(build, tmp_path):
+    """A build generated with an early-exit rule: the board top's host link starts with it (DEFAULT_EXIT_*) and
+    drives snn_top's cfg_exit_* from its CONFIG registers; `snnhw run` sends the build's rule unless
+    --exit-margin / --exit-min-steps say otherwise, and checks the short results."""
     import snnhw.board.board_top as board_top
     from snnhw.board.boards import load_board
     from snnhw.codegen.manifest import load_manifest
@@ -417,9 +461,71 @@ def test_board_top_ties_the_exit_rule(build, tmp_path):
     assert (m.exit.margin, m.exit.min_steps) == (2, 3)
     board_top.write_board_files(out, load_board("ulx3s"))
     top = (out / "board" / "snn_board_top.v").read_text()
-    assert f".cfg_exit_margin({m.exit.margin_bits}'d2)" in top
-    assert f".cfg_exit_min_steps({m.interface.cfg_timesteps_bits}'d3)" in top
+    assert f".EXIT_W({m.exit.margin_bits}), .DEFAULT_EXIT_MARGIN(2), .DEFAULT_EXIT_MIN_STEPS(3)" in top
+    assert ".cfg_exit_margin(cfg_exit_margin), .cfg_exit_min_steps(cfg_exit_min_steps)" in top
     rule = ExitRule(m.exit.margin, m.exit.min_steps)
     rep = run_board(client_for(FakeBoard.from_build(out)), build["x"], None, 12, golden=build["golden"],
                     progress=False, exit_rule=rule)
     assert rep["exit_steps"] == exit_outputs(build["golden"].potentials[:12], rule)[0].tolist()
+    # snnhw run: the build's rule by default, or the one given
+    data = tmp_path / "data.npz"
+    np.savez(data, x_test=build["x"], y_test=build["y"])
+    for args, want in (((), rule), (("--exit-margin", 1, "--exit-min-steps", 2), ExitRule(1, 2)),
+                       (("--exit-margin", 0), ExitRule(0, 3))):
+        board = FakeBoard.from_build(out, exit_rule=ExitRule())
+        js = tmp_path / "run.json"
+        with PtyBoard(board) as path:
+            r = cli("run", out, "--port", path, "--data", data, "-T", 12, "--json", js, *args)
+        assert r.exit_code == 0, r.output
+        assert board.exit_rule == want
+        assert board.frames[1] == (P.CONFIG, P.BoardConfig(12, want.margin, want.min_steps).encode())
+        rep = json.loads(js.read_text())
+        assert rep["exit_rule"] == ([want.margin, want.min_steps] if want.enabled else None)
+        assert rep["exit_steps"] == exit_outputs(build["golden"].potentials[:12], want)[0].tolist()
+        assert f"--exit-margin {want.margin} --exit-min-steps {want.min_steps}" in rep["command"]
+        assert ("early exit (margin" in r.stdout) == want.enabled
+
+
+def test_serve_stops_its_simulator_on_sigterm(tmp_path):
+    """`snnhw sim --serve` killed with SIGTERM (not Ctrl-C) still stops the simulator it started."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child_pid = tmp_path / "child.pid"
+    script = f"""
+import subprocess, sys
+from pathlib import Path
+import snnhw.sim.board_sim as board_sim
+from snnhw import cli
+
+def fake_serve(build_dir):
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    Path({str(child_pid)!r}).write_text(str(proc.pid))
+    stop_file = Path({str(tmp_path / "stop")!r})
+    class Sim:
+        port, uart_divisor, process = "/dev/null", 8, proc
+        def stop(self):
+            stop_file.write_text("stop")
+            proc.kill()
+            return proc.wait()
+    return Sim()
+
+board_sim.serve_board = fake_serve
+cli._serve_board("build")
+"""
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    t0 = time.monotonic()
+    while not child_pid.exists():
+        assert server.poll() is None, server.communicate()
+        assert time.monotonic() - t0 < 60
+        time.sleep(0.05)
+    time.sleep(0.2)  # the handler is installed right after the simulator starts
+    server.send_signal(signal.SIGTERM)
+    server.wait(30)
+    assert (tmp_path / "stop").read_text() == "stop"
+    pid = int(child_pid.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -97,7 +97,7 @@ def test_bad_crc_gets_an_error_and_the_next_frame_succeeds(board_build, board):
     reply = read_frame(c, "a frame with a wrong CRC")
     assert (reply.type, reply.payload) == (P.ERROR, bytes([P.ERR_CRC, P.IMAGE]))
     # the very next frame works, and so does an image
-    assert c.configure(TIMESTEPS) == TIMESTEPS
+    assert c.configure(TIMESTEPS) == P.BoardConfig(TIMESTEPS, 0, 1)
     r = c.classify(image[0])
     g = run_golden(qnet, image, TIMESTEPS)
     assert r.classes.tolist() == g.classes[:, 0].tolist()
@@ -116,4 +116,67 @@ def test_frame_cut_short_times_out_and_the_link_recovers(board):
     c.transport.write(frame[:3])  # SYNC, TYPE and half the length, then silence
     reply = read_frame(c, "a frame cut short")
     assert (reply.type, reply.payload) == (P.ERROR, bytes([P.ERR_TIMEOUT, P.CONFIG]))
-    assert c.configure(5) == 5 and c.info().timesteps == 5
+    assert c.configure(5).timesteps == 5 and c.info().timesteps == 5
+
+
+def test_config_sets_the_exit_rule(board_build, board):
+    """CONFIG's exit rule reaches snn_top's cfg_exit_* through the board top: images end at the golden model's
+    exit step (some before step T), with its classes and the potentials after that step; margin 0 turns it off."""
+    from snnhw.board import protocol as P
+    from snnhw.reference.early_exit import ExitRule, exit_outputs, top2_margin
+    from snnhw.reference.golden import run_golden
+
+    out, qnet, _ = board_build
+    c = client(board)
+    x = np.load(SAMPLE)["x_test"][:4].reshape(4, *qnet.input_shape).astype(np.uint8)
+    pots = run_golden(qnet, x, TIMESTEPS).potentials
+    rule = ExitRule(int(np.median(top2_margin(pots[1:]))), 2)
+    steps, classes, final = exit_outputs(pots, rule)
+    assert (steps < TIMESTEPS - 1).any() and rule.enabled
+    assert c.configure(TIMESTEPS, rule.margin, rule.min_steps) == P.BoardConfig(TIMESTEPS, rule.margin, 2)
+    info = c.info()
+    assert (info.exit_margin, info.exit_min_steps) == (rule.margin, 2)
+    for i in range(len(x)):
+        r = c.classify(x[i])
+        assert r.steps == steps[i] + 1, (i, r.steps, steps[i])
+        assert r.classes.tolist() == pots[:steps[i] + 1, i].argmax(axis=-1).tolist() and r.classes[-1] == classes[i]
+        assert r.potentials.tolist() == final[i].tolist()
+    assert c.configure(TIMESTEPS) == P.BoardConfig(TIMESTEPS, 0, 1)
+    assert c.classify(x[0]).steps == TIMESTEPS
+
+
+def test_board_top_is_lint_clean(board_build):
+    """verilator --lint-only -Wall on the board top and the accelerator, as simulated (PLL bypassed) with and
+    without the assertions (synthesis, with the EHXPLLL primitive, is test_board_bitstream's)."""
+    from snnhw.codegen.manifest import load_manifest
+    from snnhw.sim.tools import verilator_env
+
+    out = board_build[0]
+    files = [str(p) for p in load_manifest(out).rtl_paths(out)] + [str(out / "board" / "snn_board_top.v")]
+    for defines in (["-DSNNHW_PLL_BYPASS"], ["-DSNNHW_PLL_BYPASS", "-DSNNHW_ASSERT"]):
+        proc = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", "snn_board_top", *defines,
+                               *files], env=verilator_env(), capture_output=True, text=True, timeout=600)
+        said = proc.stdout + proc.stderr
+        assert proc.returncode == 0 and "%Warning" not in said and "%Error" not in said, said
+
+
+def test_host_timeout_names_the_command_and_the_link_recovers(board_build, board):
+    """`snnhw run`'s client gives up on a reply after its --timeout (naming the command and the seconds); the
+    late RESULT is dropped as stale before the next request, which succeeds."""
+    from snnhw.board import protocol as P
+    from snnhw.board.driver import BoardClient
+    from snnhw.errors import BoardError
+    from snnhw.reference.golden import run_golden
+
+    out, qnet, _ = board_build
+    c = client(board)
+    impatient = BoardClient(c.transport, timeout_s=0.01)
+    impatient.board_info = c.info()
+    image = np.load(SAMPLE)["x_test"][:1].reshape(1, *qnet.input_shape).astype(np.uint8)
+    with pytest.raises(BoardError, match=r"no reply to IMAGE within 0.01 s"):
+        impatient.classify(image[0])
+    late = read_frame(c, "the IMAGE the client gave up on")
+    assert late.type == P.RESULT
+    assert c.configure(TIMESTEPS).timesteps == TIMESTEPS
+    r = c.classify(image[0])
+    assert r.potentials.tolist() == run_golden(qnet, image, TIMESTEPS).potentials[-1, 0].tolist()

@@ -47,6 +47,10 @@ def test_board_file_errors_name_file_and_field(tmp_path):
     bad.write_text("name = [")
     with pytest.raises(OptionError, match="mine.toml: not a readable TOML board file"):
         load_board(bad)
+    with pytest.raises(OptionError, match="--board absent.toml: no such board file"):
+        load_board("absent.toml")
+    with pytest.raises(OptionError, match="--board boards/ulx3s: no such board file"):
+        load_board("boards/ulx3s")
     user = tmp_path / "myboard.toml"  # a user's board: one small file
     user.write_text(good.replace('name = "ulx3s"', 'name = "myboard"'))
     assert load_board(user).name == "myboard"
@@ -83,3 +87,10 @@ def test_uart_timing():
         link_timing(50_000_000, 20_000_000)
     with pytest.raises(OptionError, match=r"% off"):
         link_timing(50_000_000, 7_000_000)  # 50 MHz / 7 = 7.14 Mbaud
+
+
+def test_a_directory_named_like_a_board_does_not_hide_it(tmp_path, monkeypatch):
+    """`snnhw generate ... --board ulx3s -o ulx3s` run twice: the build directory ulx3s is not a board file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ulx3s").mkdir()
+    assert load_board("ulx3s").name == "ulx3s"

@@ -98,7 +98,10 @@ def write_board_files(build_dir, board: Board, clock_mhz: float | None = None, b
         raise OptionError(f"{build_dir}: a RESULT for T_MAX = {t_max} would exceed a frame's {protocol.MAX_PAYLOAD} "
                           f"bytes: generate with a smaller --timesteps")
     did = design_id(build_dir)
-    ex = manifest.exit  # the build's default early-exit rule: tied to snn_top's cfg_exit_* inputs
+    ex = manifest.exit  # the build's early-exit rule: the host link's exit rule after reset (CONFIG changes it)
+    if ex.margin_bits > 32:
+        raise OptionError(f"{build_dir}: cfg_exit_margin is {ex.margin_bits} bits wide, more than the host link's "
+                          f"u32 exit margin carries")
     exit_margin, exit_min_steps = exit_port_values(ExitRule(ex.margin, ex.min_steps), ex.margin_bits - 1,
                                                    itf.cfg_timesteps_bits)
     ctx = dict(

@@ -64,11 +64,13 @@ def builtin_boards() -> list:
 
 
 def _board_path(name_or_path) -> Path:
+    """A board file: an existing file, else a built-in board's name (a directory of that name, such as a
+    build directory called ulx3s, does not hide the built-in board)."""
     p = Path(str(name_or_path))
-    if p.suffix == ".toml" or p.exists():
-        if not p.is_file():
-            raise OptionError(f"--board {name_or_path}: no such board file")
+    if p.is_file():
         return p
+    if p.suffix == ".toml" or len(p.parts) > 1:
+        raise OptionError(f"--board {name_or_path}: no such board file")
     for f in BOARD_DIR.glob("*.toml"):
         if f.stem.replace("_", "-") == str(name_or_path).lower().replace("_", "-"):
             return f

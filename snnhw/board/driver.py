@@ -12,7 +12,6 @@ model did not.
 from __future__ import annotations
 
 import dataclasses
-import struct
 import sys
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from snnhw.board import protocol as P
-from snnhw.board.protocol import BoardInfo, Frame, FrameParser, ProtocolError, Result
+from snnhw.board.protocol import BoardConfig, BoardInfo, Frame, FrameParser, ProtocolError, Result
 from snnhw.board.transport import Transport
 from snnhw.errors import BoardError, BoardMismatchError, BoardRejectedError, DataError, OptionError
 
@@ -30,7 +29,7 @@ GOLDEN_BATCH = 64  # images per golden-model call when run_board computes it as 
 RETRY_PAUSE_S = 0.05  # before INFO is sent again after an ERROR reply (longer than the board's idle timeout)
 NOISE_BYTES = 4096  # bytes that are not frames before a reply is called line noise
 
-__all__ = ["BoardClient", "BoardInfo", "ExpectedInfo", "Result", "check_info", "plot_run", "run_board",
+__all__ = ["BoardClient", "BoardConfig", "BoardInfo", "ExpectedInfo", "Result", "check_info", "plot_run", "run_board",
            "summary_lines"]
 
 
@@ -79,15 +78,20 @@ class BoardClient:
             raise BoardError(f"{self.name}: bad reply to INFO: {exc}") from None
         return self.board_info
 
-    def configure(self, timesteps: int) -> int:
-        """CONFIG: set the time steps per image; returns the setting now in force (0 -> 1, clamped to T_MAX)."""
-        if not 0 <= int(timesteps) <= 0xFFFF:
-            raise OptionError(f"timesteps must be in 0..65535 (a u16), got {timesteps}")
-        frame = self.request(P.CONFIG, struct.pack("<H", int(timesteps)), P.CONFIG_REPLY)
-        if len(frame.payload) != P.CONFIG_BYTES:
-            raise BoardError(f"{self.name}: bad reply to CONFIG: {len(frame.payload)} payload bytes, expected "
-                             f"{P.CONFIG_BYTES}")
-        return struct.unpack("<H", frame.payload)[0]
+    def configure(self, timesteps: int, exit_margin: int = 0, exit_min_steps: int = 1) -> BoardConfig:
+        """CONFIG: set the time steps per image and the early-exit rule (``exit_margin`` 0: no early exit);
+        returns the settings now in force (timesteps 0 -> 1 and clamped to T_MAX, exit_min_steps 0 -> 1,
+        both exit fields saturated at what the accelerator's ports carry)."""
+        for name, value, top in (("timesteps", timesteps, 0xFFFF), ("exit_margin", exit_margin, 0xFFFFFFFF),
+                                 ("exit_min_steps", exit_min_steps, 0xFFFF)):
+            if not 0 <= int(value) <= top:
+                raise OptionError(f"{name} must be in 0..{top} ({'a u32' if top > 0xFFFF else 'a u16'}), got {value}")
+        want = BoardConfig(int(timesteps), int(exit_margin), int(exit_min_steps))
+        frame = self.request(P.CONFIG, want.encode(), P.CONFIG_REPLY)
+        try:
+            return BoardConfig.decode(frame.payload)
+        except ProtocolError as exc:
+            raise BoardError(f"{self.name}: bad reply to CONFIG: {exc}") from None
 
     def classify(self, image) -> Result:
         """IMAGE: one image's uint8 pixels (C-H-W order, any shape of ``pixels_per_image`` elements); returns the
@@ -255,14 +259,15 @@ def run_board(client: BoardClient, images, labels=None, timesteps: int = 16, *, 
 
     Reads INFO and refuses a board of another protocol version or design
     (``expect``, e.g. ``ExpectedInfo.from_build(BUILD)``) before any image;
-    sends CONFIG; streams the images one by one (a progress bar on stderr).
+    sends CONFIG (``timesteps`` and ``exit_rule``); streams the images one by one (a progress bar on stderr).
     With ``golden`` (a QNetwork, or a precomputed golden result with
     ``potentials`` (T, N, K)) every result must equal the golden model's,
     class after every step and final potentials: the first difference raises
     :class:`~snnhw.errors.BoardMismatchError` naming the image.
-    ``exit_rule`` (:class:`~snnhw.reference.early_exit.ExitRule`, the build's ``manifest.exit``): the
-    board's early exit, an image may end after fewer steps (its classes after the exit step are the exit
-    step's, for the per-step accuracy); with ``golden`` its exit step must be the golden model's.
+    ``exit_rule`` (:class:`~snnhw.reference.early_exit.ExitRule`, e.g. the build's ``manifest.exit``; None:
+    no early exit): the early exit CONFIG sets on the board, an image may end after fewer steps (its classes
+    after the exit step are the exit step's, for the per-step accuracy); with ``golden`` its exit step must be
+    the golden model's under the rule the board reports in force.
     ``labels`` (N,) or None: without them no accuracy.
     """
     images = np.asarray(images)
@@ -285,9 +290,23 @@ def run_board(client: BoardClient, images, labels=None, timesteps: int = 16, *, 
                         f"{info.pixels_per_image}")
     if not 1 <= timesteps <= info.t_max:
         raise OptionError(f"timesteps must be in 1..{info.t_max} (the design's T_MAX), got {timesteps}")
-    t_set = client.configure(timesteps)
-    if t_set != timesteps:
-        raise BoardError(f"{where}: asked for {timesteps} time steps, the board set {t_set}")
+    from snnhw.reference.early_exit import ExitRule
+
+    rule = exit_rule if exit_rule is not None else ExitRule()
+    cfg = client.configure(timesteps, rule.margin, rule.min_steps)
+    if cfg.timesteps != timesteps:
+        raise BoardError(f"{where}: asked for {timesteps} time steps, the board set {cfg.timesteps}")
+    try:
+        # the rule in force: a margin or min steps beyond the accelerator's ports is saturated to one that
+        # behaves the same (never met, no exit before the last step)
+        exit_rule = ExitRule(cfg.exit_margin, cfg.exit_min_steps)
+    except ValueError as exc:
+        raise BoardError(f"{where}: bad reply to CONFIG: {exc}") from None
+    # equal to the request, or lowered by that saturation (never to 0: the rule stays on or off as asked)
+    if not (cfg.exit_margin == rule.margin or 0 < cfg.exit_margin < rule.margin) or \
+            not (cfg.exit_min_steps == rule.min_steps or 0 < cfg.exit_min_steps < rule.min_steps):
+        raise BoardError(f"{where}: asked for the exit rule margin {rule.margin}, min steps {rule.min_steps}; the "
+                         f"board set margin {cfg.exit_margin}, min steps {cfg.exit_min_steps}")
     gold = _Golden(golden, images, timesteps) if golden is not None else None
 
     hits = np.zeros(timesteps, np.int64)
@@ -362,6 +381,11 @@ def summary_lines(report: dict) -> list:
         lines.append(f"{n} images at T={t} (no labels: accuracy not measured)")
     lines.append(f"output settles (holds its final class from then on) at step {report['settled_at_step_mean']:.1f} "
                  f"on average, {max(report['settled_at_step'])} at the latest")
+    if report.get("exit_rule"):
+        margin, min_steps = report["exit_rule"]
+        early = sum(e + 1 < t for e in report["exit_steps"])
+        lines.append(f"early exit (margin {margin}, min steps {min_steps}): {report['exit_step_mean'] + 1:.2f} steps "
+                     f"per image on average, {early} of {n} images before step {t}")
     lines.append("check: every step's class and the final potentials equal the golden model's"
                  if report["checked"] else "check: off (--no-check)")
     c = report["cycles"]

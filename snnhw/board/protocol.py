@@ -1,4 +1,4 @@
-"""The host link's framed protocol (version 1): the contract between `snn_host_link` and `snnhw run`.
+"""The host link's framed protocol (version 2): the contract between `snn_host_link` and `snnhw run`.
 
 Every frame, in both directions::
 
@@ -8,20 +8,29 @@ CRC is CRC-8 with polynomial 0x07, initial value 0, no reflection, no final
 XOR (CRC-8/SMBUS), over TYPE, the two LENGTH bytes and the payload (not SYNC).
 All multi-byte fields are little-endian.
 
+The exit rule is snnhw.reference.early_exit's: an image ends after the first
+step ``t`` with ``t + 1 >= exit_min_steps`` at which its top output potential
+leads the second by at least ``exit_margin``; RESULT then carries the classes
+up to that step and the potentials after it. The board saturates a margin
+above what its accelerator's ``cfg_exit_margin`` port carries (such a margin
+is never met, as any above the potentials' range) and an ``exit_min_steps``
+above its ``cfg_exit_min_steps`` port's range; CONFIG_REPLY says what is in
+force. After reset the board runs the build's rule (``manifest.json`` exit).
+
 Host to board:
 
 | type | name | payload |
 | --- | --- | --- |
 | 0x01 | INFO | none |
-| 0x02 | CONFIG | `timesteps` u16 (0 counts as 1, values above T_MAX are clamped) |
+| 0x02 | CONFIG | `timesteps` u16 (0 counts as 1, values above T_MAX are clamped), `exit_margin` u32 (0: no early exit), `exit_min_steps` u16 (0 counts as 1) (8 bytes) |
 | 0x03 | IMAGE | the image's pixels, u8, C-H-W order, exactly `pixels_per_image` bytes |
 
 Board to host:
 
 | type | name | payload |
 | --- | --- | --- |
-| 0x81 | INFO_REPLY | `version` u8, `beat_bytes` u8, `pixels_per_image` u16, `classes` u16, `t_max` u16, `timesteps` u16 (the current setting), `design_id` u32, `clock_hz` u32 (18 bytes) |
-| 0x82 | CONFIG_REPLY | `timesteps` u16: the setting now in force (after 0 → 1 and the clamp) |
+| 0x81 | INFO_REPLY | `version` u8, `beat_bytes` u8, `pixels_per_image` u16, `classes` u16, `t_max` u16, `timesteps` u16 (the current setting), `design_id` u32, `clock_hz` u32, `exit_margin` u32, `exit_min_steps` u16 (the current exit rule) (24 bytes) |
+| 0x82 | CONFIG_REPLY | `timesteps` u16, `exit_margin` u32, `exit_min_steps` u16: the settings now in force (8 bytes) |
 | 0x83 | RESULT | `steps` u16 (class beats that follow), `cycles` u32, then every beat of the accelerator's result stream as `beat_bytes` bytes: `steps` class beats, then `classes` potentials (two's complement, sign-extended) |
 | 0xEE | ERROR | `code` u8 (below), `type` u8: the TYPE of the frame in error (0 when none was read) |
 
@@ -56,7 +65,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-VERSION = 1
+VERSION = 2
 SYNC = 0xA5
 HEADER_BYTES = 4  # SYNC, TYPE, LENGTH
 OVERHEAD_BYTES = HEADER_BYTES + 1  # + CRC
@@ -72,8 +81,8 @@ CONFIG_REPLY = 0x82
 RESULT = 0x83
 ERROR = 0xEE
 
-INFO_REPLY_BYTES = 18
-CONFIG_BYTES = 2
+INFO_REPLY_BYTES = 24
+CONFIG_BYTES = 8
 RESULT_HEADER_BYTES = 6
 
 # ERROR codes
@@ -180,16 +189,45 @@ class BoardInfo:
     timesteps: int
     design_id: int
     clock_hz: int
+    exit_margin: int = 0  # the exit rule in force (0: no early exit)
+    exit_min_steps: int = 1
+
+    _FORMAT = "<BBHHHHIIIH"
 
     def encode(self) -> bytes:
-        return struct.pack("<BBHHHHII", self.version, self.beat_bytes, self.pixels_per_image, self.classes,
-                           self.t_max, self.timesteps, self.design_id, self.clock_hz)
+        return struct.pack(self._FORMAT, self.version, self.beat_bytes, self.pixels_per_image, self.classes,
+                           self.t_max, self.timesteps, self.design_id, self.clock_hz, self.exit_margin,
+                           self.exit_min_steps)
 
     @classmethod
     def decode(cls, payload: bytes) -> "BoardInfo":
         if len(payload) != INFO_REPLY_BYTES:
+            # a board of another protocol version has another INFO_REPLY: its first byte still says which
+            if payload and payload[0] != VERSION:
+                raise ProtocolError(f"the board speaks host-link protocol version {payload[0]}, this snnhw speaks "
+                                    f"version {VERSION}: rebuild the bitstream with this snnhw, or use the snnhw "
+                                    f"that built it")
             raise ProtocolError(f"INFO_REPLY has {len(payload)} payload bytes, expected {INFO_REPLY_BYTES}")
-        return cls(*struct.unpack("<BBHHHHII", payload))
+        return cls(*struct.unpack(cls._FORMAT, payload))
+
+
+@dataclass(frozen=True)
+class BoardConfig:
+    """What CONFIG sets and CONFIG_REPLY reports: the time steps and the early-exit rule."""
+    timesteps: int
+    exit_margin: int = 0  # 0: no early exit
+    exit_min_steps: int = 1
+
+    _FORMAT = "<HIH"
+
+    def encode(self) -> bytes:
+        return struct.pack(self._FORMAT, self.timesteps, self.exit_margin, self.exit_min_steps)
+
+    @classmethod
+    def decode(cls, payload: bytes) -> "BoardConfig":
+        if len(payload) != CONFIG_BYTES:
+            raise ProtocolError(f"CONFIG_REPLY has {len(payload)} payload bytes, expected {CONFIG_BYTES}")
+        return cls(*struct.unpack(cls._FORMAT, payload))
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,9 @@ FuseSoC writer, lint) reads it back with :func:`load_manifest` and uses
 attributes, so a missing, foreign, outdated or incomplete manifest raises one
 error, :class:`~snnhw.errors.ManifestError`, naming the file and the field.
 
-Format ``snnhw-design``, version 5 (5: graphs, ``layers[].inputs`` and the sum
-engines' ``layers[].synapses``; 4: kernel columns; 3: early exit, ports cfg_exit_margin and
-cfg_exit_min_steps, the ``exit`` object, a variable number of class beats).
-Version 2 is refused with the message to regenerate. The JSON keys are the dataclass field
+Format ``snnhw-design``, version 5 (docs/hardware.md, "The manifest", lists
+what each version added). Another version is refused with the message to
+regenerate (older) or upgrade snnhw (newer). The JSON keys are the dataclass field
 names below; optional fields (``None``) are left out of the JSON. Unknown
 keys are ignored. File names are relative: ``rtl`` entries below ``rtl/``,
 ``sim_rtl`` entries below ``sim_rtl/``, memory and vector files below the
@@ -263,7 +262,7 @@ class Vectors:
 
 @dataclass
 class ExitInfo:
-    """The build's default early-exit rule (what the board top ties cfg_exit_* to, the simulation's default)."""
+    """The build's default early-exit rule (the simulation's default, and the rule the board's host link starts with)."""
 
     margin: int  # 0: no early exit
     min_steps: int

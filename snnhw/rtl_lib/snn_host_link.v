@@ -2,24 +2,30 @@
 // snn_host_link -- the board's host protocol engine (snnhw RTL library, Verilog-2005)
 //
 // The hardware side of the framed protocol of snnhw/board/protocol.py (version
-// 1): it sits between a UART (bytes in, bytes out) and the accelerator snn_top
+// 2): it sits between a UART (bytes in, bytes out) and the accelerator snn_top
 // (pixel stream in, result stream out). Every frame, both directions:
 //   SYNC 0xA5 | TYPE | LENGTH (u16 LE) | PAYLOAD | CRC-8/SMBUS over TYPE..PAYLOAD
 //
 // Receiving. In HUNT every byte but SYNC is ignored. After SYNC: TYPE (INFO
 // 0x01, CONFIG 0x02 and IMAGE 0x03 are known, anything else is refused at
 // once), LENGTH (checked against the type when its second byte arrives: INFO
-// 0, CONFIG 2, IMAGE PIXELS), the payload (IMAGE: straight into the image
+// 0, CONFIG 8, IMAGE PIXELS), the payload (IMAGE: straight into the image
 // buffer; CONFIG: into a holding register), then the CRC. Nothing of a frame
 // takes effect before its CRC is found good: the pixels of a rejected IMAGE
 // stay in the buffer and are never sent.
 //
 // Executing a good frame:
-//   INFO    reply INFO_REPLY: version 1, beat_bytes, PIXELS, CLASSES, T_MAX,
-//           the current timesteps, DESIGN_ID, CLOCK_HZ (18 bytes).
-//   CONFIG  timesteps := the payload, 0 -> 1, above T_MAX -> T_MAX; reply
-//           CONFIG_REPLY with the value now in force. cfg_timesteps always
-//           carries it (it changes only here, never during an image).
+//   INFO    reply INFO_REPLY: version 2, beat_bytes, PIXELS, CLASSES, T_MAX,
+//           the current timesteps, DESIGN_ID, CLOCK_HZ, the current exit
+//           margin and exit min steps (24 bytes).
+//   CONFIG  payload timesteps u16, exit_margin u32, exit_min_steps u16.
+//           timesteps := 0 -> 1, above T_MAX -> T_MAX; exit margin := above
+//           2**EXIT_W - 1 -> 2**EXIT_W - 1 (a margin the accelerator never
+//           meets, as any above its potentials' range); exit min steps := 0 ->
+//           1, above 2**STEP_W - 1 -> 2**STEP_W - 1. Reply CONFIG_REPLY with
+//           the three values now in force. cfg_timesteps, cfg_exit_margin and
+//           cfg_exit_min_steps always carry them (they change only here, never
+//           during an image).
 //   IMAGE   the buffered pixels go to m_axis at one per cycle while
 //           m_axis_tready is high (tlast on the last); every beat of the
 //           result stream is stored in the result buffer (s_axis_tready is
@@ -68,6 +74,10 @@
 //   IDLE_CYCLES        idle timeout in clock cycles (>= 16; longer than the
 //                      host's gaps between the characters of a frame)
 //   DEFAULT_TIMESTEPS  timesteps after reset (1..T_MAX)
+//   EXIT_W             width of cfg_exit_margin (1..32)
+//   DEFAULT_EXIT_MARGIN     exit margin after reset (0 = no early exit;
+//                           < 2**EXIT_W)
+//   DEFAULT_EXIT_MIN_STEPS  exit min steps after reset (1..2**STEP_W - 1)
 //   DESIGN_ID          reported by INFO_REPLY
 //   CLOCK_HZ           reported by INFO_REPLY
 // The RESULT payload for T_MAX steps, 6 + (T_MAX + CLASSES) * beat_bytes
@@ -82,13 +92,14 @@
 //
 // Interfaces
 //   clock and reset  : clk, rst (synchronous, active high; back to HUNT,
-//                      timesteps := DEFAULT_TIMESTEPS)
+//                      timesteps and the exit rule := their defaults)
 //   UART receiver    : rx_valid (one-cycle pulse per byte, no back-pressure),
 //                      rx_data, rx_active (high while a character is on the line)
 //   UART transmitter : tx_valid, tx_data, tx_ready (a byte is taken when
 //                      tx_valid and tx_ready; tx_data holds while tx_valid)
 //   pixels out       : m_axis_tdata, m_axis_tvalid, m_axis_tready, m_axis_tlast
-//                      (AXI4-Stream master to snn_top's s_axis), cfg_timesteps
+//                      (AXI4-Stream master to snn_top's s_axis), cfg_timesteps,
+//                      cfg_exit_margin, cfg_exit_min_steps
 //   results in       : s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast,
 //                      s_axis_tuser (AXI4-Stream slave from snn_top's m_axis)
 //   status           : busy (executing an IMAGE or sending a reply),
@@ -105,6 +116,9 @@ module snn_host_link #(
     parameter integer RESULT_AW         = 9,
     parameter integer IDLE_CYCLES       = 1000,
     parameter integer DEFAULT_TIMESTEPS = 16,
+    parameter integer EXIT_W            = 17,
+    parameter integer DEFAULT_EXIT_MARGIN    = 0,
+    parameter integer DEFAULT_EXIT_MIN_STEPS = 1,
     parameter [31:0]  DESIGN_ID         = 32'h0,
     parameter [31:0]  CLOCK_HZ          = 32'd0
 ) (
@@ -125,6 +139,8 @@ module snn_host_link #(
     input  wire                 m_axis_tready,
     output wire                 m_axis_tlast,
     output wire [STEP_W-1:0]    cfg_timesteps,
+    output wire [EXIT_W-1:0]    cfg_exit_margin,
+    output wire [STEP_W-1:0]    cfg_exit_min_steps,
     // results from the accelerator (snn_top m_axis)
     input  wire [BEAT_BITS-1:0] s_axis_tdata,
     input  wire                 s_axis_tvalid,
@@ -149,7 +165,7 @@ module snn_host_link #(
 
     // protocol constants (protocol.py)
     localparam [7:0]  SYNC         = 8'hA5;
-    localparam [7:0]  VERSION      = 8'd1;
+    localparam [7:0]  VERSION      = 8'd2;
     localparam [7:0]  T_INFO       = 8'h01;
     localparam [7:0]  T_CONFIG     = 8'h02;
     localparam [7:0]  T_IMAGE      = 8'h03;
@@ -162,14 +178,14 @@ module snn_host_link #(
     localparam [7:0]  ERR_LENGTH   = 8'd3;
     localparam [7:0]  ERR_TIMEOUT  = 8'd4;
     localparam [15:0] LEN_INFO     = 16'd0;
-    localparam [15:0] LEN_CONFIG   = 16'd2;
+    localparam [15:0] LEN_CONFIG   = 16'd8;
     localparam [15:0] LEN_IMAGE    = PIXELS[15:0];
-    localparam [15:0] LEN_INFO_REP = 16'd18;
-    localparam [15:0] LEN_CFG_REP  = 16'd2;
+    localparam [15:0] LEN_INFO_REP = 16'd24;
+    localparam [15:0] LEN_CFG_REP  = 16'd8;
     localparam [15:0] LEN_ERROR    = 16'd2;
     localparam [15:0] LEN_RES_HEAD = 16'd6;                                // steps u16, cycles u32
     localparam [15:0] BEAT_BYTES16 = BEAT_BYTES[15:0];
-    localparam integer SMALL_BYTES = 18;                                   // longest register-built payload
+    localparam integer SMALL_BYTES = 24;                                   // longest register-built payload
     // sized forms of the geometry
     localparam [15:0]         PIXELS16   = PIXELS[15:0];
     localparam [15:0]         CLASSES16  = CLASSES[15:0];
@@ -183,6 +199,13 @@ module snn_host_link #(
     localparam [STEP_W-1:0]   TS_DEFAULT = DEFAULT_TIMESTEPS[STEP_W-1:0];
     localparam [STEP_W-1:0]   TS_ONE     = 1;
     localparam [STEP_W-1:0]   TS_MAX     = T_MAX[STEP_W-1:0];
+    // the exit rule: defaults and the largest values the ports carry (EW: EXIT_W, or 1 when refused, so
+    // that the module still elaborates and its own check reports it)
+    localparam integer        EW         = (EXIT_W >= 1 && EXIT_W <= 32) ? EXIT_W : 1;
+    localparam [32:0]         EXIT_MAX33 = (33'd1 << EW) - 33'd1;
+    localparam [16:0]         MINS_MAX17 = (17'd1 << STEP_W) - 17'd1;
+    localparam [EW-1:0]       EX_DEFAULT = DEFAULT_EXIT_MARGIN[EW-1:0];
+    localparam [STEP_W-1:0]   MS_DEFAULT = DEFAULT_EXIT_MIN_STEPS[STEP_W-1:0];
     localparam [1:0]          LANE_LAST  = LANE_LAST_I[1:0];
 
 `ifndef SYNTHESIS
@@ -225,6 +248,20 @@ module snn_host_link #(
         end
         if (DEFAULT_TIMESTEPS < 1 || DEFAULT_TIMESTEPS > T_MAX) begin
             $error("snn_host_link: DEFAULT_TIMESTEPS (%0d) must be between 1 and T_MAX (%0d)", DEFAULT_TIMESTEPS, T_MAX);
+            $fatal(1, "snn_host_link: bad parameters");
+        end
+        if (EXIT_W < 1 || EXIT_W > 32) begin
+            $error("snn_host_link: EXIT_W (%0d) must be between 1 and 32", EXIT_W);
+            $fatal(1, "snn_host_link: bad parameters");
+        end
+        if (DEFAULT_EXIT_MARGIN < 0 || (EXIT_W < 32 && DEFAULT_EXIT_MARGIN >= (1 << EXIT_W))) begin
+            $error("snn_host_link: DEFAULT_EXIT_MARGIN (%0d) must be between 0 and 2**EXIT_W - 1 (EXIT_W %0d)",
+                   DEFAULT_EXIT_MARGIN, EXIT_W);
+            $fatal(1, "snn_host_link: bad parameters");
+        end
+        if (DEFAULT_EXIT_MIN_STEPS < 1 || DEFAULT_EXIT_MIN_STEPS >= (1 << STEP_W)) begin
+            $error("snn_host_link: DEFAULT_EXIT_MIN_STEPS (%0d) must be between 1 and 2**STEP_W - 1 (STEP_W %0d)",
+                   DEFAULT_EXIT_MIN_STEPS, STEP_W);
             $fatal(1, "snn_host_link: bad parameters");
         end
     end
@@ -271,10 +308,12 @@ module snn_host_link #(
     reg [7:0]        len_lo;
     reg [15:0]       rx_idx;      // payload byte index
     reg [7:0]        rx_crc;      // CRC of TYPE .. the bytes so far
-    reg [15:0]       cfg_val;     // a CONFIG payload, in force only once its CRC is good
+    reg [63:0]       cfg_val;     // a CONFIG payload (byte 0 lowest), in force only once its CRC is good
     reg [7:0]        err_code, err_type;
     reg              frame_err;
     reg [STEP_W-1:0] timesteps;
+    reg [EW-1:0]     exit_margin;
+    reg [STEP_W-1:0] exit_min_steps;
 
     wire in_frame = (state == ST_TYPE) || (state == ST_LEN0) || (state == ST_LEN1) ||
                     (state == ST_PAYLOAD) || (state == ST_CRC);
@@ -303,8 +342,15 @@ module snn_host_link #(
     wire error_go  = (state == ST_DRAIN) && line_idle;
     wire reply_done;          // the reply's CRC byte is taken
 
-    // CONFIG: 0 counts as 1, values above T_MAX are clamped
-    wire [STEP_W-1:0] cfg_clamped = (cfg_val == 16'd0) ? TS_ONE : (cfg_val > T_MAX16) ? TS_MAX : cfg_val[STEP_W-1:0];
+    // CONFIG: timesteps 0 counts as 1, above T_MAX clamped; the exit margin and min steps saturate at what
+    // the ports carry (min steps 0 counts as 1)
+    wire [15:0]       cfg_ts      = cfg_val[15:0];
+    wire [31:0]       cfg_margin  = cfg_val[47:16];
+    wire [15:0]       cfg_mins    = cfg_val[63:48];
+    wire [STEP_W-1:0] cfg_clamped = (cfg_ts == 16'd0) ? TS_ONE : (cfg_ts > T_MAX16) ? TS_MAX : cfg_ts[STEP_W-1:0];
+    wire [EW-1:0]     cfg_margin_sat = ({1'b0, cfg_margin} > EXIT_MAX33) ? EXIT_MAX33[EW-1:0] : cfg_margin[EW-1:0];
+    wire [STEP_W-1:0] cfg_mins_sat = (cfg_mins == 16'd0) ? TS_ONE
+                                   : ({1'b0, cfg_mins} > MINS_MAX17) ? MINS_MAX17[STEP_W-1:0] : cfg_mins[STEP_W-1:0];
 
     always @(posedge clk) begin
         if (rst) begin
@@ -315,6 +361,8 @@ module snn_host_link #(
             err_type  <= 8'd0;
             frame_err <= 1'b0;
             timesteps <= TS_DEFAULT;
+            exit_margin    <= EX_DEFAULT;
+            exit_min_steps <= MS_DEFAULT;
         end else begin
             case (state)
                 ST_HUNT: begin
@@ -349,10 +397,7 @@ module snn_host_link #(
                     if (rx_valid) begin
                         rx_crc <= crc_next;
                         rx_idx <= rx_idx + 1'b1;
-                        if (rx_type == T_CONFIG) begin
-                            if (rx_idx[0]) cfg_val[15:8] <= rx_data;
-                            else           cfg_val[7:0]  <= rx_data;
-                        end
+                        if (rx_type == T_CONFIG) cfg_val <= {rx_data, cfg_val[63:8]};   // 8 bytes: byte 0 ends lowest
                         if (rx_idx == exp_len - 1'b1) state <= ST_CRC;
                     end
                 end
@@ -360,7 +405,11 @@ module snn_host_link #(
                     if (crc_good) begin
                         frame_err <= 1'b0;
                         state     <= (rx_type == T_IMAGE) ? ST_EXEC : ST_REPLY;
-                        if (rx_type == T_CONFIG) timesteps <= cfg_clamped;
+                        if (rx_type == T_CONFIG) begin
+                            timesteps      <= cfg_clamped;
+                            exit_margin    <= cfg_margin_sat;
+                            exit_min_steps <= cfg_mins_sat;
+                        end
                     end
                 end
                 ST_DRAIN: begin
@@ -404,6 +453,8 @@ module snn_host_link #(
     assign m_axis_tvalid = feed_valid;
     assign m_axis_tlast  = feed_last;
     assign cfg_timesteps = timesteps;
+    assign cfg_exit_margin    = exit_margin;
+    assign cfg_exit_min_steps = exit_min_steps;
 
     wire pix_take = feed_valid && m_axis_tready;
     reg  pix_first;   // the next pixel accepted is the image's first
@@ -507,7 +558,7 @@ module snn_host_link #(
     reg  [1:0]  tx_phase;
     reg  [2:0]  tx_field;
     reg  [15:0] tx_left;     // payload bytes still to send
-    reg  [4:0]  tx_pidx;     // payload byte index, saturating at 31 (only < 18 addresses the reg_payload payloads)
+    reg  [4:0]  tx_pidx;     // payload byte index, saturating at 31 (only < 24 addresses the reg_payload payloads)
     reg  [1:0]  tx_lane;     // byte of the result beat
     reg  [7:0]  tx_crc;
     reg         tx_valid_r;
@@ -520,10 +571,15 @@ module snn_host_link #(
     assign tx_valid   = tx_valid_r;
     assign tx_data    = tx_data_r;
 
-    reg [15:0] ts16;
+    reg [15:0] ts16, ms16;
+    reg [31:0] em32;
     always @(*) begin
         ts16 = 16'd0;
         ts16[STEP_W-1:0] = timesteps;
+        ms16 = 16'd0;
+        ms16[STEP_W-1:0] = exit_min_steps;
+        em32 = 32'd0;
+        em32[EW-1:0] = exit_margin;
     end
 
     // the payloads built from registers, byte 0 lowest
@@ -533,19 +589,19 @@ module snn_host_link #(
         case (rep_kind)
             K_INFO: begin
                 rep_type = T_INFO_REPLY;
-                reg_payload    = {CLOCK_HZ, DESIGN_ID, ts16, T_MAX16, CLASSES16, PIXELS16, BEATB8, VERSION};
+                reg_payload    = {ms16, em32, CLOCK_HZ, DESIGN_ID, ts16, T_MAX16, CLASSES16, PIXELS16, BEATB8, VERSION};
             end
             K_CONFIG: begin
                 rep_type = T_CONFIG_REP;
-                reg_payload    = {128'd0, ts16};
+                reg_payload    = {128'd0, ms16, em32, ts16};
             end
             K_RESULT: begin
                 rep_type = T_RESULT;
-                reg_payload    = {96'd0, cycles, steps};
+                reg_payload    = {144'd0, cycles, steps};
             end
             default: begin
                 rep_type = T_ERROR;
-                reg_payload    = {128'd0, err_type, err_code};
+                reg_payload    = {176'd0, err_type, err_code};
             end
         endcase
     end

@@ -138,6 +138,41 @@ module snn_scatter_addr #(
     localparam [31:0]  LAST_MY       = MH - 1;
     localparam [31:0]  LAST_MX       = MW - 1;
 
+    // COLS > 1, bank `bank`, for each input-column quotient v = 0..QMAX_X: the kernel column
+    // (v - bank) mod COLS that reaches the bank, whether that output column v - mx exists, and its word
+    function integer bank_mx_of(input integer v, input integer bank);
+        bank_mx_of = (v + COLS - bank) % COLS;
+    endfunction
+    function [(QMAX_X+1)*COL_MXW-1:0] bank_mx_table(input integer bank);
+        integer v, j, m;
+        begin
+            for (v = 0; v <= QMAX_X; v = v + 1) begin
+                m = bank_mx_of(v, bank);
+                for (j = 0; j < COL_MXW; j = j + 1) bank_mx_table[v*COL_MXW + j] = ((m >> j) % 2) == 1;
+            end
+        end
+    endfunction
+    function [QMAX_X:0] bank_ok_table(input integer bank);
+        integer v, o;
+        begin
+            for (v = 0; v <= QMAX_X; v = v + 1) begin
+                o = v - bank_mx_of(v, bank);
+                bank_ok_table[v] = (o >= 0) && (o < W_OUT);
+            end
+        end
+    endfunction
+    function [(QMAX_X+1)*TAW-1:0] bank_word_table(input integer bank);
+        integer v, j, o;
+        begin
+            for (v = 0; v <= QMAX_X; v = v + 1) begin
+                o = v - bank_mx_of(v, bank);
+                o = (o > 0) ? o / COLS : 0;   // a column left of the map: not in range, any word
+                for (j = 0; j < TAW; j = j + 1) bank_word_table[v*TAW + j] = ((o >> j) % 2) == 1;
+            end
+        end
+    endfunction
+
+
 `ifndef SYNTHESIS
     initial begin
         if (KH < 1 || KW < 1 || SH < 1 || SW < 1 || PT < 0 || PL < 0 || H_OUT < 1 || W_OUT < 1 ||
@@ -264,34 +299,24 @@ module snn_scatter_addr #(
             assign it_col_target = it_target;
             assign it_col_mx     = {COL_MXW{1'b0}};
         end else begin : g_banks
-            // narrow operands: a division by the constant COLS of a 32-bit value would be a deep divider
-            localparam integer NW = QW + 1 + ubits(COLS);
-            localparam [31:0]   COLS32 = COLS;
-            localparam [NW-1:0] COLS_N = COLS32[NW-1:0];
-            wire [NW-1:0] qx = start_qx[NW-1:0];
+            // for the next event, by the input column's quotient qx: the bank's kernel column, whether its
+            // output column is in range, and its word: tables over 0..QMAX_X built at elaboration (a
+            // division by the constant COLS in logic maps to a chain of carry-chain subtractors)
+            wire [QW-1:0] qx = start_qx[QW-1:0];
             for (b = 0; b < COLS; b = b + 1) begin : g_bank
-                // for the next event: the bank's kernel column, output column and its word
-                localparam [31:0]   B32 = b;
-                localparam [NW-1:0] B_N = B32[NW-1:0];
-                wire [NW-1:0] mx   = (qx + COLS_N - B_N) % COLS_N;
-                wire [NW-1:0] ox   = qx - mx;
-                wire [NW-1:0] word = ox / COLS_N;
-                wire [TAW-1:0] word_taw;
-                if (NW >= TAW) begin : g_word_cut
-                    assign word_taw = word[TAW-1:0];
-                    if (NW > TAW) begin : g_word_hi
-                        wire unused_word_hi = &{1'b0, word[NW-1:TAW], 1'b0};
-                    end
-                end else begin : g_word_ext
-                    assign word_taw = {{(TAW - NW){1'b0}}, word};
-                end
+                localparam [(QMAX_X+1)*COL_MXW-1:0] MX_TABLE   = bank_mx_table(b);
+                localparam [QMAX_X:0]               OK_TABLE   = bank_ok_table(b);
+                localparam [(QMAX_X+1)*TAW-1:0]     WORD_TABLE = bank_word_table(b);
+                wire [COL_MXW-1:0] mx       = MX_TABLE[qx*COL_MXW +: COL_MXW];
+                wire               ok       = OK_TABLE[qx];
+                wire [TAW-1:0]     word_taw = WORD_TABLE[qx*TAW +: TAW];
                 reg            col_ok;
                 reg  [COL_MXW-1:0] col_mx;
                 reg  [TAW-1:0] target, row_word;
                 always @(posedge clk) begin
                     if (start) begin
-                        col_ok   <= (mx <= qx) && ({{(32 - NW){1'b0}}, ox} < W_OUT);
-                        col_mx   <= mx[COL_MXW-1:0];
+                        col_ok   <= ok;
+                        col_mx   <= mx;
                         target   <= start_target[TAW-1:0] + word_taw;
                         row_word <= start_target[TAW-1:0] + word_taw;
                     end else if (it_valid && advance && !it_last) begin
@@ -307,7 +332,6 @@ module snn_scatter_addr #(
                 assign it_col_in[b]                 = row_in && col_ok;
                 assign it_col_target[b*TAW +: TAW]  = target;
                 assign it_col_mx[b*COL_MXW +: COL_MXW] = col_mx;
-                wire unused_bank_hi = &{1'b0, mx, 1'b0};
             end
         end
     endgenerate

@@ -8,6 +8,7 @@ tready stalls, checks that it got exactly the image sent and cfg_timesteps, wait
 class beats (tuser = 0) and CLASSES potential beats (tuser = 1, tlast on the last; negative values
 sign-extended) derived from the image, with random tvalid gaps. RESULT must carry those beats, steps =
 timesteps, and cycles = the bench's own count (first pixel accepted .. tlast beat accepted, both included).
+CONFIG's exit rule is checked on cfg_exit_margin / cfg_exit_min_steps with every image's first pixel.
 
 Parameters come from SNNHW_PARAMS (JSON); SNNHW_LINK_DIVISOR sets the character time (10 * DIVISOR cycles).
 """
@@ -15,7 +16,6 @@ import collections
 import json
 import os
 import random
-import struct
 import zlib
 
 import cocotb
@@ -34,6 +34,11 @@ IDLE = int(PARAMS.get("IDLE_CYCLES", 1000))
 DEFAULT_TS = int(PARAMS.get("DEFAULT_TIMESTEPS", 16))
 DESIGN_ID = int(PARAMS.get("DESIGN_ID", 0))
 CLOCK_HZ = int(PARAMS.get("CLOCK_HZ", 0))
+STEP_W = int(PARAMS.get("STEP_W", 9))
+EXIT_W = int(PARAMS.get("EXIT_W", 17))
+DEFAULT_EXIT = (int(PARAMS.get("DEFAULT_EXIT_MARGIN", 0)), int(PARAMS.get("DEFAULT_EXIT_MIN_STEPS", 1)))
+EXIT_MAX = (1 << EXIT_W) - 1
+MIN_STEPS_MAX = (1 << STEP_W) - 1
 BB = BEAT_BITS // 8
 DIVISOR = int(os.environ.get("SNNHW_LINK_DIVISOR", "8"))
 CHAR = 10 * DIVISOR          # cycles of one character on the line
@@ -70,6 +75,7 @@ class Bench:
         self.line_free = 0           # first cycle with rx_active low after the last character
         # fake accelerator
         self.pending = collections.deque()   # (pixels, timesteps) the link must feed next
+        self.exit_rule = DEFAULT_EXIT        # (margin, min steps) cfg_exit_* must carry
         self.runs = collections.deque()      # (classes, pots, cycles) answered, for RESULT
         self.pix_ready_p = 0.7
         self.delay = (5, 40)                 # cycles between the last pixel and the first beat
@@ -153,10 +159,18 @@ class Bench:
     async def info(self) -> proto.BoardInfo:
         return proto.BoardInfo.decode(await self.request(proto.encode(proto.INFO), proto.INFO_REPLY))
 
-    async def config(self, timesteps: int) -> int:
-        payload = await self.request(proto.encode(proto.CONFIG, struct.pack("<H", timesteps)), proto.CONFIG_REPLY)
-        assert len(payload) == 2, payload
-        return struct.unpack("<H", payload)[0]
+    async def config(self, timesteps: int, margin=None, min_steps=None) -> int:
+        """CONFIG (the exit rule unchanged unless given); returns the timesteps in force, checks the exit rule's
+        saturation (margin at 2**EXIT_W - 1, min steps 0 -> 1 and at 2**STEP_W - 1)."""
+        margin = self.exit_rule[0] if margin is None else margin
+        min_steps = self.exit_rule[1] if min_steps is None else min_steps
+        want = proto.BoardConfig(timesteps, margin, min_steps)
+        payload = await self.request(proto.encode(proto.CONFIG, want.encode()), proto.CONFIG_REPLY)
+        got = proto.BoardConfig.decode(payload)
+        self.exit_rule = (min(margin, EXIT_MAX), min(max(min_steps, 1), MIN_STEPS_MAX))
+        assert (got.exit_margin, got.exit_min_steps) == self.exit_rule, (got, self.exit_rule)
+        assert (int(self.dut.cfg_exit_margin.value), int(self.dut.cfg_exit_min_steps.value)) == self.exit_rule
+        return got.timesteps
 
     async def image(self, pixels: bytes, timesteps: int):
         """IMAGE -> RESULT, checked against the fake accelerator's beats and its cycle count."""
@@ -206,6 +220,8 @@ class Bench:
                         first = now()
                     assert int(dut.cfg_timesteps.value) == ts, \
                         f"cfg_timesteps {int(dut.cfg_timesteps.value)}, expected {ts}"
+                    rule = (int(dut.cfg_exit_margin.value), int(dut.cfg_exit_min_steps.value))
+                    assert rule == self.exit_rule, f"cfg_exit_* {rule}, expected {self.exit_rule}"
                     got.append(int(dut.m_axis_tdata.value))
                     last = int(dut.m_axis_tlast.value)
                     assert last == (len(got) == PIXELS), f"tlast {last} on pixel {len(got)} of {PIXELS}"
@@ -270,9 +286,11 @@ async def info_after_garbage(dut):
     await b.start()
     await b.send(bytes(b.rng.choice([x for x in range(256) if x != proto.SYNC]) for _ in range(6)))
     info = await b.info()
-    assert info == proto.BoardInfo(version=1, beat_bytes=BB, pixels_per_image=PIXELS, classes=CLASSES, t_max=T_MAX,
-                                   timesteps=DEFAULT_TS, design_id=DESIGN_ID, clock_hz=CLOCK_HZ), info
+    assert info == proto.BoardInfo(version=2, beat_bytes=BB, pixels_per_image=PIXELS, classes=CLASSES, t_max=T_MAX,
+                                   timesteps=DEFAULT_TS, design_id=DESIGN_ID, clock_hz=CLOCK_HZ,
+                                   exit_margin=DEFAULT_EXIT[0], exit_min_steps=DEFAULT_EXIT[1]), info
     assert int(dut.cfg_timesteps.value) == DEFAULT_TS
+    assert (int(dut.cfg_exit_margin.value), int(dut.cfg_exit_min_steps.value)) == DEFAULT_EXIT
     await b.finish()
 
 
@@ -291,6 +309,14 @@ async def config(dut):
     assert await b.config(mid) == mid
     assert (await b.info()).timesteps == mid
     assert int(dut.cfg_timesteps.value) == mid
+    # the exit rule: in range, saturated, min steps 0 -> 1; each in force for the next IMAGE and INFO
+    for margin, min_steps in ((3, 2), (EXIT_MAX, MIN_STEPS_MAX), (0xFFFFFFFF, 0xFFFF),
+                              (min(EXIT_MAX + 1, 0xFFFFFFFF), 0),
+                              (b.rng.randrange(1, EXIT_MAX + 1), b.rng.randrange(1, MIN_STEPS_MAX + 1)), (0, 1)):
+        assert await b.config(mid, margin, min_steps) == mid
+        info = await b.info()
+        assert (info.exit_margin, info.exit_min_steps) == b.exit_rule, (info, b.exit_rule)
+        await b.image(b.random_image(), mid)
     await b.finish()
 
 
@@ -328,11 +354,13 @@ async def bad_crc(dut):
     await b.image(b.random_image(), DEFAULT_TS)
     assert not int(dut.frame_error.value)
     # a CONFIG with a bad CRC changes nothing
-    frame = bytearray(proto.encode(proto.CONFIG, struct.pack("<H", 1)))
+    frame = bytearray(proto.encode(proto.CONFIG, proto.BoardConfig(1, 7, 2).encode()))
     frame[-1] ^= 0x80
     await b.send(bytes(frame))
     await b.expect_error(proto.ERR_CRC, proto.CONFIG)
-    assert (await b.info()).timesteps == DEFAULT_TS
+    info = await b.info()
+    assert (info.timesteps, info.exit_margin, info.exit_min_steps) == (DEFAULT_TS, *DEFAULT_EXIT)
+    assert (int(dut.cfg_exit_margin.value), int(dut.cfg_exit_min_steps.value)) == DEFAULT_EXIT
     assert not int(dut.frame_error.value)
     await b.finish()
 
@@ -346,7 +374,7 @@ async def unknown_type(dut):
     await b.expect_error(proto.ERR_TYPE, 0x07)
     await b.send(proto.encode(proto.RESULT, b"\x00" * 8))
     await b.expect_error(proto.ERR_TYPE, proto.RESULT)
-    assert (await b.info()).version == 1
+    assert (await b.info()).version == 2
     await b.finish()
 
 
@@ -356,6 +384,8 @@ async def wrong_length(dut):
     b = Bench(dut, seed("length"))
     await b.start()
     await b.send(proto.encode(proto.CONFIG, b"\x05\x00\x00"))
+    await b.expect_error(proto.ERR_LENGTH, proto.CONFIG)
+    await b.send(proto.encode(proto.CONFIG, b"\x05\x00"))   # protocol version 1's CONFIG
     await b.expect_error(proto.ERR_LENGTH, proto.CONFIG)
     await b.send(proto.encode(proto.INFO, b"\x00"))
     await b.expect_error(proto.ERR_LENGTH, proto.INFO)
@@ -380,14 +410,15 @@ async def timeout(dut):
     await b.expect_error(proto.ERR_TIMEOUT, proto.IMAGE)
     await b.send(bytes([proto.SYNC]))
     await b.expect_error(proto.ERR_TIMEOUT, 0)
-    await b.send(proto.encode(proto.CONFIG, b"\x01\x00")[:-1])   # all but the CRC
+    one = proto.BoardConfig(1, *DEFAULT_EXIT).encode()
+    await b.send(proto.encode(proto.CONFIG, one)[:-1])   # all but the CRC
     await b.expect_error(proto.ERR_TIMEOUT, proto.CONFIG)
     assert (await b.info()).timesteps == DEFAULT_TS
     assert not int(dut.frame_error.value)
     # a slow host: gaps just under the idle time
-    await b.send(proto.encode(proto.CONFIG, b"\x01\x00"), gap=IDLE - 4)
+    await b.send(proto.encode(proto.CONFIG, one), gap=IDLE - 4)
     f, _ = await b.reply()
-    assert f.type == proto.CONFIG_REPLY and f.payload == b"\x01\x00", f
+    assert f.type == proto.CONFIG_REPLY and f.payload == one, f
     await b.image(b.random_image(), 1)
     await b.finish()
 
@@ -407,7 +438,7 @@ async def busy_discards(dut):
     await b.send(proto.encode(proto.INFO))                 # while the accelerator computes
     while not b.parser.pending:                           # the RESULT has started
         await ClockCycles(dut.clk, 4)
-    await b.send(proto.encode(proto.CONFIG, b"\x01\x00"))  # while the RESULT goes out
+    await b.send(proto.encode(proto.CONFIG, proto.BoardConfig(1, 1, 1).encode()))  # while the RESULT goes out
     assert all(busy for _, _, busy in b.rx_log[mark:]), "a byte arrived while the link was not busy"
     f, _ = await b.reply()
     assert f.type == proto.RESULT, f
@@ -416,5 +447,6 @@ async def busy_discards(dut):
     assert list(r.classes) == classes and list(r.potentials) == pots and r.cycles == cycles
     await b.quiet(IDLE + 2 * CHAR)
     b.tx_paced = False
-    assert (await b.info()).timesteps == DEFAULT_TS        # the CONFIG was not taken
+    info = await b.info()                                  # the CONFIG was not taken
+    assert (info.timesteps, info.exit_margin, info.exit_min_steps) == (DEFAULT_TS, *DEFAULT_EXIT)
     await b.finish()

@@ -1,5 +1,6 @@
 """snn_host_link (snnhw/rtl_lib/snn_host_link.v): the host protocol of snnhw/board/protocol.py at byte level
-against a fake accelerator (cocotb_host_link.py): INFO, CONFIG (0 -> 1, clamp), IMAGEs back to back with
+against a fake accelerator (cocotb_host_link.py): INFO, CONFIG (0 -> 1, clamp; the exit rule on cfg_exit_*,
+saturated), IMAGEs back to back with
 RESULT's beats and cycle count, bad CRC, unknown type, wrong length, a frame cut short (each an ERROR after the
 idle time, then recovery), garbage before SYNC, bytes sent while busy; tiny images with 8- and 24-bit beats and
 the MNIST shape; every parameter check."""
@@ -17,10 +18,12 @@ def link(pixels, pixel_aw, beat_bits, classes, t_max, step_w, result_aw, idle, d
 
 # (parameters, DIVISOR: a character is 10 * DIVISOR cycles)
 CASES = {
-    "p12-b8-k3": (link(12, 4, 8, 3, 7, 3, 4, 200, 4, DESIGN_ID=0x5A17C0DE, CLOCK_HZ=48_000_000), 8),
-    "p12-b24-k10": (link(12, 4, 24, 10, 20, 5, 5, 200, 20, DESIGN_ID=7, CLOCK_HZ=25_000_000), 8),
-    "p5-b32-k4": (link(5, 3, 32, 4, 1, 1, 3, 100, 1), 4),
-    "mnist-p784-b16-k10": (link(784, 10, 16, 10, 300, 9, 9, 64, 16, DESIGN_ID=0x1234, CLOCK_HZ=50_000_000), 2),
+    "p12-b8-k3": (link(12, 4, 8, 3, 7, 3, 4, 200, 4, DESIGN_ID=0x5A17C0DE, CLOCK_HZ=48_000_000, EXIT_W=5,
+                       DEFAULT_EXIT_MARGIN=9, DEFAULT_EXIT_MIN_STEPS=2), 8),
+    "p12-b24-k10": (link(12, 4, 24, 10, 20, 5, 5, 200, 20, DESIGN_ID=7, CLOCK_HZ=25_000_000, EXIT_W=25), 8),
+    "p5-b32-k4": (link(5, 3, 32, 4, 1, 1, 3, 100, 1, EXIT_W=32, DEFAULT_EXIT_MARGIN=2**31 - 1), 4),
+    "mnist-p784-b16-k10": (link(784, 10, 16, 10, 300, 9, 9, 64, 16, DESIGN_ID=0x1234, CLOCK_HZ=50_000_000, EXIT_W=17,
+                                DEFAULT_EXIT_MARGIN=5000, DEFAULT_EXIT_MIN_STEPS=4), 2),
 }
 BASE = CASES["p12-b8-k3"][0]
 
@@ -53,6 +56,14 @@ BAD = {
     "default0": (dict(DEFAULT_TIMESTEPS=0), "snn_host_link: DEFAULT_TIMESTEPS (0) must be between 1 and T_MAX (7)"),
     "default-above": (dict(DEFAULT_TIMESTEPS=8), "snn_host_link: DEFAULT_TIMESTEPS (8) must be between 1 and "
                                                  "T_MAX (7)"),
+    "exit_w0": (dict(EXIT_W=0), "snn_host_link: EXIT_W (0) must be between 1 and 32"),
+    "exit_w33": (dict(EXIT_W=33), "snn_host_link: EXIT_W (33) must be between 1 and 32"),
+    "exit-margin-wide": (dict(DEFAULT_EXIT_MARGIN=32), "snn_host_link: DEFAULT_EXIT_MARGIN (32) must be between 0 "
+                                                       "and 2**EXIT_W - 1 (EXIT_W 5)"),
+    "exit-margin-negative": (dict(DEFAULT_EXIT_MARGIN=-1), "snn_host_link: DEFAULT_EXIT_MARGIN (-1) must be between 0"),
+    "exit-min0": (dict(DEFAULT_EXIT_MIN_STEPS=0), "snn_host_link: DEFAULT_EXIT_MIN_STEPS (0) must be between 1 and "
+                                                  "2**STEP_W - 1 (STEP_W 3)"),
+    "exit-min-wide": (dict(DEFAULT_EXIT_MIN_STEPS=8), "snn_host_link: DEFAULT_EXIT_MIN_STEPS (8) must be between 1"),
 }
 
 

@@ -81,9 +81,9 @@ LINT = [
     ("snn_host_link", ["snn_host_link", "snn_ram", "snn_delay"],
      [p for p, _ in LINK_CASES.values()] +
      [dict(PIXELS=1, PIXEL_AW=1, BEAT_BITS=8, CLASSES=1, T_MAX=1, STEP_W=1, RESULT_AW=1, IDLE_CYCLES=16,
-           DEFAULT_TIMESTEPS=1),
+           DEFAULT_TIMESTEPS=1, EXIT_W=1, DEFAULT_EXIT_MARGIN=1),
       dict(PIXELS=65535, PIXEL_AW=16, BEAT_BITS=8, CLASSES=100, T_MAX=65000, STEP_W=16, RESULT_AW=16,
-           IDLE_CYCLES=100000, DEFAULT_TIMESTEPS=65000)], [()]),
+           IDLE_CYCLES=100000, DEFAULT_TIMESTEPS=65000, EXIT_W=32, DEFAULT_EXIT_MIN_STEPS=65535)], [()]),
     # the board flow's modules (DIVISOR 50: 50 MHz / 1 Mbaud; HOLD_CYCLES 2**20 - 1: the widest counter)
     ("snn_uart_rx", ["snn_uart_rx"], [dict(DIVISOR=16), dict(DIVISOR=4), dict(DIVISOR=7), dict(DIVISOR=50)], [()]),
     ("snn_uart_tx", ["snn_uart_tx"], [dict(DIVISOR=16), dict(DIVISOR=2), dict(DIVISOR=7), dict(DIVISOR=50)], [()]),
