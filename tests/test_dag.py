@@ -371,21 +371,27 @@ def test_chains_keep_file_version_1_and_graphs_use_version_2(tmp_path):
 # --------------------------------------------------------------------------
 # (model, -P): an identity shortcut at 2 lanes (the depthwise shortcut built with 2 groups: one channel group
 # word per event), a projection shortcut (1x1 stride 2) at 4 lanes of 6 channels (a partial channel group),
-# Concat into a conv, a max-pooled Concat into a conv and a Concat into the output layer (dense synapses)
-GRAPH_RTL = [("residual_identity", 2), ("residual_projection", 4), ("concat", 2), ("residual_identity", 1)]
+# Concat into a conv, a max-pooled Concat into a conv and a Concat into the output layer (dense synapses);
+# the identity shortcut at 1 lane also with early exit (margin 1, min_steps 2: images abort mid-graph)
+GRAPH_RTL = [("residual_identity", 2, None), ("residual_projection", 4, None), ("concat", 2, None),
+             ("residual_identity", 1, (1, 2))]
 
 
-@pytest.mark.parametrize("name, par", GRAPH_RTL, ids=[f"{n}-{p}" for n, p in GRAPH_RTL])
-def test_residual_and_concat_graphs_in_rtl_equal_golden(tmp_path, name, par):
+@pytest.mark.parametrize("name, par, exit_rule", GRAPH_RTL,
+                         ids=[f"{n}-{p}" + ("-exit" if e else "") for n, p, e in GRAPH_RTL])
+def test_residual_and_concat_graphs_in_rtl_equal_golden(tmp_path, name, par, exit_rule):
     """Multi-input (sum) engines behind stream forks and event merges: lint clean, and every layer's spikes
-    (taps), classes and potentials == golden with stalls, back to back and a reset mid-image."""
+    (taps), classes and potentials == golden with stalls, back to back and a reset mid-image (with early
+    exit: every image's exit step too, the forks and merges passing the aborted images' tokens)."""
+    from snnhw.reference.early_exit import ExitRule
     from snnhw.sim import run_sim
     from snnhw.sim.tools import lint
 
     _, canon, images, x, _ = imported(tmp_path, MODELS[name]())
     _, qnet = converted(canon, images, x)
     assert any(l.kind == "sum" for l in qnet.layers) and not ir.is_chain(qnet.layers)
-    m = generate_design(qnet, tmp_path / "build", parallelism=par, timesteps=6, test_images=images[:3])
+    m = generate_design(qnet, tmp_path / "build", parallelism=par, timesteps=6, test_images=images[:3],
+                        exit_rule=ExitRule(*exit_rule) if exit_rule else None)
     rows = {r["name"]: r for r in m["layers"]}
     for i, layer in enumerate(qnet.layers):
         if layer.kind == "sum":
@@ -400,6 +406,8 @@ def test_residual_and_concat_graphs_in_rtl_equal_golden(tmp_path, name, par):
     lint(tmp_path / "build", defines=("SNNHW_TAPS", "SNNHW_ASSERT"))
     res = run_sim(tmp_path / "build", taps=True, stalls=True, extra=True, seed=3)
     assert res.passed and res.first_tap_mismatch is None, res.summary()
+    if exit_rule:
+        assert res.exit_steps and max(res.exit_steps) < 5, res.summary()  # every image exited before T
 
 
 def test_identity_shortcut_weights_are_one_word_per_event(tmp_path):
