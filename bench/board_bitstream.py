@@ -9,7 +9,9 @@ then, per nextpnr seed, ``snnhw synth DIR --board BOARD --bitstream --seed S``,
 and reads ``DIR/synth_<board>.json``. The example is calibrated on
 examples/mnist_sample.npz; mnist_paper (../shared/models/mnist_paper.onnx,
 calibrated on ../shared/data/mnist.npz) is skipped with a message when
-../shared is absent. Writes docs/figures/board_bitstream.json.
+../shared is absent. Writes docs/figures/board_bitstream.json: the rows of
+the models run, and the rows of other models kept from the existing file (each
+row records its own commands and ``measured_by``, the bench command that made it).
 """
 from __future__ import annotations
 
@@ -84,8 +86,17 @@ def main(argv=None):
                                                    "--seed", "S"])]))
         print(f"[{name}] {rows[-1]['luts']} LUT, {rows[-1]['bram']} DP16KD, Fmax median "
               f"{rows[-1]['fmax_mhz_median']} MHz at a {rows[-1]['clock_mhz']:g} MHz board clock")
-    write_json(args.out, dict(command=portable_paths(" ".join(["python", "bench/board_bitstream.py",
-                                                               *(argv or sys.argv[1:])])), rows=rows))
+    command = portable_paths(" ".join(["python", "bench/board_bitstream.py", *(argv or sys.argv[1:])]))
+    for row in rows:
+        row["measured_by"] = command
+    run = {(r["model"], r["board"]) for r in rows}
+    if args.out.exists():  # keep the rows of the models (or boards) not run this time
+        old = json.loads(args.out.read_text())
+        kept = [r for r in old.get("rows", []) if (r["model"], r["board"]) not in run]
+        for r in kept:
+            r.setdefault("measured_by", old.get("command"))
+        rows = sorted(kept + rows, key=lambda r: (list(MODELS).index(r["model"]), r["board"]))
+    write_json(args.out, dict(command=command, rows=rows))
 
 
 if __name__ == "__main__":

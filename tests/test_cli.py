@@ -301,9 +301,9 @@ def test_evaluate_json_command_reruns_without_the_unused_options(tmp_path):
 
 
 # Options several commands share with a default of their own on purpose: run's -T is board.json's default,
-# sim's exit rule is the build's, and sim's --seed (random stalls) is not synth's (nextpnr placement).
-OWN_DEFAULT = {("timesteps", "run"), ("exit_margin", "sim"), ("exit_min_steps", "sim"), ("seed", "synth"),
-               ("output", "convert")}
+# sim's and run's exit rule is the build's, and sim's --seed (random stalls) is not synth's (nextpnr placement).
+OWN_DEFAULT = {("timesteps", "run"), ("exit_margin", "sim"), ("exit_min_steps", "sim"), ("exit_margin", "run"),
+               ("exit_min_steps", "run"), ("seed", "synth"), ("output", "convert")}
 
 
 def test_shared_options_have_one_spelling_and_default_across_commands():
