@@ -504,8 +504,8 @@ def dag_networks(fig: Path, lines: list) -> None:
     fb, qb = DAG_BARS
     steps = " / ".join(str(t) for t in DAG_STEPS)
     lines += ["## Graph networks — residual and depthwise-separable (MNIST, `snnhw evaluate`)", "",
-              "`examples/mnist_res.onnx` (stem conv, two residual blocks with identity shortcuts, global average "
-              "pool, dense) and `examples/mnist_dws.onnx` (conv, then depthwise stride-2 conv / pointwise conv "
+              "`examples/mnist_res.onnx` (stem conv and max-pool, a residual block with an identity shortcut, one "
+              "with a 1×1 stride-2 projection shortcut, flatten, dense) and `examples/mnist_dws.onnx` (conv, then depthwise stride-2 conv / pointwise conv "
               "pairs, all with ReLU6 = Clip(0, 6), global average pool, dense), both made by "
               "`examples/train_dag_mnist.py`. Analog input, reset by subtraction, spike-count max-pool gate, "
               "accumulated output, p = 99.9 on the first 2,000 training images; the first 1,000 test images. "
@@ -553,16 +553,18 @@ def dag_networks(fig: Path, lines: list) -> None:
               "H = 3 the 8-bit model follows the float SNN. With `--per-channel` the thresholds are per channel "
               "and the default clamp suffices.",
               "",
-              "**What the hardware generator still refuses.** The front end, `snnhw convert`, `snnhw evaluate` "
-              "and the golden model take these networks; `snnhw generate` does not map them yet "
-              "(`snnhw/codegen/mappable.py`) and names the first layer it cannot build:",
+              "**What the hardware generator still refuses.** `snnhw generate` maps graphs of conv (grouped and "
+              "depthwise too), dense, average/max-pool, flatten and multi-input layers (`sum`: a residual Add with "
+              "an identity or projection shortcut, or a layer reading a Concat): both mnist_dws and mnist_res map, "
+              "and their RTL equals the golden model bit for bit (`tests/test_dag.py`: 3 sample images, every "
+              "layer's spikes, classes and potentials, with stalls). It refuses, naming the layer "
+              "(`snnhw/codegen/mappable.py`):",
               "",
-              "- a neuron layer with several synapse inputs (`sum`: a residual Add, or a layer reading a "
-              "Concat): every mnist_res block;",
-              "- a layer reading anything but the layer right before it (a graph, not a chain).",
+              "- a layer other than the first reading the pixels (one engine takes the image);",
+              "- a grouped layer taking the pixels.",
               "",
-              "It maps chains of conv (grouped and depthwise too), dense, average/max-pool and flatten layers: "
-              "mnist_dws, a chain, maps; mnist_res does not.", ""]
+              "A multi-input engine updates one kernel column per cycle (`-P` with columns applies to the "
+              "convolution engines).", ""]
 
 
 def main(argv=None):

@@ -5,9 +5,10 @@ depthwise and grouped convolutions, Concat along channels, global average
 pooling (GlobalAveragePool, ReduceMean), ReLU6 (Clip(0, 6)). For each: the
 float ANN equals onnxruntime, the float SNN agrees with the ANN after many
 steps, the golden model runs and is deterministic, and every synapse input is
-quantized on its layer's one scale. Also the .snn.npz versions, grouped and
-depthwise convolutions in RTL (== golden, and the bundled mnist_dws), and the
-code generator's refusal of what it cannot map yet.
+quantized on its layer's one scale. Also the .snn.npz versions; residual
+(identity and projection shortcuts), Concat, grouped and depthwise networks in
+RTL (== golden, and the bundled mnist_dws and mnist_res), and the code
+generator's refusal of what it cannot map.
 """
 from __future__ import annotations
 
@@ -366,19 +367,91 @@ def test_chains_keep_file_version_1_and_graphs_use_version_2(tmp_path):
 
 
 # --------------------------------------------------------------------------
-# Code generation refuses what it cannot map yet
+# Graphs in hardware
 # --------------------------------------------------------------------------
-@pytest.mark.parametrize("name, needle", [
-    ("residual_identity", "(sum): a neuron layer with 2 synapse inputs (a residual Add, or a layer reading a Concat)"),
-])
-def test_generate_refuses_unmapped_layers_by_name(tmp_path, name, needle):
+# (model, -P): an identity shortcut at 2 lanes (the depthwise shortcut built with 2 groups: one channel group
+# word per event), a projection shortcut (1x1 stride 2) at 4 lanes of 6 channels (a partial channel group),
+# Concat into a conv, a max-pooled Concat into a conv and a Concat into the output layer (dense synapses);
+# the identity shortcut at 1 lane also with early exit (margin 1, min_steps 2: images abort mid-graph)
+GRAPH_RTL = [("residual_identity", 2, None), ("residual_projection", 4, None), ("concat", 2, None),
+             ("residual_identity", 1, (1, 2))]
+
+
+@pytest.mark.parametrize("name, par, exit_rule", GRAPH_RTL,
+                         ids=[f"{n}-{p}" + ("-exit" if e else "") for n, p, e in GRAPH_RTL])
+def test_residual_and_concat_graphs_in_rtl_equal_golden(tmp_path, name, par, exit_rule):
+    """Multi-input (sum) engines behind stream forks and event merges: lint clean, and every layer's spikes
+    (taps), classes and potentials == golden with stalls, back to back and a reset mid-image (with early
+    exit: every image's exit step too, the forks and merges passing the aborted images' tokens)."""
+    from snnhw.reference.early_exit import ExitRule
+    from snnhw.sim import run_sim
+    from snnhw.sim.tools import lint
+
     _, canon, images, x, _ = imported(tmp_path, MODELS[name]())
     _, qnet = converted(canon, images, x)
-    with pytest.raises(UnsupportedModelError) as info:
+    assert any(l.kind == "sum" for l in qnet.layers) and not ir.is_chain(qnet.layers)
+    m = generate_design(qnet, tmp_path / "build", parallelism=par, timesteps=6, test_images=images[:3],
+                        exit_rule=ExitRule(*exit_rule) if exit_rule else None)
+    rows = {r["name"]: r for r in m["layers"]}
+    for i, layer in enumerate(qnet.layers):
+        if layer.kind == "sum":
+            row = rows[layer.name]
+            assert row["inputs"] == [qnet.layers[j].name for j in ir.source_indices(qnet.layers)[i]]
+            assert [s["source"] for s in row["synapses"]] == row["inputs"] and row["columns"] == 1
+            params = dict((p["name"], p["value"]) for p in row["parameters"])
+            assert params["N_SYN"] == str(len(layer.synapses))
+    top = (tmp_path / "build" / "rtl" / "snn_top.v").read_text()
+    assert "snn_event_merge" in top and "snn_stream_fork" in top
+    lint(tmp_path / "build")
+    lint(tmp_path / "build", defines=("SNNHW_TAPS", "SNNHW_ASSERT"))
+    res = run_sim(tmp_path / "build", taps=True, stalls=True, extra=True, seed=3)
+    assert res.passed and res.first_tap_mismatch is None, res.summary()
+    if exit_rule:
+        assert res.exit_steps and max(res.exit_steps) < 5, res.summary()  # every image exited before T
+
+
+def test_identity_shortcut_weights_are_one_word_per_event(tmp_path):
+    """A depthwise identity shortcut (weight 1) at P lanes: built with C/P groups, so an event scatters one
+    channel group word holding its own channel's 1 (zeros beside it)."""
+    from snnhw.codegen.layout import plan_design, regroup, synapse_groups
+
+    _, canon, images, x, _ = imported(tmp_path, MODELS["residual_identity"]())
+    _, qnet = converted(canon, images, x)
+    plan = plan_design(qnet, parallelism=2, timesteps=4)
+    blk = next(b for b in plan.blocks if b.ctx["kind"] == "sum")
+    shortcut = blk.ctx["syn"][1]
+    assert (shortcut["GROUPS"], shortcut["WDEPTH"], shortcut["MH"] * shortcut["MW"]) == (2, 4, 1)
+    assert synapse_groups(4, 4, 2) == 2 and synapse_groups(4, 4, 3) == 1 and synapse_groups(6, 12, 4) == 3
+    w = np.arange(1, 9).reshape(4, 2, 1, 1)  # 2 groups of 2 inputs
+    assert np.array_equal(regroup(w, 2, 1)[:, :, 0, 0], [[1, 2, 0, 0], [3, 4, 0, 0], [0, 0, 5, 6], [0, 0, 7, 8]])
+
+
+def test_generate_refuses_a_second_layer_reading_the_pixels(tmp_path):
+    # two analog convs read the image; a Concat joins them for the output Gemm
+    b = OnnxBuilder((1, 6, 6), 11)
+    model = b.model(b.gemm(b.flatten(b.concat(b.relu(b.conv("x", 2)), b.relu(b.conv("x", 2, k=1)))), 3))
+    _, canon, images, x, _ = imported(tmp_path, model)
+    _, qnet = converted(canon, images, x)
+    with pytest.raises(UnsupportedModelError, match="reads the network input, which only the first layer does"):
         generate_design(qnet, tmp_path / "build", timesteps=4)
-    message = str(info.value)
-    assert needle in message and "the hardware for it is not generated yet" in message
     assert not (tmp_path / "build").exists()
+
+
+def test_cli_generates_a_residual_network(tmp_path):
+    from snnhw.cli import main
+
+    model = tmp_path / "res.onnx"
+    onnx.save(residual_model(False), str(model))
+    out = tmp_path / "build"
+    r = CliRunner().invoke(main, ["generate", str(model), "--bits", "8", "-o", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "manifest.json").read_text())
+    sums = [row for row in m["layers"] if row["kind"] == "sum"]
+    assert len(sums) == 1 and len(sums[0]["synapses"]) == 2 and sums[0]["synapses"][1]["group"] == 4
+    # convert writes it (format version 2) and evaluate's reference models run it
+    r = CliRunner().invoke(main, ["convert", str(model), "-o", str(tmp_path / "res.snn.npz")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert load_qnet(tmp_path / "res.snn.npz").layers[2].kind == "sum"
 
 
 # (model, -P): depthwise with a channel multiplier of 2 (2 lanes per convolution group, and its kernel
@@ -404,33 +477,6 @@ def test_grouped_convolutions_in_rtl_equal_golden(tmp_path, name, par):
         assert per_group % rows[i]["parallelism"] == 0
     res = run_sim(tmp_path / "build", taps=True, stalls=True, extra=True, seed=3)
     assert res.passed and res.first_tap_mismatch is None, res.summary()
-
-
-def test_generate_refuses_a_branch_that_is_not_a_chain(tmp_path):
-    # two analog convs read the image; a Concat joins them for the output Gemm
-    b = OnnxBuilder((1, 6, 6), 11)
-    model = b.model(b.gemm(b.flatten(b.concat(b.relu(b.conv("x", 2)), b.relu(b.conv("x", 2, k=1)))), 3))
-    _, canon, images, x, _ = imported(tmp_path, model)
-    _, qnet = converted(canon, images, x)
-    with pytest.raises(UnsupportedModelError, match="reads the network input, not the layer right before it"):
-        generate_design(qnet, tmp_path / "build", timesteps=4)
-
-
-def test_cli_generate_refuses_a_residual_network_in_one_line(tmp_path):
-    from snnhw.cli import main
-
-    model = tmp_path / "res.onnx"
-    onnx.save(residual_model(False), str(model))
-    out = tmp_path / "build"
-    r = CliRunner().invoke(main, ["generate", str(model), "--bits", "8", "-o", str(out)], catch_exceptions=False)
-    assert r.exit_code == 2
-    errors = [l for l in r.output.splitlines() if l.startswith("snnhw: error:")]
-    assert len(errors) == 1 and "(sum): a neuron layer with 2 synapse inputs" in errors[0]
-    assert not out.exists()
-    # convert writes it (format version 2) and evaluate's reference models run it
-    r = CliRunner().invoke(main, ["convert", str(model), "-o", str(tmp_path / "res.snn.npz")], catch_exceptions=False)
-    assert r.exit_code == 0, r.output
-    assert load_qnet(tmp_path / "res.snn.npz").layers[2].kind == "sum"
 
 
 def test_an_activation_read_twice_and_a_branch_the_output_does_not_need(tmp_path):
@@ -490,3 +536,23 @@ def test_bundled_depthwise_separable_network_in_rtl(tmp_path):
                     test_labels=y)
     res = run_sim(tmp_path / "dws", stalls=True, extra=False, seed=1)
     assert res.passed, res.summary()
+
+
+def test_bundled_residual_network_in_rtl(tmp_path):
+    """examples/mnist_res.onnx (stem conv, max-pool, an identity and a projection residual block, dense) at
+    8 bits: 3 sample images x 4 steps, every layer's spikes (taps), classes and potentials == golden with
+    stalls."""
+    from snnhw.data import load_split, to_nchw
+    from snnhw.pipeline import compile_model
+    from snnhw.sim import run_sim
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    calib, _ = load_split(root / "mnist_sample.npz", "train", 500)
+    q = compile_model(root / "mnist_res.onnx", calib, bits=8, max_timesteps=300).qnet
+    sums = [l for l in q.layers if l.kind == "sum"]
+    assert len(sums) == 2 and sums[0].synapses[1].group == 8 and sums[1].synapses[1].stride == (2, 2)
+    x, y = load_split(root / "mnist_sample.npz", "test", 3)
+    generate_design(q, tmp_path / "res", parallelism=8, timesteps=4, test_images=to_nchw(x, q.input_shape),
+                    test_labels=y)
+    res = run_sim(tmp_path / "res", taps=True, stalls=True, extra=False, seed=1)
+    assert res.passed and res.first_tap_mismatch is None, res.summary()

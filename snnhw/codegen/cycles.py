@@ -14,7 +14,9 @@ Two numbers per engine, both over the time steps each image actually runs
   its input events (one event per cycle at best; the max-pool gate has no
   synapses, so its events are its bound), plus its fire sweeps (⌈C_out/lanes⌉ ·
   H_out · W_out per step run); the analog layer's synaptic operations are its
-  pixels' (once per image). Engines overlap (layer pipelining), so the busiest
+  pixels' (once per image). A sum engine (several synapse inputs) takes
+  the events of all its inputs, each at its own input's scatter cost; its
+  synaptic operations are the sum over its inputs. Engines overlap (layer pipelining), so the busiest
   engine's bound bounds the cycles per image of an image stream.
 """
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from snnhw.ir import QNetwork
+from snnhw.ir import QNetwork, source_indices
 from snnhw.reference.spike_ops import fan_out_counts
 
 
@@ -58,12 +60,21 @@ class EngineLoad:
     classes: int = 0
     fixed: float | None = None  # busy cycles of an engine without lanes (max-pool gate)
     conv_groups: int = 1  # a grouped convolution's groups: an event reaches G / conv_groups channel groups
+    parts: list | None = None  # a sum engine: per synapse input (events_in (T, N), spatial, conv_groups)
 
     def cycles_per_event(self, G: int, cols: int = 1) -> int:
         """Scatter cycles per input event: kernel rows x columns (all columns in one cycle when
-        ``cols`` > 1) x the channel groups of its convolution group."""
+        ``cols`` > 1) x the channel groups of its convolution group (a sum engine: its costliest input's)."""
+        if self.parts:
+            return max(sp * max(1, G // cg) for _, sp, cg in self.parts)
         spatial = self.spatial // self.kernel_width if cols > 1 else self.spatial
         return spatial * (max(1, G // self.conv_groups) if self.scales else 1)
+
+    def scatter_cycles(self, G: int, cols: int = 1) -> np.ndarray:
+        """(T, N) scatter cycles per step: input events x their cycles per event."""
+        if self.parts:
+            return sum(ev * (sp * max(1, G // cg)) for ev, sp, cg in self.parts)
+        return self.events_in * self.cycles_per_event(G, cols)
 
     def busy(self, G: int, cols: int = 1) -> float:
         if self.fixed is not None:
@@ -74,9 +85,9 @@ class EngineLoad:
         if self.engine == "analog":
             busy = self.nonzero * per_ev + self.pixels + (np.maximum(sweep, self.emitted + 4) * self.run).sum(axis=0)
         elif self.engine == "output":
-            busy = ((self.events_in * per_ev + sweep + 2) * self.run).sum(axis=0) + self.classes + 1
+            busy = ((self.scatter_cycles(G, cols) + sweep + 2) * self.run).sum(axis=0) + self.classes + 1
         else:
-            busy = (self.events_in * per_ev + np.maximum(sweep, self.emitted + 4) * self.run).sum(axis=0)
+            busy = (self.scatter_cycles(G, cols) + np.maximum(sweep, self.emitted + 4) * self.run).sum(axis=0)
         return float(np.mean(busy))
 
     def bound(self, lanes: int, cols: int = 1) -> float:
@@ -100,36 +111,47 @@ def engine_loads(plan, qnet: QNetwork, spikes: dict, images: np.ndarray, timeste
     n = images.shape[0]
     run = steps_run(timesteps, n, exit_steps)
     loads = []
-    prev, prev_layer = None, None  # (T, N) spikes per step of the previous engine (steps run), its layer
+    srcs = source_indices(qnet.layers)
     nonzero = (images.reshape(n, -1) != 0).sum(axis=1)
+
+    def events(j):  # (T, N) spikes per step of layer j (steps run)
+        return spikes[j].reshape(timesteps, n, -1).sum(axis=2) * run
+
+    def synops_of(j, kind, syn):
+        return (spikes[j].reshape(timesteps, n, -1).astype(np.int64) @ fan_out_counts(kind, syn, syn.in_shape)) * run
+
     for blk in plan.blocks:
         c = blk.ctx
         i = c["index"]
         if blk.kind == "flatten":
             continue
         spatial = c["MH"] * c["MW"]
+        layer = qnet.layers[i]
         if blk.kind == "maxpool":
             # incremental argmax: one window update per cycle, the spikes leave as they are found; per step
             # the pipelines drain before the end-of-step token (~10 cycles); one clear (one bank depth) per image
+            prev = events(srcs[i][0])
             busy = (prev * spatial + 10 * run).sum(axis=0) + c["N_CLR"]
             loads.append(EngineLoad(i, c["name"], "maxpool gate", c["C_OUT"], c["H_OUT"] * c["W_OUT"], spatial,
                                     c["MW"], False, run, events_in=prev, fixed=float(busy.mean())))
+            continue
+        engine = "analog" if blk.kind == "analog" else "output" if blk.kind == "output" else c["kind"]
+        emitted = spikes[i].reshape(timesteps, n, -1).sum(axis=2) * run if blk.kind != "output" else None
+        parts = None
+        if layer.analog_input:  # every nonzero pixel drives its fan-out once per image
+            prev = None
+            synops = (images.reshape(n, -1) != 0).astype(np.int64) @ fan_out_counts(layer.kind, layer, layer.in_shape)
+        elif layer.kind == "sum":
+            parts = [(events(j), sc["MH"] * sc["MW"], sc["GROUPS"]) for j, sc in zip(srcs[i], c["syn"])]
+            prev = sum(p[0] for p in parts)
+            synops = sum(synops_of(j, syn.kind, syn) for j, syn in zip(srcs[i], layer.synapses))
         else:
-            layer = qnet.layers[i]
-            engine = "analog" if blk.kind == "analog" else "output" if blk.kind == "output" else c["kind"]
-            emitted = spikes[i].reshape(timesteps, n, -1).sum(axis=2) * run if blk.kind != "output" else None
-            fan = fan_out_counts(layer.kind, layer, layer.in_shape)
-            if layer.analog_input:  # every nonzero pixel drives its fan-out once per image
-                synops = (images.reshape(n, -1) != 0).astype(np.int64) @ fan
-            else:
-                synops = (spikes[prev_layer].reshape(timesteps, n, -1).astype(np.int64) @ fan) * run
-            loads.append(EngineLoad(i, c["name"], engine, c["C_OUT"], c["H_OUT"] * c["W_OUT"], spatial,
-                                    c["MW"], c["kind"] != "avgpool", run, events_in=prev, emitted=emitted, synops=synops,
-                                    nonzero=nonzero, pixels=int(np.prod(qnet.input_shape)), classes=c.get("K", 0),
-                                    conv_groups=c.get("CONV_GROUPS", 1)))
-        if blk.kind != "output":
-            prev = spikes[i].reshape(timesteps, n, -1).sum(axis=2) * run
-            prev_layer = i
+            prev = events(srcs[i][0])
+            synops = synops_of(srcs[i][0], layer.kind, layer)
+        loads.append(EngineLoad(i, c["name"], engine, c["C_OUT"], c["H_OUT"] * c["W_OUT"], spatial,
+                                c["MW"], c["kind"] != "avgpool", run, events_in=prev, emitted=emitted, synops=synops,
+                                nonzero=nonzero, pixels=int(np.prod(qnet.input_shape)), classes=c.get("K", 0),
+                                conv_groups=c.get("CONV_GROUPS", 1), parts=parts))
     return loads
 
 

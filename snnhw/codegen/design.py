@@ -46,6 +46,24 @@ class StreamFields:
 
 
 @dataclass
+class SynapseInput:
+    """One synapse input of a multi-input (sum) engine: the geometry of its own scatter generator and its
+    region of the weight ROM."""
+
+    source: str                  # the layer it reads
+    c_in: int
+    h_in: int
+    w_in: int
+    kernel: tuple                # (KH, KW)
+    stride: tuple                # (SH, SW)
+    pads: tuple                  # (PT, PL)
+    conv_groups: int             # the groups the engine builds it with (zero-filled from the layer's)
+    weight_base: int             # its first weight word
+    weight_words: int
+    inp: StreamFields            # its source's token fields
+
+
+@dataclass
 class NeuronEngine:
     """A convolution, dense or average-pooling layer (``snn_neuron_engine``)."""
 
@@ -88,6 +106,8 @@ class NeuronEngine:
     weight_file: str             # $readmemh image (banked: the bank files' prefix)
     bias_file: str
     theta_file: str
+    synapses: list = field(default_factory=list)  # SynapseInput per input of a multi-input (sum) engine
+    src_bits: int = 1            # the src field of its merged input tokens
 
     module = "snn_neuron_engine"
 
@@ -115,13 +135,30 @@ class NeuronEngine:
              ("VMAX", f"{'-' if self.vmax < 0 else ''}64'sd{abs(self.vmax)}"), ("T_MAX", self.t_max),
              ("IN_3D", self.inp.is_map), ("IN_CW", self.inp.cw), ("IN_YW", self.inp.yw), ("IN_XW", self.inp.xw),
              ("OUT_3D", self.out.is_map), ("OUT_CW", self.out.cw), ("OUT_YW", self.out.yw),
-             ("OUT_XW", self.out.xw), ("IN_TOKEN_W", 10 if self.analog else self.inp.width),
+             ("OUT_XW", self.out.xw), ("IN_TOKEN_W", 10 if self.analog else self.inp.width + (self.src_bits if self.synapses else 0)),
              ("OUT_TOKEN_W", self.out.width), ("STEP_W", self.step_bits), ("GROUP_W", self.group_bits),
              ("MEM_ADDR_W", self.mem_addr_bits), ("POS_W", self.pos_bits), ("MEM_BLOCK", self.mem_block),
              ("WEIGHT_BANK_AW", self.weight_bank_aw),
              ("WEIGHT_BLOCK", self.weight_block), ("WEIGHT_FILE", self.weight_file),
              ("BIAS_FILE", self.bias_file), ("THETA_FILE", self.theta_file)]
-        return [(k, v if isinstance(v, str) and k in ("VMIN", "VMAX") else vlit(v)) for k, v in p]
+        p = [(k, v if isinstance(v, str) and k in ("VMIN", "VMAX") else vlit(v)) for k, v in p]
+        if self.synapses:
+            syn = self.synapses
+
+            def packed(values):  # input k at bits [32*k +: 32]
+                return "{" + ", ".join(f"32'd{int(v)}" for v in reversed(values)) + "}"
+
+            pos = next(n for n, (k, _) in enumerate(p) if k == "CONV_GROUPS") + 1
+            p[pos:pos] = [("N_SYN", vlit(len(syn))), ("SRC_W", vlit(self.src_bits))] + [
+                (name, packed(values)) for name, values in (
+                    ("SYN_C_IN", [s.c_in for s in syn]), ("SYN_H_IN", [s.h_in for s in syn]),
+                    ("SYN_W_IN", [s.w_in for s in syn]), ("SYN_KH", [s.kernel[0] for s in syn]),
+                    ("SYN_KW", [s.kernel[1] for s in syn]), ("SYN_SH", [s.stride[0] for s in syn]),
+                    ("SYN_SW", [s.stride[1] for s in syn]), ("SYN_PT", [s.pads[0] for s in syn]),
+                    ("SYN_PL", [s.pads[1] for s in syn]), ("SYN_GROUPS", [s.conv_groups for s in syn]),
+                    ("SYN_WBASE", [s.weight_base for s in syn]))] + [
+                ("WEIGHT_DEPTH", vlit(sum(s.weight_words for s in syn)))]
+        return p
 
 
 @dataclass
@@ -207,7 +244,12 @@ def neuron_engine(ctx: dict, weight_bank_aw: int) -> NeuronEngine:
         out=_fields(ctx, "O", bool(ctx["out3d"])), mem_block=bool(ctx["VBLOCK"]), weight_bank_aw=weight_bank_aw,
         weight_block=bool(ctx["WBLOCK"]),
         weight_file=(ctx["weight_file"].removesuffix(".hex") if weight_bank_aw else ctx["weight_file"]),
-        bias_file=ctx["bias_file"], theta_file=ctx["theta_file"])
+        bias_file=ctx["bias_file"], theta_file=ctx["theta_file"],
+        synapses=[SynapseInput(source=sc["source"], c_in=sc["C_IN"], h_in=sc["H_IN"], w_in=sc["W_IN"],
+                               kernel=(sc["KH"], sc["KW"]), stride=(sc["SH"], sc["SW"]), pads=(sc["PT"], sc["PL"]),
+                               conv_groups=sc["GROUPS"], weight_base=sc["WBASE"], weight_words=sc["WDEPTH"],
+                               inp=StreamFields(*sc["in_fields"])) for sc in ctx.get("syn", [])],
+        src_bits=ctx.get("SRC_W", 1))
 
 
 def maxpool_gate(ctx: dict) -> MaxPoolGate:
@@ -249,42 +291,73 @@ def _tie(width: int) -> str:
 
 
 def top_instances(plan: DesignPlan, blocks: list) -> tuple:
-    """Streams and instances of snn_top: (streams [(name, width)], instances, output-engine wires)."""
+    """Streams and instances of snn_top: (streams [(name, width)], instances, output-engine wires).
+
+    Every block reads the blocks ``Block.inputs`` names. A block's output stream that one block reads
+    goes to it through a token FIFO (none after a flatten's re-mapping, which sits on a FIFO's output);
+    one that several blocks read goes through an ``snn_stream_fork`` and a FIFO per reader. A sum
+    engine's inputs meet in an ``snn_event_merge``, each token's fields zero-extended to the engine's
+    common {c, y, x} layout.
+    """
     streams, instances, wires = [], [], []
-    cur, cur_raw = None, False  # the stream feeding the next block; an engine output still needing a FIFO
+    readers = {}
+    for blk in plan.blocks:
+        for pos in blk.inputs:
+            readers[pos] = readers.get(pos, 0) + 1
+    avail = {}  # block position -> [(stream, needs a FIFO)] not yet taken by a reader, in reader order
 
     def new_stream(name, width):
         streams.append((name, width))
         return name
 
-    def buffered(width):
-        nonlocal cur, cur_raw
-        if cur_raw:
-            out = new_stream(f"f{len(instances)}", width)
-            instances.append(Instance("snn_fifo", f"u_fifo{len(instances)}", "", [
-                ("WIDTH", vlit(width)), ("DEPTH", vlit(FIFO_DEPTH))], [
-                ("clk", "clk"), ("rst", "rst"), ("s_valid", f"{cur}_valid"), ("s_ready", f"{cur}_ready"),
-                ("s_data", f"{cur}_data"), ("m_valid", f"{out}_valid"), ("m_ready", f"{out}_ready"),
-                ("m_data", f"{out}_data")]))
-            cur, cur_raw = out, False
-        return cur
+    def fifo(inp, width):
+        out = new_stream(f"f{len(instances)}", width)
+        instances.append(Instance("snn_fifo", f"u_fifo{len(instances)}", "", [
+            ("WIDTH", vlit(width)), ("DEPTH", vlit(FIFO_DEPTH))], [
+            ("clk", "clk"), ("rst", "rst"), ("s_valid", f"{inp}_valid"), ("s_ready", f"{inp}_ready"),
+            ("s_data", f"{inp}_data"), ("m_valid", f"{out}_valid"), ("m_ready", f"{out}_ready"),
+            ("m_data", f"{out}_data")]))
+        return out
+
+    def publish(pos, name, width, raw, what):
+        """Block ``pos`` emits stream ``name``: to its one reader, or through a fork to each."""
+        n = readers.get(pos, 0)
+        if n <= 1:
+            avail[pos] = [(name, raw)]
+            return
+        outs = [new_stream(f"{name}_r{k}", width) for k in range(n)]
+        cat = lambda suffix: "{" + ", ".join(f"{o}_{suffix}" for o in reversed(outs)) + "}"
+        instances.append(Instance("snn_stream_fork", f"u_fork_{name}", f"{what}: read by {n} blocks",
+                                  [("N_OUT", vlit(n)), ("WIDTH", vlit(width))], [
+                                      ("clk", "clk"), ("rst", "rst"), ("in_valid", f"{name}_valid"),
+                                      ("in_ready", f"{name}_ready"), ("in_data", f"{name}_data"),
+                                      ("out_valid", cat("valid")), ("out_ready", cat("ready")),
+                                      ("out_data", cat("data"))]))
+        avail[pos] = [(o, True) for o in outs]
+
+    def take(pos, width):
+        name, raw = avail[pos].pop(0)
+        return fifo(name, width) if raw else name
 
     for d, blk in zip(blocks, plan.blocks):
         c = blk.ctx
+        me = plan.blocks.index(blk)
         desc = f"layer {c['index']} \"{c['name']}\": {c['kind']} {tuple(c['in_shape'])} -> {tuple(c['out_shape'])}"
         if isinstance(d, Flatten):
-            inp = buffered(c["TIN"])
-            out = new_stream(f"x{d.layer}", c["TOUT"])
-            instances.append(Instance(d.module, f"u_l{d.layer}_flatten", desc + " (address re-mapping)",
-                                      d.parameters(), _stream_ports(inp, out)))
-            cur, cur_raw = out, False
+            inp = take(blk.inputs[0], c["TIN"])
+            # (a second flatten of one layer: a sum reading two maps through dense synapses)
+            out = new_stream(f"x{d.layer}" if f"x{d.layer}" not in dict(streams) else f"x{d.layer}_{me}", c["TOUT"])
+            c["instance"] = f"u_l{d.layer}_flatten" + ("" if out == f"x{d.layer}" else f"_{me}")
+            instances.append(Instance(d.module, c["instance"], desc + " (address re-mapping)", d.parameters(),
+                                      _stream_ports(inp, out)))
+            publish(me, out, c["TOUT"], False, f"layer {d.layer}'s flattened spikes")
         elif isinstance(d, MaxPoolGate):
-            inp = buffered(d.inp.width)
+            inp = take(blk.inputs[0], d.inp.width)
             out = new_stream(f"e{d.layer}", d.out.width)
             instances.append(Instance(d.module, f"u_l{d.layer}", desc + " (spike gate)", d.parameters(),
                                       [("clk", "clk"), ("rst", "rst")] + _stream_ports(inp, out)
                                       + [("img_abort", ABORT)]))
-            cur, cur_raw = out, True
+            publish(me, out, d.out.width, True, f"layer {d.layer}'s spikes")
         else:
             conns = [("clk", "clk"), ("rst", "rst")]
             u = f"unused_l{d.layer}"
@@ -298,7 +371,7 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
                 wires.append((f"{u}_in_ready", 1))
                 note = ", analog input"
             else:
-                inp = buffered(d.inp.width)
+                inp = _merged(d, blk, take, new_stream, instances) if d.synapses else take(blk.inputs[0], d.inp.width)
                 conns += [("s_valid", "1'b0"), ("s_ready", f"{u}_s_ready"), ("s_pixel", _tie(8)),
                           ("s_last", "1'b0"), ("cfg_timesteps", _tie(d.step_bits)),
                           ("framing_error", f"{u}_framing_error"),
@@ -314,7 +387,6 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
                 conns += [("out_valid", f"{out}_valid"), ("out_ready", f"{out}_ready"), ("out_data", f"{out}_data")]
                 conns += [(n, f"{u}_{n}") for n, _ in res] + [("res_eos_ready", "1'b0")]
                 wires += [(f"{u}_{n}", w) for n, w in res]
-                cur, cur_raw = out, True
             else:
                 conns += [("out_valid", f"{u}_out_valid"), ("out_ready", "1'b0"),
                           ("out_data", f"{u}_out_data")]
@@ -325,7 +397,51 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
             instances.append(Instance(d.module, f"u_l{d.layer}", desc + note + f", {d.lanes} lane(s)"
                                       + (f" x {d.columns} kernel columns" if d.columns > 1 else ""),
                                       d.parameters(), conns))
+            if d.spiking:
+                publish(me, out, d.out.width, True, f"layer {d.layer}'s spikes")
     return streams, instances, wires
+
+
+def _widened(name: str, f: StreamFields, cw: int, yw: int, xw: int) -> str:
+    """Stream ``name``'s token {eos, last, c, y, x} (a vector: {eos, last, index}) with each field
+    zero-extended to ``cw``/``yw``/``xw`` bits (a vector's index in c, y = x = 0): wiring only."""
+    data, w = f"{name}_data", f.width
+    parts = [f"{data}[{w - 1}:{w - 2}]"]
+
+    def field(lo, width, target):
+        if target > width:
+            parts.append(f"{{{target - width}{{1'b0}}}}")
+        if width:
+            parts.append(f"{data}[{lo + width - 1}:{lo}]")
+
+    if f.is_map:
+        field(f.yw + f.xw, f.cw, cw)
+        field(f.xw, f.yw, yw)
+        field(0, f.xw, xw)
+    else:
+        field(0, f.cw, cw)
+        field(0, 0, yw)
+        field(0, 0, xw)
+    return "{" + ", ".join(parts) + "}"
+
+
+def _merged(d: NeuronEngine, blk, take, new_stream, instances) -> str:
+    """A sum engine's inputs, each from its FIFO, merged by snn_event_merge into one stream (the engine's input)."""
+    cw, yw, xw = d.inp.cw, d.inp.yw, d.inp.xw
+    ins = [take(pos, syn.inp.width) for pos, syn in zip(blk.inputs, d.synapses)]
+    out = new_stream(f"m{d.layer}", d.inp.width + d.src_bits)
+    cat = lambda suffix: "{" + ", ".join(f"{i}_{suffix}" for i in reversed(ins)) + "}"
+    data = "{" + ", ".join(_widened(i, syn.inp, cw, yw, xw) for i, syn in reversed(list(zip(ins, d.synapses)))) + "}"
+    instances.append(Instance("snn_event_merge", f"u_merge{d.layer}",
+                              f"layer {d.layer}'s {len(ins)} synapse inputs ("
+                              + ", ".join(s.source for s in d.synapses) + "), merged a time step at a time", [
+                                  ("N_IN", vlit(len(ins))), ("PAYLOAD_W", vlit(cw + yw + xw)),
+                                  ("SRC_W", vlit(d.src_bits)), ("IN_TOKEN_W", vlit(d.inp.width)),
+                                  ("OUT_TOKEN_W", vlit(d.inp.width + d.src_bits))], [
+                                  ("clk", "clk"), ("rst", "rst"), ("in_valid", cat("valid")),
+                                  ("in_ready", cat("ready")), ("in_data", data), ("out_valid", f"{out}_valid"),
+                                  ("out_ready", f"{out}_ready"), ("out_data", f"{out}_data")]))
+    return out
 
 
 def _stream_ports(inp: str, out: str) -> list:

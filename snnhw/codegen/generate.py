@@ -23,10 +23,10 @@ from snnhw.codegen.design import ABORT, Instance, describe_blocks, top_instances
 from snnhw.codegen.layout import WEIGHT_BANK_WORDS, DesignPlan, hex_lines, plan_design
 from snnhw.codegen.manifest import (MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, TAPS_DEFINE, CycleModel,
                                     CycleRow, ExitInfo, Interface, LayerInfo, MAxis, Manifest, Memory, Numeric,
-                                    Parameter, Port, SAxis, Tap, Vectors, write_manifest)
+                                    Parameter, Port, SAxis, SynapseInfo, Tap, Vectors, write_manifest)
 from snnhw.errors import DataError, OptionError
 from snnhw.frontend.qformat import save_qnet
-from snnhw.ir import ROLE_OUTPUT, QNetwork
+from snnhw.ir import INPUT, ROLE_OUTPUT, QNetwork
 from snnhw.reference.early_exit import ExitRule, exit_outputs
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "rtl_templates"
@@ -349,7 +349,8 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
         row = LayerInfo(index=c["index"], name=c["name"], engine=blk.kind if blk.kind != "neuron" else c["kind"],
                         kind=c["kind"], module=desc.module, in_shape=list(c["in_shape"]),
                         out_shape=list(c["out_shape"]), memory_bits=int(sum(m["depth"] * m["width"] for m in blk.memories)))
-        row.instance = f"u_l{c['index']}" + ("_flatten" if blk.kind == "flatten" else "")
+        row.instance = c.get("instance", f"u_l{c['index']}")
+        row.inputs = [plan.blocks[p].ctx["name"] if p >= 0 else INPUT for p in blk.inputs]
         row.parameters = [Parameter(name=n, value=v) for n, v in desc.parameters()]
         if blk.kind in ("analog", "neuron", "output"):
             layer = qnet.layers[c["index"]]
@@ -363,6 +364,12 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
                 row.threshold_min, row.threshold_max = int(layer.threshold.min()), int(layer.threshold.max())
             if layer.analog_input:
                 row.current_bits = c["IB"]
+            if layer.kind == "sum":
+                row.synapses = [SynapseInfo(
+                    source=name, kind=syn.kind, in_shape=list(syn.in_shape), kernel=list(syn.kernel),
+                    stride=list(syn.stride), pads=list(syn.pads), group=int(syn.group), engine_groups=sc["GROUPS"],
+                    weight_base=sc["WBASE"], weight_words=sc["WDEPTH"])
+                    for name, syn, sc in zip(row.inputs, layer.synapses, c["syn"])]
         if blk.kind == "maxpool":
             row.counter_bits, row.kernel, row.stride = c["CNTW"], [c["KH"], c["KW"]], [c["SH"], c["SW"]]
             row.pads = list(qnet.layers[c["index"]].pads)

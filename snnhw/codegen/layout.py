@@ -15,7 +15,7 @@ import numpy as np
 
 from snnhw.codegen.mappable import check_mappable
 from snnhw.errors import FitError, OptionError
-from snnhw.ir import ROLE_OUTPUT, ROLE_SPIKING, QLayer, QNetwork
+from snnhw.ir import ROLE_OUTPUT, ROLE_SPIKING, QLayer, QNetwork, source_indices
 
 MAX_PARALLELISM = 64
 MAX_ADDR_BITS = 24  # deepest memory: 16 Mi words
@@ -64,6 +64,7 @@ class Block:
     ctx: dict
     memories: list = field(default_factory=list)  # dicts: name, kind, depth, width, file(s), style
     hex_files: dict = field(default_factory=dict)  # file name -> (array of words, lane bits, lanes)
+    inputs: list = field(default_factory=list)  # the blocks it reads (positions in DesignPlan.blocks; -1: pixels)
 
 
 @dataclass
@@ -170,11 +171,11 @@ def _check_geometry(layer: QLayer, g: dict) -> None:
                        f"(expected {ho}x{wo})")
 
 
-LANE_KINDS = ("conv", "dense", "avgpool")  # layers that become a neuron engine with lanes
+LANE_KINDS = ("conv", "dense", "avgpool", "sum")  # layers that become a neuron engine with lanes
 
 
 def lane_layers(qnet: QNetwork) -> dict:
-    """Layer index -> name of every layer whose engine has lanes (conv, dense, average pooling)."""
+    """Layer index -> name of every layer whose engine has lanes (conv, dense, average pooling, sum)."""
     return {i: layer.name for i, layer in enumerate(qnet.layers) if layer.kind in LANE_KINDS}
 
 
@@ -189,7 +190,8 @@ def _check_lanes(value, what: str) -> tuple:
 
 def columns_possible(layer: QLayer) -> int:
     """The kernel columns a layer's engine can update per cycle: its kernel width for a spiking conv
-    with horizontal stride 1 and a kernel wider than 1 (membranes banked by column), else 1."""
+    with horizontal stride 1 and a kernel wider than 1 (membranes banked by column), else 1 (also a
+    multi-input sum engine: one column per cycle)."""
     if layer.kind != "conv" or layer.role == ROLE_OUTPUT or int(layer.stride[1]) != 1:
         return 1
     return int(layer.kernel[1])
@@ -246,6 +248,7 @@ def resolve_parallelism(qnet: QNetwork, parallelism) -> tuple:
         if cols > 1 and cols != possible:
             layer = qnet.layers[i]
             why = (f"its kernel is {layer.kernel[1]} wide" if possible > 1 else
+                   "a multi-input (sum) engine updates one kernel column per cycle" if layer.kind == "sum" else
                    "only a spiking conv layer with horizontal stride 1 has kernel columns in parallel")
             raise OptionError(f"parallelism: layer {named[i]}: {cols} kernel columns per cycle is not possible: "
                               f"{why}")
@@ -286,12 +289,12 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
         raise FitError(f"layer {first.name}: a network whose first layer is its output layer is not mappable "
                        f"(needs at least one spiking layer)")
     last = layers[-1]
-    if last.kind not in ("conv", "dense") or last.role != ROLE_OUTPUT:
+    if last.kind not in ("conv", "dense", "sum") or last.role != ROLE_OUTPUT:
         raise FitError(f"layer {last.name}: the last layer must be the conv/dense output layer")
     for layer in layers[1:-1]:
         if layer.role == ROLE_OUTPUT:
             raise FitError(f"layer {layer.name}: only the last layer may be an output layer")
-        if layer.kind not in ("conv", "dense", "avgpool", "maxpool", "flatten"):
+        if layer.kind not in ("conv", "dense", "avgpool", "maxpool", "flatten", "sum"):
             raise FitError(f"layer {layer.name}: kind {layer.kind!r} has no hardware block")
         if layer.analog_input:
             raise FitError(f"layer {layer.name}: only the first layer can take analog input")
@@ -300,27 +303,68 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
     half = qnet.v_init == "half"
     reset_sub = qnet.reset == "subtract"
     blocks = []
-    stream = Stream(tuple(qnet.input_shape))  # what the previous block emits
-    prev_shape = tuple(qnet.input_shape)
+    srcs = source_indices(layers)
+    # layer index -> (the stream its output travels on, the block that emits it); -1: the pixels
+    outputs = {-1: (Stream(tuple(qnet.input_shape)), -1)}
+
+    def flattened(j: int, name: str, base: dict) -> tuple:
+        """Layer j's output as a vector stream: a flatten block (address re-mapping) for a map."""
+        stream, pos = outputs[j]
+        if not stream.is3d:
+            return stream, pos
+        blocks.append(_flatten_block(base["index"], name, stream, base))
+        blocks[-1].inputs = [pos]
+        return Stream((int(np.prod(stream.shape)),)), len(blocks) - 1
+
     for i, layer in enumerate(layers):
-        if tuple(layer.in_shape) != prev_shape and int(np.prod(layer.in_shape)) != int(np.prod(prev_shape)):
-            raise FitError(f"layer {layer.name}: input shape {layer.in_shape} does not follow {prev_shape}")
-        prev_shape = tuple(layer.out_shape)
         base = dict(index=i, name=layer.name, kind=layer.kind, in_shape=tuple(layer.in_shape),
                     out_shape=tuple(layer.out_shape), STW=STW, T_MAX=T_MAX)
+        out = Stream(tuple(layer.out_shape)) if len(layer.out_shape) == 3 else Stream((layer.n_out,))
+        if layer.kind == "sum":
+            ins = []
+            for j, syn in zip(srcs[i], layer.synapses):
+                if j < 0:
+                    raise FitError(f"layer {layer.name}: a synapse input reads the pixels (only the first layer "
+                                   "can take analog input)")
+                src_shape = tuple(layers[j].out_shape)
+                if tuple(syn.in_shape) != src_shape and int(np.prod(syn.in_shape)) != int(np.prod(src_shape)):
+                    raise FitError(f"layer {layer.name}: synapse input from {layers[j].name} expects "
+                                   f"{syn.in_shape}, which does not follow {src_shape}")
+                if syn.kind == "dense":
+                    ins.append(flattened(j, f"{layer.name} (implicit flatten of {layers[j].name})",
+                                         dict(base, kind="flatten", in_shape=src_shape,
+                                              out_shape=(int(np.prod(src_shape)),))))
+                else:
+                    if not outputs[j][0].is3d:
+                        raise FitError(f"layer {layer.name}: a convolution synapse input needs a (C, H, W) "
+                                       f"input, got {layers[j].name}'s {src_shape}")
+                    ins.append(outputs[j])
+            lanes, _ = per_layer.get(i, default)
+            blk = _neuron_block(layer, [st for st, _ in ins], base, lanes, 1, half, reset_sub, qnet,
+                                int(weight_bank_words))
+            blk.inputs = [pos for _, pos in ins]
+            blocks.append(blk)
+            outputs[i] = (out, len(blocks) - 1)
+            continue
+        j = srcs[i][0]
+        if j < 0 and i > 0:
+            raise FitError(f"layer {layer.name}: only the first layer can read the pixels")
+        stream, pos = outputs[j]
+        src_shape = tuple(qnet.input_shape) if j < 0 else tuple(layers[j].out_shape)
+        if tuple(layer.in_shape) != src_shape and int(np.prod(layer.in_shape)) != int(np.prod(src_shape)):
+            raise FitError(f"layer {layer.name}: input shape {layer.in_shape} does not follow {src_shape}")
         if layer.kind == "flatten":
             if not stream.is3d:
-                continue  # already flat: nothing to do
-            blocks.append(_flatten_block(i, layer.name, stream, base))
-            stream = Stream((int(np.prod(stream.shape)),))
+                outputs[i] = outputs[j]  # already flat: nothing to do
+                continue
+            outputs[i] = flattened(j, layer.name, base)
             continue
         if layer.kind in ("conv", "avgpool", "maxpool") and not stream.is3d:
             raise FitError(f"layer {layer.name}: a {layer.kind} layer needs a (C, H, W) input, got {layer.in_shape}")
         if layer.kind == "dense" and stream.is3d and i > 0:
             # canonical networks flatten explicitly; map an implicit flatten too
-            blocks.append(_flatten_block(i, layer.name + "_flatten", stream, dict(
-                base, name=layer.name + " (implicit flatten)", kind="flatten", out_shape=(int(np.prod(stream.shape)),))))
-            stream = Stream((int(np.prod(stream.shape)),))
+            stream, pos = flattened(j, layer.name + "_flatten", dict(
+                base, name=layer.name + " (implicit flatten)", kind="flatten", out_shape=(int(np.prod(stream.shape)),)))
         if layer.kind == "maxpool":
             blk = _maxpool_block(layer, stream, base)
         else:
@@ -328,8 +372,9 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
             if i not in per_layer and cols != columns_possible(layer):
                 cols = 1  # a default of kernel columns applies where the kernel is that wide
             blk = _neuron_block(layer, stream, base, lanes, cols, half, reset_sub, qnet, int(weight_bank_words))
+        blk.inputs = [pos]
         blocks.append(blk)
-        stream = Stream(tuple(layer.out_shape)) if len(layer.out_shape) == 3 else Stream((layer.n_out,))
+        outputs[i] = (out, len(blocks) - 1)
 
     out_block = blocks[-1]
     oc = out_block.ctx
@@ -393,16 +438,107 @@ def _maxpool_block(layer: QLayer, stream: Stream, base: dict) -> Block:
     return Block("maxpool", layer_index=base["index"], ctx=ctx, memories=mems)
 
 
-def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, cols: int, half: bool, reset_sub: bool,
+def _syn_geometry(layer: QLayer, syn, k: int) -> dict:
+    """Geometry of synapse input ``k`` of a sum layer (a dense synapse: a 1x1 convolution of a 1x1 map)."""
+    out = tuple(layer.out_shape) if len(layer.out_shape) == 3 else (layer.n_out, 1, 1)
+    if syn.kind == "dense":
+        g = dict(C_IN=int(np.prod(syn.in_shape)), H_IN=1, W_IN=1, KH=1, KW=1, SH=1, SW=1, PT=0, PL=0)
+    else:
+        if len(syn.in_shape) != 3 or len(layer.out_shape) != 3:
+            raise FitError(f"layer {layer.name}: synapse input {k} ({syn.source}) is a convolution of "
+                           f"{syn.in_shape} into {layer.out_shape}, not of maps")
+        c, h, w = syn.in_shape
+        kh, kw = syn.kernel
+        g = dict(C_IN=c, H_IN=h, W_IN=w, KH=kh, KW=kw, SH=syn.stride[0], SW=syn.stride[1], PT=syn.pads[0],
+                 PL=syn.pads[1])
+        for name in ("KH", "KW", "SH", "SW"):
+            if g[name] < 1:
+                raise FitError(f"layer {layer.name}: synapse input {k} ({syn.source}): {name} = {g[name]} is not "
+                               "mappable")
+        if min(syn.pads) < 0:
+            raise FitError(f"layer {layer.name}: synapse input {k} ({syn.source}): negative padding {syn.pads}")
+        ho = (h + syn.pads[0] + syn.pads[2] - kh) // syn.stride[0] + 1
+        wo = (w + syn.pads[1] + syn.pads[3] - kw) // syn.stride[1] + 1
+        if (ho, wo) != out[1:]:
+            raise FitError(f"layer {layer.name}: synapse input {k} ({syn.source}) gives {ho}x{wo} outputs, the "
+                           f"layer has {out[1]}x{out[2]}")
+    g.update(C_OUT=out[0], H_OUT=out[1], W_OUT=out[2])
+    return g
+
+
+def synapse_groups(group: int, c_out: int, lanes: int) -> int:
+    """The convolution groups a sum engine's synapse input of ``group`` groups is built with: the largest
+    divisor d of ``group`` whose C_out / d outputs per group ``lanes`` divides (1: no groups), its weights
+    block-diagonal with zeros (an identity shortcut, depthwise with weight 1, then takes one channel
+    group word per event: its own channel's weight 1, zeros beside it)."""
+    for d in range(int(group), 0, -1):
+        if group % d == 0 and (d == 1 or (c_out // d) % lanes == 0):
+            return d
+    return 1
+
+
+def regroup(weight: np.ndarray, group: int, d: int) -> np.ndarray:
+    """Convolution weights (O, I/group, kh, kw) as the same convolution with ``d`` groups (``d`` divides
+    ``group``): (O, I/d, kh, kw), zero where an output does not read an input channel."""
+    o, ig, kh, kw = weight.shape
+    cin = ig * group
+    out = np.zeros((o, cin // d, kh, kw), dtype=weight.dtype)
+    for oc in range(o):
+        first = (oc // (o // group)) * ig - (oc // (o // d)) * (cin // d)  # the group's first input, d-local
+        out[oc, first:first + ig] = weight[oc]
+    return out
+
+
+def _sum_weights(layer: QLayer, geoms: list, G: int, P: int) -> tuple:
+    """The weight words of every synapse input, one after another, and per input (groups, first word)."""
+    words, info, base = [], [], 0
+    C_OUT = geoms[0]["C_OUT"]
+    for syn, g in zip(layer.synapses, geoms):
+        weight = np.asarray(syn.weight, dtype=np.int64)
+        if syn.kind == "conv":
+            d = synapse_groups(int(syn.group), C_OUT, P)
+            w = regroup(weight, int(syn.group), d) if d != syn.group else weight
+            cin_g, cout_g = g["C_IN"] // d, C_OUT // d
+            w = w.reshape(d, cout_g, cin_g, *w.shape[2:])
+            wt = w.transpose(0, 2, 3, 4, 1).reshape(-1, cout_g)
+        else:
+            d, wt = 1, weight.T
+        part = _lane_words(wt, G // d, P).reshape(-1, P)
+        words.append(part)
+        info.append(dict(GROUPS=d, WBASE=base, WDEPTH=int(part.shape[0])))
+        base += int(part.shape[0])
+    return np.concatenate(words), info
+
+
+def _neuron_block(layer: QLayer, stream, base: dict, P_req: int, cols: int, half: bool, reset_sub: bool,
                   qnet: QNetwork, bank_words: int) -> Block:
-    g = _geometry(layer)
+    """A neuron engine; ``stream``: the input stream, for a sum layer one per synapse input."""
+    if layer.kind == "sum":
+        streams = list(stream)
+        geoms = [_syn_geometry(layer, syn, k) for k, syn in enumerate(layer.synapses)]
+        g = dict(geoms[0])  # the engine's scalar geometry: input 0's (unused by a multi-input engine)
+        # a common token layout {c, y, x} for every input (a vector's index in c)
+        in_fields = [st.fields if st.is3d else (st.fields[0], 1, 1) for st in streams]
+        stream = Stream((2 ** max(f[0] for f in in_fields), 2 ** max(f[1] for f in in_fields),
+                         2 ** max(f[2] for f in in_fields)))
+        blk = _neuron_block_common(layer, stream, base, P_req, 1, half, reset_sub, qnet, bank_words, g, geoms)
+        for sc, st in zip(blk.ctx["syn"], streams):  # the source's token fields (is_map, c, y, x)
+            sc["in_fields"] = (True, *st.fields) if st.is3d else (False, st.fields[0], 0, 0)
+        return blk
+    return _neuron_block_common(layer, stream, base, P_req, cols, half, reset_sub, qnet, bank_words,
+                                _geometry(layer), None)
+
+
+def _neuron_block_common(layer: QLayer, stream: Stream, base: dict, P_req: int, cols: int, half: bool,
+                         reset_sub: bool, qnet: QNetwork, bank_words: int, g: dict, geoms) -> Block:
     if layer.analog_input and layer.kind == "dense":
         g.update(C_IN=int(np.prod(qnet.input_shape)))
     if layer.analog_input and layer.kind == "conv":
         if tuple(layer.in_shape) != tuple(qnet.input_shape):
             raise FitError(f"layer {layer.name}: input shape {layer.in_shape} is not the image shape "
                            f"{qnet.input_shape}")
-    _check_geometry(layer, g)
+    if geoms is None:
+        _check_geometry(layer, g)
     if layer.kind == "avgpool" and g["C_IN"] != g["C_OUT"]:
         raise FitError(f"layer {layer.name}: average pooling must keep the channel count")
     P = _lanes(layer, P_req)
@@ -423,6 +559,13 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, cols: i
     if layer.kind == "avgpool":
         WB = 2
         weight = None
+    elif layer.kind == "sum":
+        weight = None
+        lo = min(int(syn.weight.min()) for syn in layer.synapses)
+        hi = max(int(syn.weight.max()) for syn in layer.synapses)
+        WB = max(2, int(layer.weight_bits) or signed_bits(lo, hi))
+        if lo < -(1 << (WB - 1)) or hi >= (1 << (WB - 1)):
+            raise FitError(f"layer {layer.name}: weights do not fit {WB} signed bits")
     else:
         weight = np.asarray(layer.weight, dtype=np.int64)
         WB = max(2, int(layer.weight_bits) or signed_bits(int(weight.min()), int(weight.max())))
@@ -457,7 +600,14 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, cols: i
     i = base["index"]
     files = dict(weight_file=f"mem/l{i}_weight.hex", bias_file=f"mem/l{i}_bias.hex", theta_file=f"mem/l{i}_theta.hex")
     WDEPTH = 0
-    if weight is not None:
+    syn_ctx = []
+    if geoms is not None:
+        words, info = _sum_weights(layer, geoms, G, P)
+        WDEPTH = int(words.shape[0])
+        for k, (sg, si) in enumerate(zip(geoms, info)):
+            syn_ctx.append(dict(sg, **_scatter_widths(sg), **si, source=layer.synapses[k].source,
+                                group=int(layer.synapses[k].group)))
+    elif weight is not None:
         conv_groups = int(layer.group) if layer.kind == "conv" else 1
         G_ev = G // conv_groups  # the channel groups one input channel reaches
         if layer.kind == "conv":
@@ -476,12 +626,15 @@ def _neuron_block(layer: QLayer, stream: Stream, base: dict, P_req: int, cols: i
         WDEPTH = words.shape[0]
     else:
         words = None
+    n_syn = len(syn_ctx) or 1
+    src_w = ubits(n_syn - 1)
     ctx = dict(base, **g, **_scatter_widths(g), **in_ctx, **out_ctx, role=layer.role, analog=layer.analog_input,
                in3d=stream.is3d and not layer.analog_input, out3d=out.is3d, P=P, G=G, VDEPTH=vdepth,
                VAW=ubits(vdepth - 1), GW=ubits(G - 1), PSW=ubits(HW - 1), WB=WB, MB=MB, BB=BB, TB=TB, IB=IB, COLS=cols,
                CONV_GROUPS=int(layer.group) if layer.kind == "conv" else 1,
                VMIN=int(layer.vmin), VMAX=int(layer.vmax), half=half and spiking, reset_sub=reset_sub,
-               TIN=stream.width if not layer.analog_input else 10, TOUT=out.width, **files)
+               TIN=(stream.width + (src_w if syn_ctx else 0)) if not layer.analog_input else 10, TOUT=out.width,
+               N_SYN=n_syn, SRC_W=src_w, syn=syn_ctx, **files)
     hexes = {}
     vstyle = ram_style(vdepth, P * max(MB, IB))
     ctx["VBLOCK"] = int(vstyle == "block")

@@ -7,7 +7,7 @@ FuseSoC writer, lint) reads it back with :func:`load_manifest` and uses
 attributes, so a missing, foreign, outdated or incomplete manifest raises one
 error, :class:`~snnhw.errors.ManifestError`, naming the file and the field.
 
-Format ``snnhw-design``, version 4 (docs/hardware.md, "The manifest", lists
+Format ``snnhw-design``, version 5 (docs/hardware.md, "The manifest", lists
 what each version added). Another version is refused with the message to
 regenerate (older) or upgrade snnhw (newer). The JSON keys are the dataclass field
 names below; optional fields (``None``) are left out of the JSON. Unknown
@@ -27,7 +27,7 @@ from pathlib import Path
 from snnhw.errors import ManifestError
 
 MANIFEST_FORMAT = "snnhw-design"
-MANIFEST_VERSION = 4
+MANIFEST_VERSION = 5
 MANIFEST_FILE = "manifest.json"
 TAPS_DEFINE = "SNNHW_TAPS"
 
@@ -108,6 +108,22 @@ class Parameter:
 
 
 @dataclass
+class SynapseInfo:
+    """One synapse input of a sum engine (a neuron layer with several synapse inputs)."""
+
+    source: str  # the block it reads (a layers[].name)
+    kind: str  # 'conv' | 'dense'
+    in_shape: list[int]
+    kernel: list[int]
+    stride: list[int]
+    pads: list[int]  # top, left, bottom, right
+    group: int  # the layer's convolution groups of this input
+    engine_groups: int  # the groups its weight memory is built with (zero-filled; a divisor of group)
+    weight_base: int  # its first word in the engine's weight ROM
+    weight_words: int
+
+
+@dataclass
 class LayerInfo:
     """One hardware block (engine) of the layer pipeline."""
 
@@ -138,6 +154,8 @@ class LayerInfo:
     current_bits: int | None = None  # the analog input layer
     counter_bits: int | None = None  # max-pool gates
     instance: str | None = None  # the block's instance in snn_top (e.g. u_l2)
+    inputs: list[str] | None = None  # the blocks whose spikes it reads (names; '@input': the pixels)
+    synapses: list[SynapseInfo] | None = None  # sum engines: one per synapse input, in src order
     parameters: list[Parameter] | None = None  # the library module's parameters, as snn_top sets them
 
 

@@ -1,10 +1,9 @@
-"""What the hardware generator maps: a chain of conv (grouped and depthwise too), dense, avg/max-pool and
-flatten layers.
+"""What the hardware generator maps: graphs (a DAG, the layers in a topological order) of conv (grouped
+and depthwise too), dense, avg/max-pool, flatten and multi-input ``sum`` layers (residual Adds, layers
+reading a Concat), the first layer reading the pixels.
 
-The front end and the reference models also handle graphs (residual Adds,
-Concats: multi-input ``sum`` layers, layers reading other than the layer
-before); their engines are not generated yet, so :func:`check_mappable`
-refuses them by name instead of generating wrong hardware.
+:func:`check_mappable` refuses what has no hardware by name instead of
+generating wrong hardware.
 """
 from __future__ import annotations
 
@@ -15,15 +14,11 @@ from snnhw.ir import INPUT, QNetwork
 def unmappable_reason(qnet: QNetwork, i: int):
     """Why layer ``i`` has no hardware yet, or None."""
     layer = qnet.layers[i]
-    if layer.kind == "sum":
-        return (f"a neuron layer with {len(layer.synapses)} synapse inputs (a residual Add, or a layer reading "
-                "a Concat)")
     if layer.group != 1 and (layer.kind != "conv" or layer.analog_input):
         return f"a grouped {layer.kind} layer, group={layer.group}, taking the pixels"
-    expected = (qnet.layers[i - 1].name,) if i else (INPUT,)
-    if qnet.sources(i) != expected:
-        read = ", ".join("the network input" if s == INPUT else f"'{s}'" for s in qnet.sources(i))
-        return f"reads {read}, not the layer right before it (the network is a graph, not a chain)"
+    if i and INPUT in qnet.sources(i):
+        return ("reads the network input, which only the first layer does (one engine takes the pixels; a "
+                "second layer reading them is not generated)")
     return None
 
 
@@ -34,5 +29,6 @@ def check_mappable(qnet: QNetwork) -> None:
         if reason:
             raise UnsupportedModelError(
                 f"{qnet.source or 'network'}: layer '{layer.name}' ({layer.kind}): {reason}: the hardware for it "
-                "is not generated yet (snnhw generate maps chains of conv (grouped too), dense, average/max-pool and "
-                "flatten layers; snnhw convert and snnhw evaluate support it)")
+                "is not generated yet (snnhw generate maps graphs of conv (grouped too), dense, average/max-pool, "
+                "flatten and multi-input (residual Add, Concat) layers whose first layer alone reads the pixels; "
+                "snnhw convert and snnhw evaluate support it)")

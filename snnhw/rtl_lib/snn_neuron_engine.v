@@ -29,6 +29,19 @@
 // channel c reaches only the C_OUT/g outputs of its group c / (C_IN/g), in
 // (C_OUT/g)/LANES channel groups (LANES divides C_OUT/g), and its weight words
 // hold those outputs only.
+// Several synapse inputs (N_SYN > 1: a residual Add, a layer reading a
+// Concat): the input tokens come from snn_event_merge, {eos, last, src, c,
+// y, x}, and every synapse input k has its own geometry (SYN_* parameters,
+// 32 bits per input: input map, kernel, stride, padding, convolution
+// groups) and its own snn_scatter_addr; the event's src starts that one, and
+// its iterations (one event at a time, as above) drive the one set of
+// membranes. The weight ROM holds the inputs' weights one after another,
+// input k's from word SYN_WBASE[k] on (WEIGHT_DEPTH words in all). The
+// membranes integrate every input's events of a step before the sweep, in
+// the merge's order; the adds wrap in MEM_BITS (no clamp before the sweep),
+// so the order does not change the result: MEM_BITS holds the step's total.
+// N_SYN > 1 needs COLS = 1, ANALOG = 0 and AVGPOOL = 0; C_IN .. PL and
+// CONV_GROUPS are then unused (set them to input 0's geometry, CONV_GROUPS 1).
 // The last step's sweep writes the initial values back (V = v_init, I = bias),
 // so no state leaks into the next image; after reset an INIT sweep does the
 // same. Numeric semantics: docs/numeric_contract.md; memory map and cycle
@@ -62,6 +75,7 @@
 //                               sweep, every later engine follows the token's last flag)
 //   image abort  (every role)   img_abort (snn_exit_queue): drop the rest of the current image (above)
 //   token input  (ANALOG = 0)   in_valid/in_ready/in_data = {eos, last, address}
+//                               (N_SYN > 1: {eos, last, src, c, y, x})
 //   token output (SPIKING = 1)  out_valid/out_ready/out_data = {eos, last, address}
 //   potentials   (SPIKING = 0)  res_* words during the sweep, res_eos_* at end of step
 //
@@ -92,6 +106,21 @@ module snn_neuron_engine #(
     parameter integer LANES = 1,           // output channels updated per cycle
     parameter integer COLS  = 1,           // output columns updated per cycle: 1, or KW (banked membranes)
     parameter integer CONV_GROUPS = 1,     // convolution groups (depthwise: C_IN)
+    // several synapse inputs (N_SYN > 1): per input k, bits [32*k +: 32] of each SYN_* parameter
+    parameter integer N_SYN = 1,
+    parameter integer SRC_W = 1,           // the token's src field (N_SYN > 1): ubits(N_SYN - 1)
+    parameter [32*N_SYN-1:0] SYN_C_IN = 0,
+    parameter [32*N_SYN-1:0] SYN_H_IN = 0,
+    parameter [32*N_SYN-1:0] SYN_W_IN = 0,
+    parameter [32*N_SYN-1:0] SYN_KH = 0,
+    parameter [32*N_SYN-1:0] SYN_KW = 0,
+    parameter [32*N_SYN-1:0] SYN_SH = 0,
+    parameter [32*N_SYN-1:0] SYN_SW = 0,
+    parameter [32*N_SYN-1:0] SYN_PT = 0,
+    parameter [32*N_SYN-1:0] SYN_PL = 0,
+    parameter [32*N_SYN-1:0] SYN_GROUPS = 0,   // convolution groups of input k (LANES divides C_OUT / groups)
+    parameter [32*N_SYN-1:0] SYN_WBASE = 0,    // input k's first weight word
+    parameter integer WEIGHT_DEPTH = 0,        // N_SYN > 1: weight words of all inputs
     // number formats
     parameter integer WEIGHT_BITS  = 8,
     parameter integer MEM_BITS     = 16,
@@ -175,7 +204,9 @@ module snn_neuron_engine #(
     localparam integer COL_W    = ubits(COLS - 1);
     localparam integer KW_WORD  = (COLS > 1) ? 1 : KW;           // kernel columns per weight address
     localparam integer EV_GROUPS = GROUPS / CONV_GROUPS;         // channel groups an input channel reaches
-    localparam integer WDEPTH   = (AVGPOOL != 0) ? 1 : C_IN * KH * KW_WORD * EV_GROUPS;   // weight words
+    localparam integer WDEPTH   = (AVGPOOL != 0) ? 1 : (N_SYN > 1) ? WEIGHT_DEPTH :
+                                  C_IN * KH * KW_WORD * EV_GROUPS;   // weight words
+    localparam integer TOKEN_SRC_W = (N_SYN > 1) ? SRC_W : 0;    // the src field of an input token
     localparam integer WWORD    = COLS * LANES * WEIGHT_BITS;    // a weight word: COLS kernel columns of LANES
     localparam integer WEIGHT_AW = ubits(WDEPTH - 1);
     localparam integer ACC_BITS = (ANALOG != 0) ? CURRENT_BITS : MEM_BITS;   // the word the scatter accumulates
@@ -200,7 +231,7 @@ module snn_neuron_engine #(
                    C_IN, H_IN, W_IN, C_OUT, H_OUT, W_OUT, LANES);
             $fatal(1, "snn_neuron_engine: bad parameters");
         end
-        if (IN_TOKEN_W != ((ANALOG != 0) ? 10 : 2 + IN_CW + ((IN_3D != 0) ? IN_YW + IN_XW : 0)) ||
+        if (IN_TOKEN_W != ((ANALOG != 0) ? 10 : 2 + TOKEN_SRC_W + IN_CW + ((IN_3D != 0) ? IN_YW + IN_XW : 0)) ||
             OUT_TOKEN_W != 2 + OUT_CW + ((OUT_3D != 0) ? OUT_YW + OUT_XW : 0)) begin
             $error("snn_neuron_engine: IN_TOKEN_W (%0d) / OUT_TOKEN_W (%0d) disagree with the token fields",
                    IN_TOKEN_W, OUT_TOKEN_W);
@@ -243,6 +274,36 @@ module snn_neuron_engine #(
             $error("snn_neuron_engine: WEIGHT_BANK_AW (%0d) must be >= 0, and 0 for the analog layer", WEIGHT_BANK_AW);
             $fatal(1, "snn_neuron_engine: bad parameters");
         end
+        if (N_SYN < 1 || (N_SYN > 1 && (COLS != 1 || ANALOG != 0 || AVGPOOL != 0 || IN_3D == 0 ||
+                                         (1 << SRC_W) < N_SYN || CONV_GROUPS != 1 || WEIGHT_DEPTH < 1))) begin
+            $error("snn_neuron_engine: N_SYN (%0d) > 1 needs COLS = 1, ANALOG = 0, AVGPOOL = 0, IN_3D = 1, CONV_GROUPS = 1, WEIGHT_DEPTH >= 1 and SRC_W (%0d) bits for src",
+                   N_SYN, SRC_W);
+            $fatal(1, "snn_neuron_engine: bad parameters");
+        end
+        if (N_SYN > 1) begin : check_syn
+            integer k, depth, grp;
+            depth = 0;
+            for (k = 0; k < N_SYN; k = k + 1) begin
+                grp = SYN_GROUPS[32*k +: 32];
+                if (SYN_C_IN[32*k +: 32] < 1 || SYN_H_IN[32*k +: 32] < 1 || SYN_W_IN[32*k +: 32] < 1 ||
+                    SYN_KH[32*k +: 32] < 1 || SYN_KW[32*k +: 32] < 1 || SYN_SH[32*k +: 32] < 1 ||
+                    SYN_SW[32*k +: 32] < 1 || grp < 1 || SYN_C_IN[32*k +: 32] % grp != 0 ||
+                    C_OUT % grp != 0 || (grp > 1 && (C_OUT / grp) % LANES != 0) ||
+                    (1 << IN_CW) < SYN_C_IN[32*k +: 32] || (1 << IN_YW) < SYN_H_IN[32*k +: 32] ||
+                    (1 << IN_XW) < SYN_W_IN[32*k +: 32] || SYN_WBASE[32*k +: 32] != depth) begin
+                    $error("snn_neuron_engine: synapse input %0d: input %0dx%0dx%0d, kernel %0dx%0d, stride %0dx%0d, %0d group(s), weights from word %0d (expected %0d) are not mappable",
+                           k, SYN_C_IN[32*k +: 32], SYN_H_IN[32*k +: 32], SYN_W_IN[32*k +: 32], SYN_KH[32*k +: 32],
+                           SYN_KW[32*k +: 32], SYN_SH[32*k +: 32], SYN_SW[32*k +: 32], grp, SYN_WBASE[32*k +: 32], depth);
+                    $fatal(1, "snn_neuron_engine: bad parameters");
+                end
+                depth = depth + SYN_C_IN[32*k +: 32] * SYN_KH[32*k +: 32] * SYN_KW[32*k +: 32] * (GROUPS / grp);
+            end
+            if (depth != WEIGHT_DEPTH) begin
+                $error("snn_neuron_engine: WEIGHT_DEPTH (%0d) must be the synapse inputs' %0d weight words",
+                       WEIGHT_DEPTH, depth);
+                $fatal(1, "snn_neuron_engine: bad parameters");
+            end
+        end
     end
 `endif
 
@@ -266,6 +327,7 @@ module snn_neuron_engine #(
     wire [IN_CW-1:0]  next_c;
     wire [IN_YW-1:0]  next_y;
     wire [IN_XW-1:0]  next_x;
+    wire [SRC_W-1:0]  next_src;        // N_SYN > 1: the event's synapse input
     wire              ev_accept;       // an event with work starts this cycle
     wire              eos_accept;      // an end-of-step token is taken
     wire              eos_last;
@@ -292,6 +354,7 @@ module snn_neuron_engine #(
             assign img_open         = (state != S_INIT) && (state != S_EVENTS);
             assign eos_accept       = 1'b0;
             assign eos_last         = 1'b0;
+            assign next_src         = {SRC_W{1'b0}};
             assign in_ready         = 1'b0;
             wire unused_pixel_ports = &{1'b0, in_valid, in_data, 1'b0};
         end else begin : g_tokens
@@ -300,6 +363,11 @@ module snn_neuron_engine #(
             assign eos_last  = in_data[IN_TOKEN_W-2];
             assign ev_accept  = in_valid && in_ready && !in_eos && !aborting;   // aborting: dropped
             assign eos_accept = in_valid && in_ready && in_eos;
+            if (N_SYN > 1) begin : g_src
+                assign next_src = in_data[IN_TOKEN_W-3 -: SRC_W];
+            end else begin : g_no_src
+                assign next_src = {SRC_W{1'b0}};
+            end
             if (IN_3D != 0) begin : g_map
                 assign next_c = in_data[IN_CW+IN_YW+IN_XW-1:IN_YW+IN_XW];
                 assign next_y = in_data[IN_YW+IN_XW-1:IN_XW];
@@ -339,18 +407,89 @@ module snn_neuron_engine #(
     wire [SWEEP_XW-1:0]   unused_it_ox;
     wire                  sc_phase = (state == S_EVENTS) || (state == S_DRAIN);   // iterations may end in S_DRAIN
     assign scatter_busy = it_valid && !it_last;
-    snn_scatter_addr #(
-        .H_IN(H_IN), .W_IN(W_IN), .H_OUT(H_OUT), .W_OUT(W_OUT), .KH(KH), .KW(KW), .SH(SH), .SW(SW),
-        .PT(PT), .PL(PL), .COLS(COLS), .GROUPS((AVGPOOL != 0) ? 1 : EV_GROUPS),
-        .TARGET_CHANNEL_DIV((AVGPOOL != 0) ? LANES : (CONV_GROUPS > 1) ? C_IN / CONV_GROUPS : 0),
-        .WEIGHTS((AVGPOOL != 0) ? 0 : 1), .CW(IN_CW), .YW(IN_YW), .XW(IN_XW), .GW(GROUP_W), .TAW(MEM_ADDR_W),
-        .WAW(WEIGHT_AW), .OYW(SWEEP_YW), .OXW(SWEEP_XW), .COL_MXW(COL_W)
-    ) u_scatter (
-        .clk(clk), .rst(rst),
-        .start(ev_accept), .ev_c(next_c), .ev_y(next_y), .ev_x(next_x),
-        .advance(sc_phase), .it_valid(it_valid), .it_in(it_in), .it_last(it_last), .it_group(it_group),
-        .it_target(unused_it_target), .it_weight(it_weight_addr), .it_oy(unused_it_oy), .it_ox(unused_it_ox),
-        .it_col_in(it_col_in), .it_col_target(it_col_addr), .it_col_mx(it_col_mx));
+    generate
+        if (N_SYN == 1) begin : g_scatter
+            snn_scatter_addr #(
+                .H_IN(H_IN), .W_IN(W_IN), .H_OUT(H_OUT), .W_OUT(W_OUT), .KH(KH), .KW(KW), .SH(SH), .SW(SW),
+                .PT(PT), .PL(PL), .COLS(COLS), .GROUPS((AVGPOOL != 0) ? 1 : EV_GROUPS),
+                .TARGET_CHANNEL_DIV((AVGPOOL != 0) ? LANES : (CONV_GROUPS > 1) ? C_IN / CONV_GROUPS : 0),
+                .WEIGHTS((AVGPOOL != 0) ? 0 : 1), .CW(IN_CW), .YW(IN_YW), .XW(IN_XW), .GW(GROUP_W), .TAW(MEM_ADDR_W),
+                .WAW(WEIGHT_AW), .OYW(SWEEP_YW), .OXW(SWEEP_XW), .COL_MXW(COL_W)
+            ) u_scatter (
+                .clk(clk), .rst(rst),
+                .start(ev_accept), .ev_c(next_c), .ev_y(next_y), .ev_x(next_x),
+                .advance(sc_phase), .it_valid(it_valid), .it_in(it_in), .it_last(it_last), .it_group(it_group),
+                .it_target(unused_it_target), .it_weight(it_weight_addr), .it_oy(unused_it_oy), .it_ox(unused_it_ox),
+                .it_col_in(it_col_in), .it_col_target(it_col_addr), .it_col_mx(it_col_mx));
+            wire unused_src = &{1'b0, next_src, 1'b0};
+        end else begin : g_scatters
+            // one scatter generator per synapse input; the event's src starts its own, and only the one
+            // iterating (at most one: an event starts when the previous one is on its last iteration)
+            // drives the iteration outputs (an AND-OR multiplexer on the it_valid flags)
+            genvar k;
+            wire [N_SYN-1:0]            v_k, in_k, last_k;
+            wire [N_SYN*GROUP_W-1:0]    group_k;
+            wire [N_SYN*MEM_ADDR_W-1:0] target_k;
+            wire [N_SYN*WEIGHT_AW-1:0]  weight_k;
+            for (k = 0; k < N_SYN; k = k + 1) begin : g_syn
+                localparam integer K_C_IN = SYN_C_IN[32*k +: 32];
+                localparam integer K_GRP  = SYN_GROUPS[32*k +: 32];
+                localparam [31:0]  K_SRC  = k;
+                wire [MEM_ADDR_W-1:0] col_target;
+                wire [SWEEP_YW-1:0]   unused_oy;
+                wire [SWEEP_XW-1:0]   unused_ox;
+                wire                  unused_col_in;
+                wire [COL_W-1:0]      unused_col_mx;
+                snn_scatter_addr #(
+                    .H_IN(SYN_H_IN[32*k +: 32]), .W_IN(SYN_W_IN[32*k +: 32]), .H_OUT(H_OUT), .W_OUT(W_OUT),
+                    .KH(SYN_KH[32*k +: 32]), .KW(SYN_KW[32*k +: 32]), .SH(SYN_SH[32*k +: 32]),
+                    .SW(SYN_SW[32*k +: 32]), .PT(SYN_PT[32*k +: 32]), .PL(SYN_PL[32*k +: 32]), .COLS(1),
+                    .GROUPS(GROUPS / K_GRP), .TARGET_CHANNEL_DIV((K_GRP > 1) ? K_C_IN / K_GRP : 0),
+                    .WEIGHTS(1), .WEIGHT_BASE(SYN_WBASE[32*k +: 32]), .CW(IN_CW), .YW(IN_YW), .XW(IN_XW),
+                    .GW(GROUP_W), .TAW(MEM_ADDR_W), .WAW(WEIGHT_AW), .OYW(SWEEP_YW), .OXW(SWEEP_XW), .COL_MXW(COL_W)
+                ) u_scatter (
+                    .clk(clk), .rst(rst),
+                    .start(ev_accept && next_src == K_SRC[SRC_W-1:0]), .ev_c(next_c), .ev_y(next_y), .ev_x(next_x),
+                    .advance(sc_phase), .it_valid(v_k[k]), .it_in(in_k[k]), .it_last(last_k[k]),
+                    .it_group(group_k[k*GROUP_W +: GROUP_W]), .it_target(target_k[k*MEM_ADDR_W +: MEM_ADDR_W]),
+                    .it_weight(weight_k[k*WEIGHT_AW +: WEIGHT_AW]), .it_oy(unused_oy), .it_ox(unused_ox),
+                    .it_col_in(unused_col_in), .it_col_target(col_target), .it_col_mx(unused_col_mx));
+                wire unused_syn = &{1'b0, unused_oy, unused_ox, unused_col_in, unused_col_mx, col_target, 1'b0};
+            end
+            reg                  m_in, m_last;
+            reg [GROUP_W-1:0]    m_group;
+            reg [MEM_ADDR_W-1:0] m_target;
+            reg [WEIGHT_AW-1:0]  m_weight;
+            integer j;
+            always @(*) begin
+                m_in = 1'b0;
+                m_last = 1'b0;
+                m_group = {GROUP_W{1'b0}};
+                m_target = {MEM_ADDR_W{1'b0}};
+                m_weight = {WEIGHT_AW{1'b0}};
+                for (j = 0; j < N_SYN; j = j + 1) begin
+                    if (v_k[j]) begin
+                        m_in     = m_in | in_k[j];
+                        m_last   = m_last | last_k[j];
+                        m_group  = m_group | group_k[j*GROUP_W +: GROUP_W];
+                        m_target = m_target | target_k[j*MEM_ADDR_W +: MEM_ADDR_W];
+                        m_weight = m_weight | weight_k[j*WEIGHT_AW +: WEIGHT_AW];
+                    end
+                end
+            end
+            assign it_valid         = |v_k;
+            assign it_in            = m_in;
+            assign it_last          = m_last;
+            assign it_group         = m_group;
+            assign it_weight_addr   = m_weight;
+            assign it_col_in        = m_in;
+            assign it_col_addr      = m_target;
+            assign it_col_mx        = {COL_W{1'b0}};
+            assign unused_it_target = m_target;
+            assign unused_it_oy     = {SWEEP_YW{1'b0}};
+            assign unused_it_ox     = {SWEEP_XW{1'b0}};
+        end
+    endgenerate
     wire sc_issue = sc_phase && it_valid && it_in;
 
     // the event's multiplier (ANALOG: the pixel) and lane (AVGPOOL: one-hot)

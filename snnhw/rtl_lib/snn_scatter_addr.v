@@ -13,7 +13,7 @@
 // constants (no products on the address path; the start values use
 // snn_const_mul):
 //   target  og*H_OUT*W_OUT + oy*W_OUT + ox      (a membrane word, a window)
-//   weight  ((c*KH + ky)*KW + kx)*GROUPS + og   (WEIGHTS = 1 only)
+//   weight  WEIGHT_BASE + ((c*KH + ky)*KW + kx)*GROUPS + og   (WEIGHTS = 1 only)
 // where og is the channel group: the GROUPS groups from og0 on, og0 = 0, or
 // when TARGET_CHANNEL_DIV > 0 og0 = (c / TARGET_CHANNEL_DIV) * GROUPS (a
 // grouped convolution: the output groups of the event's convolution group,
@@ -48,6 +48,8 @@
 //   GROUPS                  channel groups iterated per kernel position (>= 1)
 //   TARGET_CHANNEL_DIV      0, or the divisor of c giving the event's convolution group (og0 above)
 //   WEIGHTS                 1: produce the weight address
+//   WEIGHT_BASE             added to every weight address (a region of a weight ROM shared by several
+//                           scatter generators, one per synapse input of a multi-input engine)
 //   CW, YW, XW              event coordinate widths
 //   GW, TAW, WAW            group, target-address and weight-address widths
 //   OYW, OXW                widths of the it_oy / it_ox outputs
@@ -68,6 +70,7 @@ module snn_scatter_addr #(
     parameter integer GROUPS = 1,
     parameter integer TARGET_CHANNEL_DIV = 0,
     parameter integer WEIGHTS = 1,
+    parameter integer WEIGHT_BASE = 0,
     parameter integer CW    = 1,
     parameter integer YW    = 1,
     parameter integer XW    = 1,
@@ -178,9 +181,9 @@ module snn_scatter_addr #(
                    H_IN, W_IN, H_OUT, W_OUT, KH, KW, SH, SW, PT, PL);
             $fatal(1, "snn_scatter_addr: bad parameters");
         end
-        if (GROUPS < 1 || TARGET_CHANNEL_DIV < 0) begin
-            $error("snn_scatter_addr: GROUPS (%0d) must be >= 1, and TARGET_CHANNEL_DIV (%0d) >= 0",
-                   GROUPS, TARGET_CHANNEL_DIV);
+        if (GROUPS < 1 || TARGET_CHANNEL_DIV < 0 || WEIGHT_BASE < 0) begin
+            $error("snn_scatter_addr: GROUPS (%0d) must be >= 1, TARGET_CHANNEL_DIV (%0d) and WEIGHT_BASE (%0d) >= 0",
+                   GROUPS, TARGET_CHANNEL_DIV, WEIGHT_BASE);
             $fatal(1, "snn_scatter_addr: bad parameters");
         end
         if (TAW > 31 || WAW > 31 || (1 << TAW) < GROUPS * HW_OUT || (1 << GW) < GROUPS ||
@@ -333,7 +336,7 @@ module snn_scatter_addr #(
         end
     endgenerate
 
-    // ---- weight address: ((c*KH + ky0)*KW + kx0)*GROUPS at the start, then stepped ----
+    // ---- weight address: WEIGHT_BASE + ((c*KH + ky0)*KW + kx0)*GROUPS at the start, then stepped ----
     generate
         if (WEIGHTS != 0) begin : g_weights
             reg  [WAW-1:0] weight_addr, row_weight;
@@ -341,7 +344,8 @@ module snn_scatter_addr #(
             snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(KH * KW_W * GROUPS)) u_c (.x(c32), .y(c_times_khkwg));
             snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(KW_W * GROUPS)) u_ky0 (.x(start_ky0), .y(ky0_times_kwg));
             snn_const_mul #(.IN_WIDTH(32), .OUT_WIDTH(32), .K(GROUPS)) u_kx0 (.x(start_kx0), .y(kx0_times_g));
-            wire [31:0] start_weight = c_times_khkwg + ky0_times_kwg + kx0_times_g;
+            localparam [31:0] BASE = WEIGHT_BASE;
+            wire [31:0] start_weight = c_times_khkwg + ky0_times_kwg + kx0_times_g + BASE;
             always @(posedge clk) begin
                 if (start) begin
                     weight_addr <= start_weight[WAW-1:0];

@@ -33,6 +33,7 @@ LINT = [
      [(), ("SNNHW_ASSERT",)]),
     ("snn_event_merge", ["snn_event_merge", "snn_axis_register"],
      [dict(N_IN=2, PAYLOAD_W=1), dict(N_IN=3, PAYLOAD_W=6), dict(N_IN=5, PAYLOAD_W=17)], [()]),
+    ("snn_stream_fork", ["snn_stream_fork"], [dict(N_OUT=2, WIDTH=1), dict(N_OUT=3, WIDTH=10)], [()]),
     ("snn_axis_register", ["snn_axis_register"], [dict(WIDTH=1), dict(WIDTH=9), dict(WIDTH=40)], [()]),
     ("snn_delay", ["snn_delay"], [dict(WIDTH=8, STAGES=0), dict(WIDTH=1, STAGES=1), dict(WIDTH=20, STAGES=3)], [()]),
     ("snn_ram", ["snn_ram", "snn_delay"],

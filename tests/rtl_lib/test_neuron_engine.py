@@ -48,8 +48,23 @@ ANALOG_COLS = dict(ANALOG, COLS=3, MEM_ADDR_W=6, WEIGHT_BLOCK=0)  # 3 column ban
 DEPTHWISE = dict(AVGPOOL, AVGPOOL=0, CONV_GROUPS=6, C_OUT=12, H_OUT=8, W_OUT=8, KH=3, KW=3, SH=1, SW=1, PT=1, PL=1,
                  LANES=2, COLS=3, WEIGHT_BITS=6, OUT_CW=4, OUT_YW=3, OUT_XW=3, OUT_TOKEN_W=12, GROUP_W=3,
                  MEM_ADDR_W=8, POS_W=6)
+
+
+def syn_params(*values) -> str:
+    """A multi-input engine's SYN_* parameter: input k's 32-bit value at bits [32*k +: 32], as -G takes it."""
+    return f"{32 * len(values)}'h" + "".join(f"{int(v):08x}" for v in reversed(values))
+
+
+# two synapse inputs (a residual Add): a 3x3 conv 4 -> 4 (72 weight words) and an identity shortcut built
+# with 2 groups at 2 lanes (4 words from word 72), tokens {eos, last, src, c, y, x}
+SUM = dict(ANALOG=0, SPIKING=1, C_IN=4, H_IN=8, W_IN=8, C_OUT=4, H_OUT=8, W_OUT=8, KH=3, KW=3, PT=1, PL=1, LANES=2,
+           MEM_BITS=12, BIAS_BITS=4, THETA_BITS=6, IN_CW=2, IN_YW=3, IN_XW=3, IN_TOKEN_W=11, OUT_CW=2, OUT_YW=3,
+           OUT_XW=3, OUT_TOKEN_W=10, STEP_W=4, T_MAX=10, GROUP_W=1, MEM_ADDR_W=7, POS_W=6, N_SYN=2, SRC_W=1,
+           SYN_C_IN=syn_params(4, 4), SYN_H_IN=syn_params(8, 8), SYN_W_IN=syn_params(8, 8), SYN_KH=syn_params(3, 1),
+           SYN_KW=syn_params(3, 1), SYN_SH=syn_params(1, 1), SYN_SW=syn_params(1, 1), SYN_PT=syn_params(1, 0),
+           SYN_PL=syn_params(1, 0), SYN_GROUPS=syn_params(1, 2), SYN_WBASE=syn_params(0, 72), WEIGHT_DEPTH=76)
 ROLES = {"analog": ANALOG, "output": OUTPUT, "avgpool": AVGPOOL, "dense_banked": DENSE_BANKED,
-         "analog_cols3": ANALOG_COLS, "depthwise_cols3": DEPTHWISE}
+         "analog_cols3": ANALOG_COLS, "depthwise_cols3": DEPTHWISE, "sum2": SUM}
 
 
 BAD = [
@@ -57,6 +72,11 @@ BAD = [
     (dict(ANALOG, OUT_TOKEN_W=12), "disagree with the token fields"),
     (dict(ANALOG, MEM_ADDR_W=8), "MEM_ADDR_W 8"),                      # a port width that disagrees with the geometry
     (dict(ANALOG, OUT_CW=2, OUT_TOKEN_W=10), "output token fields"),  # 6 channels need 3 bits
+    (dict(SUM, COLS=3, MEM_ADDR_W=6), "N_SYN (2) > 1 needs COLS = 1"),
+    (dict(SUM, IN_TOKEN_W=10), "disagree with the token fields"),        # the src bit missing
+    (dict(SUM, WEIGHT_DEPTH=75), "WEIGHT_DEPTH (75) must be the synapse inputs' 76 weight words"),
+    (dict(SUM, SYN_WBASE=syn_params(0, 70)), "weights from word 70 (expected 72) are not mappable"),
+    (dict(SUM, SYN_GROUPS=syn_params(1, 4)), "synapse input 1: input 4x8x8, kernel 1x1"),  # 4 groups: 1 output each
     (dict(AVGPOOL, C_OUT=5, LANES=5, MEM_ADDR_W=4), "needs C_IN = C_OUT"),
     (dict(ANALOG, WEIGHT_BANK_AW=3), "0 for the analog layer"),
     (dict(ANALOG, COLS=2, MEM_ADDR_W=6), "COLS (2) must be 1, or KW"),

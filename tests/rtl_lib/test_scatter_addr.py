@@ -54,7 +54,8 @@ def test_scatter_addr(name):
 
 GEOMETRY = ("snn_scatter_addr: geometry H_IN {H_IN} W_IN {W_IN} H_OUT {H_OUT} W_OUT {W_OUT} KH {KH} KW {KW} "
             "SH {SH} SW {SW} PT {PT} PL {PL} is not mappable")
-GROUPS_MSG = "snn_scatter_addr: GROUPS ({GROUPS}) must be >= 1, and TARGET_CHANNEL_DIV ({TARGET_CHANNEL_DIV}) >= 0"
+GROUPS_MSG = ("snn_scatter_addr: GROUPS ({GROUPS}) must be >= 1, TARGET_CHANNEL_DIV ({TARGET_CHANNEL_DIV}) and "
+              "WEIGHT_BASE ({WEIGHT_BASE}) >= 0")
 WIDTH_MSG = "snn_scatter_addr: TAW ({TAW}), WAW ({WAW}) or GW ({GW}) too narrow for {GROUPS} group(s) of {HW} outputs"
 COLS_MSG = "snn_scatter_addr: COLS ({COLS}) must be 1, or KW ({KW}) with SW ({SW}) = 1 and weights; COL_MXW {COL_MXW}"
 OUT_MSG = "snn_scatter_addr: OYW ({OYW}) / OXW ({OXW}) cannot hold H_OUT {H_OUT} / W_OUT {W_OUT}"
@@ -64,8 +65,9 @@ BAD = {
     "pl-1": (dict(PL=-1), GEOMETRY),
     "h_out0": (dict(H_OUT=0, OYW=1), GEOMETRY),
     "w_in0": (dict(W_IN=0), GEOMETRY),
-    "groups0": (dict(GROUPS=0), GROUPS_MSG),
-    "div-1": (dict(GROUPS=1, TARGET_CHANNEL_DIV=-1), GROUPS_MSG),
+    "groups0": (dict(GROUPS=0, WEIGHT_BASE=0), GROUPS_MSG),
+    "div-1": (dict(GROUPS=1, TARGET_CHANNEL_DIV=-1, WEIGHT_BASE=0), GROUPS_MSG),
+    "base-1": (dict(WEIGHT_BASE=-1), GROUPS_MSG),
     "taw-narrow": (dict(TAW=6), WIDTH_MSG),                        # 3 groups of 5x6 need 7 bits
     "taw-narrow-div": (dict(GROUPS=1, TARGET_CHANNEL_DIV=0, TAW=4), WIDTH_MSG),   # 30 outputs
     "gw-narrow": (dict(GW=1), WIDTH_MSG),
