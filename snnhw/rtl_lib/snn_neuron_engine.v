@@ -792,12 +792,27 @@ module snn_neuron_engine #(
             wire [OUT_CW-1:0]   emit_channel;
             wire [SWEEP_YW-1:0] emit_oy;
             wire [SWEEP_XW-1:0] emit_ox;
-            // PUSH_LATENCY 3: the sweep operations in stages A, B and C may push after emit_room was seen
+            // the fire mask is registered (stage D) before the spike queue: the lanes' fire test (a carry
+            // chain) and the queue's write logic fall into different cycles
+            reg                 d_push;
+            reg [LANES-1:0]     d_mask;
+            reg [GROUP_W-1:0]   d_group;
+            reg [SWEEP_YW-1:0]  d_oy;
+            reg [SWEEP_XW-1:0]  d_ox;
+            always @(posedge clk) begin
+                if (rst) d_push <= 1'b0;
+                else     d_push <= c_valid && c_sweep && (fire_mask != {LANES{1'b0}}) && !aborting;
+                d_mask  <= fire_mask;
+                d_group <= c_group;
+                d_oy    <= c_oy;
+                d_ox    <= c_ox;
+            end
+            // PUSH_LATENCY 4: the sweep operations in stages A, B, C and D may push after emit_room was seen
             snn_spike_emitter #(.LANES(LANES), .GROUP_W(GROUP_W), .CHANNEL_W(OUT_CW), .POSITION(OUT_3D),
-                                .OY_W(SWEEP_YW), .OX_W(SWEEP_XW), .DEPTH(8), .PUSH_LATENCY(3)) u_emitter (
+                                .OY_W(SWEEP_YW), .OX_W(SWEEP_XW), .DEPTH(8), .PUSH_LATENCY(4)) u_emitter (
                 .clk(clk), .rst(rst),
-                .push(c_valid && c_sweep && (fire_mask != {LANES{1'b0}}) && !aborting), .push_room(emit_room),
-                .push_group(c_group), .push_oy(c_oy), .push_ox(c_ox), .push_mask(fire_mask),
+                .push(d_push), .push_room(emit_room),
+                .push_group(d_group), .push_oy(d_oy), .push_ox(d_ox), .push_mask(d_mask),
                 .spike_valid(emit_valid), .spike_ready(out_ready), .spike_channel(emit_channel),
                 .spike_oy(emit_oy), .spike_ox(emit_ox), .busy(emit_busy));
             assign out_valid = emit_valid || (state == S_EOS);
