@@ -50,6 +50,12 @@ def example_build(tmp_path_factory):
 @pytest.fixture(scope="module")
 def small_build(tmp_path_factory):
     """A small conv + dense network whose weight and membrane memories are block RAM sized but quick to synthesise."""
+    qnet, images = _small_network()
+    out = tmp_path_factory.mktemp("synth") / "small"
+    return out, _generate(qnet, out, images[:2])
+
+
+def _small_network():
     rng = np.random.default_rng(3)
     conv = Conv("conv", rng.normal(0, 0.3, (4, 1, 3, 3)).astype(np.float32), np.full(4, 0.05, np.float32),
                 (1, 1), (1, 1, 1, 1), True, (1, 12, 12), (4, 12, 12))
@@ -58,9 +64,7 @@ def small_build(tmp_path_factory):
                   (576,), (10,))
     net = Network(layers=[conv, flat, dense], input_shape=(1, 12, 12), source="test_synth small network")
     images = rng.integers(0, 256, (16, 1, 12, 12), dtype=np.uint8)
-    c = compile_model(net, images, bits=8)
-    out = tmp_path_factory.mktemp("synth") / "small"
-    return out, _generate(c.qnet, out, images[:2])
+    return compile_model(net, images, bits=8).qnet, images
 
 
 # ---------------------------------------------------------------------------
@@ -236,3 +240,21 @@ def test_fusesoc_core_sets_up_yosys_and_verilator(small_build, tmp_path):
             assert "rtl/snn_top.v" in vc and "sim_rtl/snn_tb_top.v" in vc if target == "sim" else "rtl/snn_top.v" in vc
             eda = next(work.glob("*.eda.yml")).read_text()
             assert ("mode: lint-only" if target == "lint" else "mode: cc") in eda
+
+
+
+def test_shallow_membrane_banks_land_in_lut_ram(tmp_path):
+    """Kernel columns in parallel make membrane banks a few dozen words deep: they are marked LUT RAM
+    (style 'lutram', MEM_BLOCK = 2) and Yosys maps them to LUT RAM, not to block RAMs they would barely fill."""
+    qnet, images = _small_network()
+    out = tmp_path / "cols"
+    codegen.generate_design(qnet, out, parallelism=(4, 3), timesteps=4, test_images=images[:2])
+    manifest = load_manifest(out)
+    banks = [m for m in manifest.memories if m.name.startswith(("membrane_c", "current_c"))]
+    assert len(banks) == 6 and {m.style for m in banks} == {"lutram"} and all(m.depth <= 128 for m in banks)
+    res = run_synth(out, "ecp5", place_route=False, progress=None)
+    assert res.abstract_memories == 0 and check_bram_mapping(res, manifest) == [], res.table()
+    for m in banks:
+        prefix = f"snn_top.{m.instance}"
+        assert {how for path, how in res.memory_mapping.items() if path.startswith(prefix)} == {"lutram"}, m
+    assert res.cells.get("TRELLIS_DPR16X4", 0) > 0

@@ -100,7 +100,7 @@ class NeuronEngine:
     pos_bits: int
     inp: StreamFields            # analog: the pixel position counters' widths
     out: StreamFields
-    mem_block: bool              # membrane (and current) RAM in block RAM
+    mem_block: int               # membrane (and current) RAM: 1 block RAM, 2 LUT RAM, 0 the tool's choice
     weight_bank_aw: int          # > 0: weight ROM in banks of 2**weight_bank_aw words
     weight_block: bool           # weight ROM in block RAM (False: a shallow ROM built in logic)
     weight_file: str             # $readmemh image (banked: the bank files' prefix)
@@ -241,7 +241,7 @@ def neuron_engine(ctx: dict, weight_bank_aw: int) -> NeuronEngine:
         bias_bits=ctx["BB"], theta_bits=ctx["TB"], current_bits=ctx["IB"], vmin=ctx["VMIN"], vmax=ctx["VMAX"],
         t_max=ctx["T_MAX"], step_bits=ctx["STW"], group_bits=ctx["GW"], mem_addr_bits=ctx["VAW"],
         pos_bits=ctx["PSW"], inp=_fields(ctx, "I", bool(ctx["in3d"]) or bool(ctx["analog"])),
-        out=_fields(ctx, "O", bool(ctx["out3d"])), mem_block=bool(ctx["VBLOCK"]), weight_bank_aw=weight_bank_aw,
+        out=_fields(ctx, "O", bool(ctx["out3d"])), mem_block=int(ctx["VBLOCK"]), weight_bank_aw=weight_bank_aw,
         weight_block=bool(ctx["WBLOCK"]),
         weight_file=(ctx["weight_file"].removesuffix(".hex") if weight_bank_aw else ctx["weight_file"]),
         bias_file=ctx["bias_file"], theta_file=ctx["theta_file"],

@@ -18,7 +18,8 @@ out at those lanes):
   ``BRAM_MARGIN`` of the device is kept free for the difference.
 - DSP: one multiplier per lane (and kernel column) of the analog input layer.
 - LUT: an *estimate*, ``LUT_PER_LANE_BIT`` per lane, kernel column and membrane bit,
-  ``LUT_PER_ROM_BIT`` per bit and 16 words of a weight ROM built in logic, plus
+  ``LUT_PER_ROM_BIT`` per bit and 16 words of a weight ROM built in logic,
+  ``LUT_PER_LUTRAM_BIT`` per bit and 16 words of a RAM in LUT RAM, plus
   ``LUT_PER_BLOCK`` per engine or gate plus ``LUT_TOP``, calibrated on
   docs/synthesis.md (ECP5: mnist_paper P = 8 15,871 LUT, estimate 16,162;
   the bundled example P = 16 9,959 LUT, estimate 12,682); only
@@ -41,6 +42,7 @@ LUT_PER_BLOCK = 1450
 LUT_TOP = 1000
 LUT_PER_SOFT_MULT = 70  # a lane's w*x multiplier in logic (devices without DSPs)
 LUT_PER_ROM_BIT = 1.5  # a ROM built in logic: per output bit and 16 words (LUT4s and their multiplexers)
+LUT_PER_LUTRAM_BIT = 1.0  # a LUT RAM: per bit and 16 words (DPR16X4: 4 bits in 2 LUT4s, and the row multiplexer)
 
 
 def parse_parallelism(text):
@@ -226,6 +228,8 @@ def _block_cost(blk, target: str, has_dsp: bool) -> tuple:
         luts += sum(int(LUT_PER_ROM_BIT * m["width"] * -(-m["depth"] // 16)) for m in blk.memories
                     if m["name"] == "weights" and m["style"] != "block" and m["depth"] * m["width"] >= 2048)
         luts += LUT_PER_LANE_BIT * units * max(c["MB"], c.get("IB") or 0)
+        luts += sum(int(LUT_PER_LUTRAM_BIT * m["width"] * -(-m["depth"] // 16)) for m in blk.memories
+                    if m["style"] == "lutram")
         if blk.kind == "analog":
             if has_dsp:
                 dsps = units

@@ -111,14 +111,18 @@ def block_bank_aw(width: int) -> int:
 LOGIC_ROM_MAX_DEPTH = 64  # weight ROMs this shallow are built in logic (snn_neuron_engine WEIGHT_BLOCK = 0)
 RAM_BLOCK_MIN_DEPTH = 17  # shallower RAMs (a dense layer's few channel groups) are left to LUT RAM / FFs
 RAM_BLOCK_MIN_BITS = 2048
+LUTRAM_MAX_DEPTH = 128  # RAMs up to this deep (8 rows of 16-word LUT RAM) go to LUT RAM, not block RAM
+MEM_BLOCK_PARAM = {"distributed": 0, "block": 1, "lutram": 2}  # snn_ram BLOCK / snn_neuron_engine MEM_BLOCK
 
 
 def ram_style(depth: int, width: int) -> str:
-    """'block' for RAMs worth a block RAM; 'distributed' (no attribute: the tool picks LUT RAM or
-    flip-flops) for shallow ones, which would waste whole block RAMs on a few wide words."""
-    if depth >= RAM_BLOCK_MIN_DEPTH and depth * width >= RAM_BLOCK_MIN_BITS:
-        return "block"
-    return "distributed"
+    """'block' for RAMs worth a block RAM; 'lutram' (marked ram_style "distributed") for a few hundred
+    wide words, such as the membrane banks of kernel columns in parallel, which would fill block RAMs only
+    a fraction of their depth; 'distributed' (no attribute: the tool picks LUT RAM or flip-flops) for
+    tiny ones."""
+    if depth < RAM_BLOCK_MIN_DEPTH or depth * width < RAM_BLOCK_MIN_BITS:
+        return "distributed"
+    return "lutram" if depth <= LUTRAM_MAX_DEPTH else "block"
 
 
 def _pow2_ceil(n: int) -> int:
@@ -637,7 +641,7 @@ def _neuron_block_common(layer: QLayer, stream: Stream, base: dict, P_req: int, 
                N_SYN=n_syn, SRC_W=src_w, syn=syn_ctx, **files)
     hexes = {}
     vstyle = ram_style(vdepth, P * max(MB, IB))
-    ctx["VBLOCK"] = int(vstyle == "block")
+    ctx["VBLOCK"] = MEM_BLOCK_PARAM[vstyle]
     mems = []
     for b in range(cols):  # one membrane (and current) RAM per column bank
         suffix = f"_c{b}" if cols > 1 else ""

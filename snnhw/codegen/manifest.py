@@ -168,7 +168,7 @@ class Memory:
     kind: str  # 'ram' | 'rom'
     depth: int  # words
     width: int  # bits per word
-    style: str  # 'block' (worth a block RAM) | 'distributed'
+    style: str  # 'block' (worth a block RAM) | 'lutram' (marked LUT RAM) | 'distributed' (the tool's choice)
     instance: str  # instance path below the top, e.g. 'u_l2.u_weights'
     file: str | None = None  # $readmemh image of a ROM (relative to the build directory)
     files: list[str] | None = None  # the images of a banked ROM, one per bank

@@ -147,7 +147,7 @@ module snn_neuron_engine #(
     parameter integer MEM_ADDR_W  = 1,     // holds the membrane depth (of one column bank) - 1
     parameter integer POS_W       = 1,     // holds H_OUT * W_OUT - 1
     // memories
-    parameter integer MEM_BLOCK        = 1,   // membrane (and current) RAM in block RAM
+    parameter integer MEM_BLOCK        = 1,   // membrane (and current) RAM: 1 block RAM, 2 LUT RAM, 0 the tool's choice
     parameter integer WEIGHT_BANK_AW   = 0,   // > 0: weight ROM in banks of 2**WEIGHT_BANK_AW words
     parameter integer WEIGHT_BLOCK     = 1,   // 1: weight ROM in block RAM (when >= 2048 bits); 0: in logic
     parameter         WEIGHT_FILE      = "",  // $readmemh image (banked: prefix of the bank files)

@@ -22,8 +22,10 @@
 // we_all writes waddr as a plain write does.
 //
 // BLOCK = 1 marks the array ram_style = "block" (Yosys and vendor tools infer
-// block RAM); BLOCK = 0 (shallow memories) carries no attribute and leaves the
-// choice (LUT RAM or flip-flops) to the tool.
+// block RAM); BLOCK = 2 marks it ram_style = "distributed" (LUT RAM: a few
+// hundred wide words that would fill block RAMs a fraction deep, such as the
+// membrane banks of kernel columns in parallel); BLOCK = 0 (shallow memories)
+// carries no attribute and leaves the choice (LUT RAM or flip-flops) to the tool.
 //
 // The engines never use the word read in a cycle in which the same address is
 // written (they forward in-flight writes themselves), hence no_rw_check: no
@@ -37,7 +39,8 @@
 //   AW       address bits (>= 1; max(1, ceil(log2(DEPTH))) is lint-clean, a
 //            wider AW works but Verilator flags its unused bits)
 //   OUTREG   registers after the memory's read register: 0, 1 or 2
-//   BLOCK    1: ram_style = "block"; 0: no attribute (flat RAM only)
+//   BLOCK    1: ram_style = "block"; 2: ram_style = "distributed"; 0: no attribute
+//            (0 and 2: flat RAM only)
 //   BANK_AW  0: one memory; > 0: banks of 2**BANK_AW words (needs OUTREG = 2
 //            and AW > BANK_AW)
 //
@@ -93,8 +96,8 @@ module snn_ram #(
             $error("snn_ram: OUTREG (%0d) must be 0, 1 or 2", OUTREG);
             $fatal(1, "snn_ram: bad parameters");
         end
-        if (BLOCK != 0 && BLOCK != 1) begin
-            $error("snn_ram: BLOCK (%0d) must be 0 or 1", BLOCK);
+        if (BLOCK < 0 || BLOCK > 2) begin
+            $error("snn_ram: BLOCK (%0d) must be 0, 1 or 2", BLOCK);
             $fatal(1, "snn_ram: bad parameters");
         end
         if (BANK_AW < 0) begin
@@ -150,7 +153,8 @@ module snn_ram #(
         end else begin : g_flat
             reg [WIDTH-1:0] rd0;
             wire unused_we_all = we_all;   // one bank: a write to all banks is a plain write
-            if (BLOCK != 0) begin : g_block
+            // separate ifs, not else-if (Yosys would add a genblk scope to the memory's path)
+            if (BLOCK == 1) begin : g_block
                 (* ram_style = "block", no_rw_check *)
                 reg [WIDTH-1:0] mem [0:DEPTH-1];
                 always @(posedge clk) begin
@@ -159,7 +163,18 @@ module snn_ram #(
                 always @(posedge clk) begin
                     if (re) rd0 <= mem[raddr];
                 end
-            end else begin : g_small
+            end
+            if (BLOCK == 2) begin : g_lutram
+                (* ram_style = "distributed", no_rw_check *)
+                reg [WIDTH-1:0] mem [0:DEPTH-1];
+                always @(posedge clk) begin
+                    if (we) mem[waddr] <= wdata;
+                end
+                always @(posedge clk) begin
+                    if (re) rd0 <= mem[raddr];
+                end
+            end
+            if (BLOCK == 0) begin : g_small
                 (* no_rw_check *)
                 reg [WIDTH-1:0] mem [0:DEPTH-1];
                 always @(posedge clk) begin

@@ -34,14 +34,18 @@ def manifest_memory_paths(manifest, top: str = "snn_top") -> dict:
 
 
 def unmapped_block_memories(mapping: dict, manifest, top: str = "snn_top") -> list:
-    """Manifest memories with style 'block' that Yosys did not put in block RAM: ['layer/memory (how)']."""
+    """Manifest memories with style 'block' that Yosys did not put in block RAM, and memories with style
+    'lutram' that it put in block RAM (they are there to save it): ['layer/memory (how)']."""
     bad = []
     for m in _typed(manifest).memories:
-        if m.style != "block":
+        if m.style not in ("block", "lutram"):
             continue
         prefix = f"{top}.{m.instance}"
         hits = [how for p, how in mapping.items() if p == prefix or p.startswith(prefix + ".")]
-        if not hits:
+        if m.style == "lutram":
+            if "bram" in hits:
+                bad.append(f"{m.layer}/{m.name} ({m.depth}x{m.width}): LUT RAM mapped to block RAM")
+        elif not hits:
             bad.append(f"{m.layer}/{m.name} ({m.depth}x{m.width}): not reported by memory_libmap")
         elif any(h != "bram" for h in hits):
             bad.append(f"{m.layer}/{m.name} ({m.depth}x{m.width}): mapped to {', '.join(hits)}")

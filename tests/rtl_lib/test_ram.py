@@ -12,6 +12,7 @@ CASES = [
     dict(WIDTH=8, DEPTH=10, AW=4, OUTREG=2, BLOCK=1, BANK_AW=2),    # banks of 4, 4, 2 words
     dict(WIDTH=3, DEPTH=64, AW=6, OUTREG=2, BLOCK=1, BANK_AW=4),    # four full banks
     dict(WIDTH=12, DEPTH=9, AW=5, OUTREG=2, BLOCK=0, BANK_AW=2),    # 4, 4, 1 words; spare select bits
+    dict(WIDTH=24, DEPTH=70, AW=7, OUTREG=1, BLOCK=2, BANK_AW=0),   # LUT RAM (a membrane column bank)
 ]
 GOOD = dict(WIDTH=8, DEPTH=16, AW=4, OUTREG=0, BLOCK=1, BANK_AW=0)
 
@@ -32,11 +33,11 @@ def test_ram(params):
     (dict(DEPTH=17), "snn_ram: AW (4) is too narrow for DEPTH (17) words"),
     (dict(OUTREG=3), "snn_ram: OUTREG (3) must be 0, 1 or 2"),
     (dict(OUTREG=-1), "snn_ram: OUTREG (-1) must be 0, 1 or 2"),
-    (dict(BLOCK=2), "snn_ram: BLOCK (2) must be 0 or 1"),
+    (dict(BLOCK=3), "snn_ram: BLOCK (3) must be 0, 1 or 2"),
     (dict(BANK_AW=-1), "snn_ram: BANK_AW (-1) must be >= 0"),
     (dict(BANK_AW=2, OUTREG=1), "snn_ram: BANK_AW > 0 needs OUTREG = 2 (OUTREG is 1)"),
     (dict(BANK_AW=4, OUTREG=2), "snn_ram: BANK_AW (4) must be < AW (4): no bank select bits"),
-], ids=["width0", "depth0", "aw0", "aw-narrow", "outreg3", "outreg-1", "block2", "bank_aw-1", "bank-outreg1",
+], ids=["width0", "depth0", "aw0", "aw-narrow", "outreg3", "outreg-1", "block3", "bank_aw-1", "bank-outreg1",
         "bank_aw-ge-aw"])
 def test_ram_param_check(params, message):
     expect_param_error("snn_ram", SRC, dict(GOOD, **params), message)
