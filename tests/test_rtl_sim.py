@@ -250,6 +250,7 @@ def test_early_exit_bit_exact(tmp_path, name):
     of its work; the taps compare every layer's spikes up to the exit step); then, at run time, a margin no
     image can meet (== no exit: T class beats, the last step's potentials, no abort) and a different rule for
     consecutive images (switched on cfg_exit_* while the previous image runs)."""
+    from snnhw.codegen.manifest import MANIFEST_VERSION
     from snnhw.reference.early_exit import ExitRule, exit_outputs
 
     make, qargs, gen = CASES[name]
@@ -258,7 +259,7 @@ def test_early_exit_bit_exact(tmp_path, name):
     T = 10
     out = tmp_path / name
     m = generate_design(q, out, timesteps=T, test_images=imgs, source_note=name, exit_rule=ExitRule(1, 1), **gen)
-    assert m["version"] == 4 and (m["exit"]["margin"], m["exit"]["min_steps"]) == (1, 1)
+    assert m["version"] == MANIFEST_VERSION and (m["exit"]["margin"], m["exit"]["min_steps"]) == (1, 1)
     vec = np.load(out / "vectors" / "test_vectors.npz")
     gold_steps, _, _ = exit_outputs(vec["potentials"], ExitRule(1, 1))
     assert (vec["exit_steps"] == gold_steps).all()
