@@ -52,7 +52,7 @@ def test_manifest_describes_interface_layers_and_memories(design):
     kinds = [row["kind"] for row in m["layers"]]
     assert kinds == ["conv", "maxpool", "conv", "flatten", "dense"]
     assert m["memory_bits"] == sum(x["depth"] * x["width"] for x in m["memories"])
-    assert all(x["style"] in ("block", "distributed") for x in m["memories"])
+    assert all(x["style"] in ("block", "lutram", "distributed") for x in m["memories"])
     assert m["cycle_model"]["throughput_cycles_per_image"] > 0
     vec = np.load(design[1] / "vectors" / "test_vectors.npz")
     assert vec["potentials"].shape == (6, 2, q.num_classes)
