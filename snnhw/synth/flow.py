@@ -66,6 +66,7 @@ class SynthResult:
     pnr_utilization: dict = field(default_factory=dict)
     critical_paths: list = field(default_factory=list)
     yosys_seconds: float = 0.0
+    netlist_reused: bool = False  # place and route only, from an earlier run's netlist (pnr_only)
     pnr_seconds: float = 0.0
     files: dict = field(default_factory=dict)
     memory_mapping: dict = field(default_factory=dict)  # memory path -> 'bram' | 'lutram' | 'ff' (Yosys log)
@@ -229,7 +230,7 @@ def check_fit(res: SynthResult, device: Device | None, count_io: bool = True) ->
 def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_mhz: float | None = None,
               place_route: bool = True, progress=_stderr, io: str = "auto", seed: int = 1,
               timeout: float | None = None, synth_options: str = "", board: BoardBuild | None = None,
-              bitstream: bool = False) -> SynthResult:
+              bitstream: bool = False, pnr_only: bool = False) -> SynthResult:
     """Synthesise ``build_dir`` for ``target`` with Yosys; place and route on ECP5/iCE40.
 
     - target: 'ecp5' | 'ice40' | 'xilinx7' | 'generic'
@@ -246,6 +247,9 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
       (LPF) and, unless ``freq_mhz`` is given, its clock as the timing target
     - bitstream: with ``board``, also pack the routed design into ``board/snn_board_top.bit``
       and ``.svf`` (ecppack); refused when timing misses the board clock
+    - pnr_only: skip Yosys and place and route the netlist an earlier run of the same script left in
+      the work directory (another seed, another clock target); refused when it is missing or older
+      than the RTL
 
     Writes ``DIR/synth_<target>.json`` (``DIR/synth_<board>.json`` for a board) and returns a
     :class:`SynthResult`.
@@ -277,11 +281,14 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     work_rel = f"synth/{board.board}" if board is not None else f"synth/{target}"
     work = build_dir / work_rel
     work.mkdir(parents=True, exist_ok=True)
-    for stale in ("netlist.json", "stat.json", "stat.txt", "pnr_report.json", "nextpnr.log", "memories.il"):
-        (work / stale).unlink(missing_ok=True)
-
     io_bits = sum(p.width for p in top_ports(manifest))
     do_pnr = place_route and t.pnr is not None and dev is not None
+    if pnr_only and not do_pnr:
+        raise OptionError(f"--pnr-only: target {target} has no place and route here (ECP5 and iCE40 do, with "
+                          f"a device, without --no-pnr)")
+    synthesized = ("netlist.json", "stat.json", "stat.txt", "yosys.log", "memories.il")
+    for stale in ("pnr_report.json", "nextpnr.log", *([] if pnr_only else synthesized)):
+        (work / stale).unlink(missing_ok=True)
     if io == "auto":  # the wrapper only where nextpnr must place more IO bits than the package has pins
         io_mode = "wrapper" if do_pnr and io_bits > dev.io else "direct"
     else:
@@ -291,17 +298,25 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
         files = files + list(board.rtl)
         top = board.top
     if io_mode == "wrapper":
-        (work / f"{WRAPPER}.v").write_text(render_wrapper(manifest, dev))
+        wrapper, text = work / f"{WRAPPER}.v", render_wrapper(manifest, dev)
+        if not (wrapper.exists() and wrapper.read_text() == text):  # unchanged keeps its age (pnr_only)
+            wrapper.write_text(text)
         files = files + [f"{work_rel}/{WRAPPER}.v"]
         top = WRAPPER
 
     script = yosys_script(target, files, top, work_rel, netlist=do_pnr, synth_options=synth_options)
-    (work / "synth.ys").write_text(script)
-    say(f"[synth] Yosys {t.yosys_cmd} on {build_dir.name} (top {top}, {len(files)} files); log {work_rel}/yosys.log")
-    t0 = time.monotonic()
-    ylog = run_tool("yosys", ["-s", f"{work_rel}/synth.ys"], cwd=build_dir, log_path=work / "yosys.log", progress=say,
-                    progress_filter=YOSYS_PROGRESS, timeout=timeout)
-    ysec = time.monotonic() - t0
+    if pnr_only:
+        _check_reusable_netlist(build_dir, work_rel, script, files)
+        say(f"[synth] --pnr-only: Yosys skipped, placing and routing {work_rel}/netlist.json")
+        ylog, ysec = (work / "yosys.log").read_text(), 0.0
+    else:
+        (work / "synth.ys").write_text(script)
+        say(f"[synth] Yosys {t.yosys_cmd} on {build_dir.name} (top {top}, {len(files)} files); "
+            f"log {work_rel}/yosys.log")
+        t0 = time.monotonic()
+        ylog = run_tool("yosys", ["-s", f"{work_rel}/synth.ys"], cwd=build_dir, log_path=work / "yosys.log",
+                        progress=say, progress_filter=YOSYS_PROGRESS, timeout=timeout)
+        ysec = time.monotonic() - t0
     stat = _stats.load_stat_json((work / "stat.json").read_text())
     cells = _stats.cell_counts(stat, top)
     summ = _stats.summarize(cells, target)
@@ -316,7 +331,7 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
         memory_bits=mem_by_layer, memory_bits_total=int(sum(sum(v.values()) for v in mem_by_layer.values())),
         block_memory_bits=int(sum(m.bits for m in manifest.memories if m.style == "block")),
         cells=cells, io_mode=io_mode, io_bits=io_bits, fits=None, freq_target_mhz=freq if do_pnr else None,
-        yosys_seconds=round(ysec, 1), luts_logic=summ["luts_logic"], lutram_luts=summ["lutram_luts"],
+        yosys_seconds=round(ysec, 1), netlist_reused=pnr_only, luts_logic=summ["luts_logic"], lutram_luts=summ["lutram_luts"],
         files={"yosys_script": f"{work_rel}/synth.ys", "yosys_log": f"{work_rel}/yosys.log",
                "stat": f"{work_rel}/stat.json"},
         tool_versions={"yosys": _yosys_version(ylog)}, memory_mapping=memory_mapping(ylog),
@@ -386,6 +401,24 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     return res
 
 
+def _check_reusable_netlist(build_dir: Path, work_rel: str, script: str, files: list) -> None:
+    """Refuse ``pnr_only`` unless the work directory holds what this script synthesizes, newer than the RTL."""
+    work = build_dir / work_rel
+    needed = [work / n for n in ("synth.ys", "netlist.json", "stat.json", "yosys.log")]
+    missing = [str(p) for p in needed if not p.exists()]
+    if missing:
+        raise OptionError(f"--pnr-only: no earlier synthesis to reuse ({', '.join(missing)} missing); run "
+                          f"snnhw synth {build_dir} without --pnr-only first")
+    if needed[0].read_text() != script:
+        raise OptionError(f"--pnr-only: {needed[0]} differs from the synthesis this run asks for (other RTL "
+                          f"files, top or options); run snnhw synth {build_dir} without --pnr-only")
+    netlist_time = needed[1].stat().st_mtime
+    newer = [f for f in files if (build_dir / f).stat().st_mtime > netlist_time]
+    if newer:
+        raise OptionError(f"--pnr-only: {newer[0]} is newer than {needed[1]}; run snnhw synth {build_dir} "
+                          f"without --pnr-only")
+
+
 def _pack_bitstream(build_dir: Path, board, res: SynthResult, freq: float, work_rel: str, top: str,
                     say) -> None:
     """ecppack the routed design into the board's .bit/.svf; refuse a design that misses the clock."""
@@ -409,7 +442,7 @@ def _pack_bitstream(build_dir: Path, board, res: SynthResult, freq: float, work_
 
 def synth_main(build_dir, targets=("ecp5",), device: str | None = None, freq_mhz: float | None = None,
                place_route: bool = True, core: bool = False, echo=print, progress=_stderr, seed: int = 1,
-               board=None, bitstream: bool = False) -> list:
+               board=None, bitstream: bool = False, pnr_only: bool = False) -> list:
     """What ``snnhw synth DIR --target T [--target T2] --device D --freq F [--seed S] [--no-pnr]`` does.
 
     Runs :func:`run_synth` for each target, echoes the table, warnings and
@@ -428,7 +461,8 @@ def synth_main(build_dir, targets=("ecp5",), device: str | None = None, freq_mhz
     results = []
     for t in targets:
         results.append(run_synth(build_dir, t, device=device, freq_mhz=freq_mhz, place_route=place_route,
-                                 progress=progress, seed=seed, board=board, bitstream=bitstream))
+                                 progress=progress, seed=seed, board=board, bitstream=bitstream,
+                                 pnr_only=pnr_only))
     echo(format_table(results))
     for r in results:
         for cp in r.critical_paths[:1]:
