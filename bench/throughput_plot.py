@@ -35,6 +35,16 @@ def table(rows: list) -> str:
     return "\n".join(lines)
 
 
+def pareto_front(rows: list) -> list:
+    """The runs no other run beats in both images/s and accuracy, by accuracy."""
+    pts = [r for r in rows if r.get("images_per_s")]
+    front = [r for r in pts if not any(o["images_per_s"] >= r["images_per_s"] and
+                                       o["accuracy_golden"] >= r["accuracy_golden"] and
+                                       (o["images_per_s"], o["accuracy_golden"]) !=
+                                       (r["images_per_s"], r["accuracy_golden"]) for o in pts)]
+    return sorted(front, key=lambda r: r["accuracy_golden"])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", nargs="+", type=Path)
@@ -66,6 +76,11 @@ def main(argv=None) -> int:
                    edgecolors="C0")
         ax.annotate(label(r), (100 * r["accuracy_golden"], r["images_per_s"]), fontsize=7,
                     xytext=(4, 3), textcoords="offset points")
+    front = pareto_front(rows)
+    if len(front) > 1:
+        ax.plot([100 * r["accuracy_golden"] for r in front], [r["images_per_s"] for r in front], color="C1",
+                lw=1, zorder=0, label="Pareto front (no other point both faster and more accurate)")
+        ax.legend(fontsize=7, loc="lower left")
     ax.set_yscale("log")
     ax.set_xlabel("golden-model accuracy (%), all test images")
     ax.set_ylabel("images / s (RTL cycles, median Fmax)")

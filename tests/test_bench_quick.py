@@ -197,3 +197,33 @@ def test_early_exit(tmp_path):
         assert {(0, 1)} <= {(c["rule"]["margin"], c["rule"]["min_steps"]) for c in r["candidates"]}
         assert any(c["holdout_front"] for c in r["candidates"])
     assert (tmp_path / "early_exit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_throughput_plot_front_and_borrowed_fmax(tmp_path, capsys):
+    """bench/throughput_plot.py: a run without synthesis borrows the reference run's median Fmax (marked ¹),
+    and the Pareto front keeps exactly the runs no other run beats in both images/s and accuracy."""
+    from bench import throughput_plot
+
+    def run(name, cycles, acc, fmax=None, margin=702):
+        r = dict(model="m.onnx", options=dict(timesteps=10, exit_margin=margin, exit_min_steps=1, parallelism="8"),
+                 cycles_per_image=cycles, accuracy_golden=acc, fmax_mhz_median=fmax,
+                 images_per_s=fmax * 1e6 / cycles if fmax else None,
+                 fmax_source="this build, nextpnr seeds 1 2 3" if fmax else None, bound_cycles=cycles / 2,
+                 bound_engine="/3/Conv", cycles_over_bound=2.0, mean_steps=1.5, accuracy_images=10000,
+                 rtl_images=20, rtl_equals_golden=True)
+        (tmp_path / f"{name}.json").write_text(json.dumps(r))
+        return tmp_path / f"{name}.json"
+
+    ref = run("main", 20000, 0.992, fmax=80.0)
+    paths = [ref, run("fast", 10000, 0.990, margin=300), run("slow_worse", 40000, 0.991, margin=0),
+             run("accurate", 100000, 0.993, margin=0)]
+    rows = [json.loads(p.read_text()) for p in paths]
+    for r in rows[1:]:
+        r.update(images_per_s=80.0e6 / r["cycles_per_image"])
+    front = throughput_plot.pareto_front(rows)
+    assert [r["cycles_per_image"] for r in front] == [10000, 20000, 100000]  # by accuracy; slow_worse is beaten
+
+    assert throughput_plot.main([*map(str, paths), "--out", str(tmp_path / "p.png"), "--fmax-from", str(ref)]) == 0
+    table = capsys.readouterr().out
+    assert "| 8,000 ¹ | 80.0 ¹ | 10,000 |" in table and "| 4,000 |" in table.replace(" ¹", "")
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
