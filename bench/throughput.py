@@ -84,6 +84,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--no-synth", action="store_true")
     ap.add_argument("--synth-jobs", type=int, default=2, help="synthesis seeds run at a time [2]")
+    ap.add_argument("--router", choices=["router1", "router2"], default=None,
+                    help="nextpnr's router (snnhw synth --router) [nextpnr's default]")
     ap.add_argument("--accuracy-images", type=int, default=None, help="golden accuracy on the first N [all]")
     ap.add_argument("--work", type=Path, default=REPO / "build" / "bench_throughput")
     a = ap.parse_args(argv)
@@ -117,11 +119,13 @@ def main(argv=None) -> int:
     secs = {"generate": run_logged(gen, log, REPO)}
     manifest = json.loads((build / "manifest.json").read_text())
 
+    router = ["--router", a.router] if a.router else []
+
     def synth(seed, synthesized=None):
         """The first seed runs Yosys and nextpnr; the others wait for it and place its netlist again."""
         copy = a.work / f"{name}_seed{seed}"
         shutil.rmtree(copy, ignore_errors=True)
-        cmd = [*SNNHW, "synth", copy, "--device", a.device, "--seed", seed]
+        cmd = [*SNNHW, "synth", copy, "--device", a.device, "--seed", seed, *router]
         if synthesized is None:
             shutil.copytree(build, copy, ignore=shutil.ignore_patterns("sim", "sim_build"))
         else:
@@ -170,8 +174,9 @@ def main(argv=None) -> int:
         model=portable_paths(str(a.model)), data=portable_paths(str(a.data)),
         options=dict(bits=a.bits, per_channel=a.per_channel, v_init=a.v_init, timesteps=T,
                      exit_margin=a.exit_margin, exit_min_steps=a.exit_min_steps, parallelism=a.parallelism,
-                     device=a.device, lanes={r["name"]: par_spec(r["parallelism"], r.get("columns") or 1) for r in manifest["layers"]
-                                             if r.get("parallelism")}),
+                     device=a.device, router=a.router,
+                     lanes={r["name"]: par_spec(r["parallelism"], r.get("columns") or 1) for r in manifest["layers"]
+                            if r.get("parallelism")}),
         images_per_s=(fmax_med * 1e6 / cyc) if fmax_med and cyc else None,
         fmax_mhz_median=fmax_med, fmax_source=fmax_source, cycles_per_image=cyc, cycles_timed="back-to-back, no stream stalls",
         rtl_images=a.images, rtl_equals_golden=rtl_equals, rtl_mismatches=res.mismatches[:5],
@@ -184,9 +189,9 @@ def main(argv=None) -> int:
         command=portable_paths(" ".join(["python", "bench/throughput.py", *map(str, argv or sys.argv[1:])])),
         commands=[portable_paths(" ".join(["snnhw", *map(str, gen[len(SNNHW):])])),
                   portable_paths(f"snnhw sim {build} --images {a.images} --no-stalls --no-extra"),
-                  portable_paths(f"snnhw synth {build} --device {a.device} --seed {a.seeds[0]}"),
-                  *(portable_paths(f"snnhw synth {build} --device {a.device} --seed {s} --pnr-only")
-                    for s in a.seeds[1:])],
+                  *(portable_paths(" ".join(["snnhw synth", str(build), "--device", a.device, "--seed", str(s),
+                                             *router, *(["--pnr-only"] if s != a.seeds[0] else [])]))
+                    for s in a.seeds)],
     )
     write_json(a.json, report, work=a.work)
     print(json.dumps({k: v for k, v in report.items() if k not in ("engines", "seeds")}, indent=1))

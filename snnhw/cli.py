@@ -685,9 +685,13 @@ def _serve_board(build_dir) -> None:
 @click.option("--pnr-only", is_flag=True,
               help="Skip Yosys: place and route the netlist the last synthesis of BUILD_DIR left (another "
                    "--seed or --freq). Refused when that netlist is missing or older than the RTL.")
+@click.option("--router", type=click.Choice(["router1", "router2"]), default=None,
+              help="nextpnr's router [nextpnr's default: router1]. router2 converges on designs that fill most "
+                   "of the device, where router1 keeps ripping up.")
 @_board_options
 @click.option("--bitstream", is_flag=True, help="With --board: pack the routed design into a .bit and .svf.")
-def synth(build_dir, targets, device, freq_mhz, no_pnr, seed, pnr_only, board, clock_mhz, baud, bitstream):
+def synth(build_dir, targets, device, freq_mhz, no_pnr, seed, pnr_only, router, board, clock_mhz, baud,
+          bitstream):
     """Synthesize BUILD_DIR with Yosys (and nextpnr where open): resources, fit, Fmax; with --board a bitstream."""
     from snnhw.synth import synth_main
 
@@ -695,13 +699,14 @@ def synth(build_dir, targets, device, freq_mhz, no_pnr, seed, pnr_only, board, c
     if board is None:
         _refuse(ctx, ("clock_mhz", "baud", "bitstream"), "only with --board (a board's PLL, UART and pins)")
     if no_pnr:
-        _refuse(ctx, ("freq_mhz", "seed", "bitstream", "pnr_only"), "not used with --no-pnr (nextpnr options)")
+        _refuse(ctx, ("freq_mhz", "seed", "bitstream", "pnr_only", "router"),
+                "not used with --no-pnr (nextpnr options)")
     if board is not None:
         _refuse(ctx, ("pnr_only",), "not with --board (the board files are written, and synthesized, anew)")
     info = _write_board(build_dir, board, clock_mhz, baud) if board else None
     synth_main(build_dir, targets=targets, device=device, freq_mhz=freq_mhz, place_route=not no_pnr,
                echo=click.echo, progress=lambda msg: click.echo(msg, err=True), seed=seed, board=info,
-               bitstream=bitstream, pnr_only=pnr_only)
+               bitstream=bitstream, pnr_only=pnr_only, router=router)
 
 
 # ---------------------------------------------------------------------------

@@ -284,7 +284,8 @@ def test_options_without_effect_are_refused(tmp_path):
     assert_one_line_error(run(*ev, "--no-fixed", "--bits", 6), "--bits: not used without the fixed-point")
     assert_one_line_error(run(*ev, "--exit-min-steps", 3), "--exit-min-steps: not used without early exit")
     assert_one_line_error(run("synth", tmp_path, "--no-pnr", "--seed", 2), "--seed: not used with --no-pnr")
-    assert_one_line_error(run("synth", tmp_path, "--no-pnr", "--pnr-only"), "--pnr-only: not used with --no-pnr")
+    assert_one_line_error(run("synth", tmp_path, "--no-pnr", "--pnr-only", "--router", "router2"),
+                          "--pnr-only, --router: not used with --no-pnr")
     assert_one_line_error(run("synth", tmp_path, "--board", "ulx3s", "--pnr-only"), "--pnr-only: not with --board")
     assert_one_line_error(run("synth", tmp_path, "--baud", 9600), "--baud: only with --board")
     assert_one_line_error(run("sim", tmp_path, "--serve", "--images", 2), "--images: not used with --serve")

@@ -24,7 +24,7 @@ from snnhw.ir import Conv, Dense, Flatten, Network  # noqa: E402
 from snnhw.pipeline import compile_model  # noqa: E402
 from snnhw.synth import check_bram_mapping, format_table, get_device, run_synth, write_core_file  # noqa: E402
 from snnhw.synth.devices import bram_lower_bound, primitives_for_memory  # noqa: E402
-from snnhw.synth.flow import SynthResult, check_fit, render_wrapper, top_ports  # noqa: E402
+from snnhw.synth.flow import SynthResult, check_fit, nextpnr_args, render_wrapper, top_ports  # noqa: E402
 from snnhw.synth.stats import summarize  # noqa: E402
 from snnhw.codegen.manifest import load_manifest  # noqa: E402
 from snnhw.errors import OptionError  # noqa: E402
@@ -106,6 +106,17 @@ def test_fit_warning_names_the_overflow():
     assert check_fit(res, get_device("LFE5U-85F", "ecp5")) == ["BRAM: needs 212 DP16KD, LFE5U-85F has 208"]
     res.bram = 10
     assert check_fit(res, get_device("LFE5U-85F", "ecp5")) == []
+
+
+def test_nextpnr_arguments_seed_and_router():
+    dev = get_device("LFE5U-85F", "ecp5")
+    tool, args = nextpnr_args("ecp5", dev, 100, "synth/ecp5", seed=3)
+    assert tool == "nextpnr-ecp5" and args[:5] == ["--85k", "--package", "CABGA381", "--speed", "8"]
+    assert args[args.index("--seed") + 1] == "3" and "--router" not in args  # nextpnr's default router
+    _, args = nextpnr_args("ecp5", dev, 100, "synth/ecp5", router="router2")
+    assert args[-2:] == ["--router", "router2"]
+    with pytest.raises(OptionError, match="--router must be one of router1, router2, got 'router3'"):
+        nextpnr_args("ecp5", dev, 100, "synth/ecp5", router="router3")
 
 
 def test_counting_rules():

@@ -61,6 +61,7 @@ class SynthResult:
     warnings: list = field(default_factory=list)
     freq_target_mhz: float | None = None
     pnr_seed: int | None = None  # nextpnr --seed (placement varies with it: a few % of Fmax)
+    pnr_router: str | None = None  # nextpnr --router (None: nextpnr's default, router1)
     fmax_mhz: float | None = None
     pnr_status: str = "not run"  # 'ok' | 'not run' | 'skipped: ...' | 'failed: ...'
     pnr_utilization: dict = field(default_factory=dict)
@@ -190,7 +191,7 @@ def _yosys_version(log: str) -> str:
 # nextpnr
 
 def nextpnr_args(target: str, device: Device, freq_mhz: float, work: str, seed: int = 1, lpf: str | None = None,
-                 textcfg: str | None = None) -> tuple:
+                 textcfg: str | None = None, router: str | None = None) -> tuple:
     """nextpnr's tool name and arguments; ``lpf`` (ECP5) places the ports on a board's pins."""
     args = [*device.pnr_args, "--package", device.package]
     if target == "ecp5":
@@ -204,7 +205,18 @@ def nextpnr_args(target: str, device: Device, freq_mhz: float, work: str, seed: 
         tool = "nextpnr-ice40"
     args += ["--json", f"{work}/netlist.json", "--freq", f"{freq_mhz:g}", "--report", f"{work}/pnr_report.json",
              "--detailed-timing-report", "--timing-allow-fail", "--seed", str(seed)]
+    if router is not None:
+        args += ["--router", check_router(router)]
     return tool, args
+
+
+ROUTERS = ("router1", "router2")
+
+
+def check_router(router: str) -> str:
+    if router not in ROUTERS:
+        raise OptionError(f"--router must be one of {', '.join(ROUTERS)}, got {router!r}")
+    return router
 
 
 def check_fit(res: SynthResult, device: Device | None, count_io: bool = True) -> list:
@@ -230,7 +242,7 @@ def check_fit(res: SynthResult, device: Device | None, count_io: bool = True) ->
 def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_mhz: float | None = None,
               place_route: bool = True, progress=_stderr, io: str = "auto", seed: int = 1,
               timeout: float | None = None, synth_options: str = "", board: BoardBuild | None = None,
-              bitstream: bool = False, pnr_only: bool = False) -> SynthResult:
+              bitstream: bool = False, pnr_only: bool = False, router: str | None = None) -> SynthResult:
     """Synthesise ``build_dir`` for ``target`` with Yosys; place and route on ECP5/iCE40.
 
     - target: 'ecp5' | 'ice40' | 'xilinx7' | 'generic'
@@ -250,6 +262,8 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     - pnr_only: skip Yosys and place and route the netlist an earlier run of the same script left in
       the work directory (another seed, another clock target); refused when it is missing or older
       than the RTL
+    - router: nextpnr's router, 'router1' or 'router2' (None: nextpnr's default, router1); router2
+      converges where a design fills most of the device's LUTs and router1 keeps ripping up
 
     Writes ``DIR/synth_<target>.json`` (``DIR/synth_<board>.json`` for a board) and returns a
     :class:`SynthResult`.
@@ -283,6 +297,8 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     work.mkdir(parents=True, exist_ok=True)
     io_bits = sum(p.width for p in top_ports(manifest))
     do_pnr = place_route and t.pnr is not None and dev is not None
+    if router is not None:
+        check_router(router)
     if pnr_only and not do_pnr:
         raise OptionError(f"--pnr-only: target {target} has no place and route here (ECP5 and iCE40 do, with "
                           f"a device, without --no-pnr)")
@@ -331,7 +347,8 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
         memory_bits=mem_by_layer, memory_bits_total=int(sum(sum(v.values()) for v in mem_by_layer.values())),
         block_memory_bits=int(sum(m.bits for m in manifest.memories if m.style == "block")),
         cells=cells, io_mode=io_mode, io_bits=io_bits, fits=None, freq_target_mhz=freq if do_pnr else None,
-        yosys_seconds=round(ysec, 1), netlist_reused=pnr_only, luts_logic=summ["luts_logic"], lutram_luts=summ["lutram_luts"],
+        yosys_seconds=round(ysec, 1), netlist_reused=pnr_only, luts_logic=summ["luts_logic"],
+        lutram_luts=summ["lutram_luts"],
         files={"yosys_script": f"{work_rel}/synth.ys", "yosys_log": f"{work_rel}/yosys.log",
                "stat": f"{work_rel}/stat.json"},
         tool_versions={"yosys": _yosys_version(ylog)}, memory_mapping=memory_mapping(ylog),
@@ -366,8 +383,8 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
             say(f"[synth] place-and-route skipped: the design does not fit {dev.name}")
         else:
             tool, args = nextpnr_args(target, dev, freq, work_rel, seed, lpf=board.lpf if board else None,
-                                      textcfg=f"{work_rel}/{top}.config" if bitstream else None)
-            res.pnr_seed = seed
+                                      textcfg=f"{work_rel}/{top}.config" if bitstream else None, router=router)
+            res.pnr_seed, res.pnr_router = seed, router
             res.files.update(pnr_log=f"{work_rel}/nextpnr.log", pnr_report=f"{work_rel}/pnr_report.json",
                              netlist=f"{work_rel}/netlist.json")
             say(f"[synth] {tool} {' '.join(args)}")
@@ -442,7 +459,7 @@ def _pack_bitstream(build_dir: Path, board, res: SynthResult, freq: float, work_
 
 def synth_main(build_dir, targets=("ecp5",), device: str | None = None, freq_mhz: float | None = None,
                place_route: bool = True, core: bool = False, echo=print, progress=_stderr, seed: int = 1,
-               board=None, bitstream: bool = False, pnr_only: bool = False) -> list:
+               board=None, bitstream: bool = False, pnr_only: bool = False, router: str | None = None) -> list:
     """What ``snnhw synth DIR --target T [--target T2] --device D --freq F [--seed S] [--no-pnr]`` does.
 
     Runs :func:`run_synth` for each target, echoes the table, warnings and
@@ -462,7 +479,7 @@ def synth_main(build_dir, targets=("ecp5",), device: str | None = None, freq_mhz
     for t in targets:
         results.append(run_synth(build_dir, t, device=device, freq_mhz=freq_mhz, place_route=place_route,
                                  progress=progress, seed=seed, board=board, bitstream=bitstream,
-                                 pnr_only=pnr_only))
+                                 pnr_only=pnr_only, router=router))
     echo(format_table(results))
     for r in results:
         for cp in r.critical_paths[:1]:
