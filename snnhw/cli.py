@@ -686,8 +686,7 @@ def _serve_board(build_dir) -> None:
               help="Skip Yosys: place and route the netlist the last synthesis of BUILD_DIR left (another "
                    "--seed or --freq). Refused when that netlist is missing or older than the RTL.")
 @click.option("--router", type=click.Choice(["router1", "router2"]), default=None,
-              help="nextpnr's router [nextpnr's default: router1]. router2 converges on designs that fill most "
-                   "of the device, where router1 keeps ripping up.")
+              help="nextpnr's router [nextpnr's default: router1]; router2 is its negotiated-congestion router.")
 @_board_options
 @click.option("--bitstream", is_flag=True, help="With --board: pack the routed design into a .bit and .svf.")
 def synth(build_dir, targets, device, freq_mhz, no_pnr, seed, pnr_only, router, board, clock_mhz, baud,

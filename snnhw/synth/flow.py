@@ -262,8 +262,7 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     - pnr_only: skip Yosys and place and route the netlist an earlier run of the same script left in
       the work directory (another seed, another clock target); refused when it is missing or older
       than the RTL
-    - router: nextpnr's router, 'router1' or 'router2' (None: nextpnr's default, router1); router2
-      converges where a design fills most of the device's LUTs and router1 keeps ripping up
+    - router: nextpnr's router, 'router1' or 'router2' (None: nextpnr's default, router1)
 
     Writes ``DIR/synth_<target>.json`` (``DIR/synth_<board>.json`` for a board) and returns a
     :class:`SynthResult`.
