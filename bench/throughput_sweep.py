@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import throughput, throughput_plot  # noqa: E402
 
-PLAN = "/0/Conv=16,/3/Conv=32x3,/7/Conv=16x3,/12/Gemm=16,/15/Gemm=1"
+PLAN = "/0/Conv=16,/3/Conv=32x3,/7/Conv=8x3,/12/Gemm=16,/15/Gemm=1"
 # point name -> (T, exit margin, exit min_steps, -P)
 POINTS = {
     "t10_exit702": (10, 702, 1, PLAN),  # the main run's design on the sweep's images, beside the planner's
