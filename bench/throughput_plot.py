@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 
 
-def label(r: dict) -> str:
+def label(r: dict, lanes: str | None = None) -> str:
+    """T, exit rule and lanes; the lanes only where they differ from ``lanes`` (the plot's common plan)."""
     o = r["options"]
     rule = f"exit {o['exit_margin']}/{o['exit_min_steps']}" if o["exit_margin"] else "no exit"
-    return f"T={o['timesteps']}, {rule}, P={o['parallelism']}"
+    return f"T={o['timesteps']}, {rule}" + ("" if o["parallelism"] == lanes else f", P={o['parallelism']}")
 
 
 def table(rows: list) -> str:
@@ -67,27 +68,33 @@ def main(argv=None) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    plans = [r["options"]["parallelism"] for r in rows]
+    common = max(set(plans), key=plans.count)
+    fig, ax = plt.subplots(figsize=(8, 5))
     for r in rows:
         if not r.get("images_per_s"):
             continue
         own = (r.get("fmax_source") or "").startswith("this build")
         ax.scatter(100 * r["accuracy_golden"], r["images_per_s"], s=50, facecolors="C0" if own else "none",
                    edgecolors="C0")
-        ax.annotate(label(r), (100 * r["accuracy_golden"], r["images_per_s"]), fontsize=7,
-                    xytext=(4, 3), textcoords="offset points")
+        text = label(r, common) + f" ({r['rtl_images']} images)"
+        leftmost = r["accuracy_golden"] == min(o["accuracy_golden"] for o in rows)
+        ax.annotate(text, (100 * r["accuracy_golden"], r["images_per_s"]), fontsize=7,
+                    xytext=(6 if leftmost else -6, -12 if own else 4), textcoords="offset points",
+                    ha="left" if leftmost else "right")
     front = pareto_front(rows)
     if len(front) > 1:
         ax.plot([100 * r["accuracy_golden"] for r in front], [r["images_per_s"] for r in front], color="C1",
                 lw=1, zorder=0, label="Pareto front (no other point both faster and more accurate)")
-        ax.legend(fontsize=7, loc="lower left")
+        ax.legend(fontsize=7, loc="upper right")
     ax.set_yscale("log")
     ax.set_xlabel("golden-model accuracy (%), all test images")
     ax.set_ylabel("images / s (RTL cycles, median Fmax)")
     models = sorted({Path(r["model"]).stem for r in rows})
     ax.set_title(f"{', '.join(models)} on the LFE5U-85F: throughput against accuracy\n"
+                 f"lanes -P {common} unless named\n"
                  "(filled: Fmax of the same build, seeds 1-3; hollow: Fmax of the filled point's build)",
-                 fontsize=9)
+                 fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     a.out.parent.mkdir(parents=True, exist_ok=True)
