@@ -684,7 +684,7 @@ def _serve_board(build_dir) -> None:
               help="nextpnr placement seed (Fmax varies by a few percent between seeds).")
 @click.option("--pnr-only", is_flag=True,
               help="Skip Yosys: place and route the netlist the last synthesis of BUILD_DIR left (another "
-                   "--seed or --freq). Refused when that netlist is missing or older than the RTL.")
+                   "--seed or --freq). Refused when that netlist is missing or older than the RTL or its memory files.")
 @click.option("--router", type=click.Choice(["router1", "router2"]), default=None,
               help="nextpnr's router [nextpnr's default: router1]; router2 is its negotiated-congestion router.")
 @_board_options

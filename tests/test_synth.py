@@ -296,5 +296,10 @@ def test_pnr_only_places_the_earlier_netlist_again(small_build, tmp_path):
     os.utime(build / "rtl" / "snn_top.v", ns=(later, later))
     with pytest.raises(OptionError, match=r"--pnr-only: rtl/snn_top\.v is newer than"):
         run_synth(build, "ecp5", device="LFE5U-25F", progress=None, pnr_only=True)
+    rom = sorted((build / "mem").glob("*.hex"))[0]
+    os.utime(build / "rtl" / "snn_top.v", ns=(yosys_log, yosys_log))
+    os.utime(rom, ns=(later, later))
+    with pytest.raises(OptionError, match=rf"--pnr-only: mem/{rom.name} is newer than"):
+        run_synth(build, "ecp5", device="LFE5U-25F", progress=None, pnr_only=True)
     with pytest.raises(OptionError, match="differs from the synthesis this run asks for"):
         run_synth(build, "ecp5", device="LFE5U-25F", progress=None, pnr_only=True, synth_options="-nodsp")

@@ -261,7 +261,7 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
       and ``.svf`` (ecppack); refused when timing misses the board clock
     - pnr_only: skip Yosys and place and route the netlist an earlier run of the same script left in
       the work directory (another seed, another clock target); refused when it is missing or older
-      than the RTL
+      than the RTL or its memory files
     - router: nextpnr's router, 'router1' or 'router2' (None: nextpnr's default, router1)
 
     Writes ``DIR/synth_<target>.json`` (``DIR/synth_<board>.json`` for a board) and returns a
@@ -429,7 +429,8 @@ def _check_reusable_netlist(build_dir: Path, work_rel: str, script: str, files: 
         raise OptionError(f"--pnr-only: {needed[0]} differs from the synthesis this run asks for (other RTL "
                           f"files, top or options); run snnhw synth {build_dir} without --pnr-only")
     netlist_time = needed[1].stat().st_mtime
-    newer = [f for f in files if (build_dir / f).stat().st_mtime > netlist_time]
+    inputs = [*files, *(str(m.relative_to(build_dir)) for m in sorted((build_dir / "mem").glob("*")))]
+    newer = [f for f in inputs if (build_dir / f).stat().st_mtime > netlist_time]  # RTL, or the ROMs it reads
     if newer:
         raise OptionError(f"--pnr-only: {newer[0]} is newer than {needed[1]}; run snnhw synth {build_dir} "
                           f"without --pnr-only")
