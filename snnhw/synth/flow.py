@@ -296,7 +296,7 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
     work.mkdir(parents=True, exist_ok=True)
     io_bits = sum(p.width for p in top_ports(manifest))
     do_pnr = place_route and t.pnr is not None and dev is not None
-    if router is not None:
+    if router is not None:  # a bad name fails here, not after Yosys
         check_router(router)
     if pnr_only and not do_pnr:
         raise OptionError(f"--pnr-only: target {target} has no place and route here (ECP5 and iCE40 do, with "
@@ -420,19 +420,18 @@ def run_synth(build_dir, target: str = "ecp5", device: str | None = None, freq_m
 def _check_reusable_netlist(build_dir: Path, work_rel: str, script: str, files: list) -> None:
     """Refuse ``pnr_only`` unless the work directory holds what this script synthesizes, newer than the RTL."""
     work = build_dir / work_rel
-    needed = [work / n for n in ("synth.ys", "netlist.json", "stat.json", "yosys.log")]
-    missing = [str(p) for p in needed if not p.exists()]
+    script_file, netlist = work / "synth.ys", work / "netlist.json"
+    missing = [str(p) for p in (script_file, netlist, work / "stat.json", work / "yosys.log") if not p.exists()]
     if missing:
         raise OptionError(f"--pnr-only: no earlier synthesis to reuse ({', '.join(missing)} missing); run "
                           f"snnhw synth {build_dir} without --pnr-only first")
-    if needed[0].read_text() != script:
-        raise OptionError(f"--pnr-only: {needed[0]} differs from the synthesis this run asks for (other RTL "
+    if script_file.read_text() != script:
+        raise OptionError(f"--pnr-only: {script_file} differs from the synthesis this run asks for (other RTL "
                           f"files, top or options); run snnhw synth {build_dir} without --pnr-only")
-    netlist_time = needed[1].stat().st_mtime
     inputs = [*files, *(str(m.relative_to(build_dir)) for m in sorted((build_dir / "mem").glob("*")))]
-    newer = [f for f in inputs if (build_dir / f).stat().st_mtime > netlist_time]  # RTL, or the ROMs it reads
+    newer = [f for f in inputs if (build_dir / f).stat().st_mtime > netlist.stat().st_mtime]  # RTL, or its ROMs
     if newer:
-        raise OptionError(f"--pnr-only: {newer[0]} is newer than {needed[1]}; run snnhw synth {build_dir} "
+        raise OptionError(f"--pnr-only: {newer[0]} is newer than {netlist}; run snnhw synth {build_dir} "
                           f"without --pnr-only")
 
 
