@@ -111,7 +111,7 @@ def block_bank_aw(width: int) -> int:
 LOGIC_ROM_MAX_DEPTH = 64  # weight ROMs this shallow are built in logic (snn_neuron_engine WEIGHT_BLOCK = 0)
 RAM_BLOCK_MIN_DEPTH = 17  # shallower RAMs (a dense layer's few channel groups) are left to LUT RAM / FFs
 RAM_BLOCK_MIN_BITS = 2048
-LUTRAM_MAX_DEPTH = 128  # RAMs up to this deep (8 rows of 16-word LUT RAM) go to LUT RAM, not block RAM
+LUTRAM_MAX_DEPTH = 144  # RAMs up to this deep (9 rows of 16-word LUT RAM) go to LUT RAM, not block RAM
 MEM_BLOCK_PARAM = {"distributed": 0, "block": 1, "lutram": 2}  # snn_ram BLOCK / snn_neuron_engine MEM_BLOCK
 
 

@@ -9,6 +9,10 @@
 // queue holds the images between layer 0 and the output, oldest first; `room`
 // is low when it is full, and layer 0 then waits before it takes the next
 // image's first pixel (only when more than DEPTH images are in flight).
+// `room` is a register loaded with the next cycle's value (from the pointers'
+// next values), so it equals "not full" in every cycle while the pointer
+// arithmetic stays beside the queue: layer 0 is at the other end of the
+// pipeline, and the wire to it is long.
 //
 // Exit request: snn_output_stream raises exit_req when its current image (the
 // head) has exited and holds it until that image ends. Layer 0 runs the newest
@@ -69,7 +73,7 @@ module snn_exit_queue #(
     input  wire          push;
     input  wire [MW-1:0] push_margin;
     input  wire [SW-1:0] push_min_steps;
-    output wire          room;
+    output reg           room;
     output reg           exit_now;
     output wire [MW-1:0] head_margin;
     output wire [SW-1:0] head_min_steps;
@@ -97,7 +101,8 @@ module snn_exit_queue #(
     reg [DW-1:0] mem [0:(1 << AW)-1];
     reg [AW:0]   wr_ptr, rd_ptr;
     wire [AW:0]  count = wr_ptr - rd_ptr;
-    assign room = (count != FULL);
+    wire [AW:0]  wr_next = push ? wr_ptr + ONE : wr_ptr;
+    wire [AW:0]  rd_next = pop ? rd_ptr + ONE : rd_ptr;
     wire [DW-1:0] head = mem[rd_ptr[AW-1:0]];
     assign head_margin    = head[DW-1:SW];
     assign head_min_steps = head[SW-1:0];
@@ -110,11 +115,13 @@ module snn_exit_queue #(
         if (rst) begin
             wr_ptr   <= {(AW + 1){1'b0}};
             rd_ptr   <= {(AW + 1){1'b0}};
+            room     <= 1'b1;
             exit_now <= 1'b0;
             img_abort <= 1'b0;
         end else begin
-            if (push) wr_ptr <= wr_ptr + ONE;
-            if (pop)  rd_ptr <= rd_ptr + ONE;
+            wr_ptr   <= wr_next;
+            rd_ptr   <= rd_next;
+            room     <= (wr_next - rd_next) != FULL;
             exit_now <= exit_req && (count == ONE);
             img_abort <= exit_req && (count == ONE) && !push && !pop;
         end

@@ -107,7 +107,7 @@ module snn_scatter_addr #(
         input integer n;
         begin
             ubits = 1;
-            while ((n >> ubits) != 0) ubits = ubits + 1;
+            while (n > 0 && (n >> ubits) != 0) ubits = ubits + 1;   // n < 0 (bad parameters): 1
         end
     endfunction
 
@@ -122,6 +122,14 @@ module snn_scatter_addr #(
     localparam integer KYW  = ubits((SH > SW ? SH : SW) - 1);
     localparam integer MYW  = ubits(MH - 1);
     localparam integer MXW  = ubits(MW - 1);
+    localparam integer KIW  = ubits(MH * SH > MW_K * SW ? MH * SH : MW_K * SW);   // holds KH, KW, a kernel row / column
+    localparam integer DW_N = (QW > MYW ? (QW > MXW ? QW : MXW) : (MYW > MXW ? MYW : MXW)) + 1;
+    localparam integer DW   = (DW_N < 31) ? DW_N : 31;   // bits of q - m (bounded, so bad parameters reach their check)
+    localparam integer DMAX = 1 << (DW - 1);        // above any output row / column q - m >= 0
+    localparam [31:0]   KH32 = KH;
+    localparam [31:0]   KW32 = KW;
+    localparam [31:0]   H_LIM = (H_OUT < DMAX) ? H_OUT : DMAX;   // the output limits in DW bits, same test
+    localparam [31:0]   W_LIM = (W_OUT < DMAX) ? W_OUT : DMAX;
     localparam integer HW_OUT = H_OUT * WB;              // target words per channel group
     // address steps, modulo the address width
     localparam integer TA_STEP_GROUP_I = HW_OUT;
@@ -230,16 +238,21 @@ module snn_scatter_addr #(
     reg  [MXW-1:0] it_mx;
     reg  [TAW-1:0] row_target;         // target address of (my, mx = 0, group 0)
 
-    wire [31:0] my_times_sh, mx_times_sw;
-    snn_const_mul #(.IN_WIDTH(MYW), .OUT_WIDTH(32), .K(SH)) u_my_sh (.x(it_my), .y(my_times_sh));
-    snn_const_mul #(.IN_WIDTH(MXW), .OUT_WIDTH(32), .K(SW)) u_mx_sw (.x(it_mx), .y(mx_times_sw));
-    wire [31:0] it_ky  = {{(32 - KYW){1'b0}}, ev_ky0} + my_times_sh;
-    wire [31:0] it_kx  = {{(32 - KYW){1'b0}}, ev_kx0} + mx_times_sw;
-    wire [31:0] oy32   = {{(32 - QW){1'b0}}, ev_qy} - {{(32 - MYW){1'b0}}, it_my};   // wraps when my > qy
-    wire [31:0] ox32   = {{(32 - QW){1'b0}}, ev_qx} - {{(32 - MXW){1'b0}}, it_mx};
-    wire   row_in = (it_ky < KH) && (oy32 < H_OUT);
+    // The in-range tests run every iteration, from the event's registers to the engine's RAM enables:
+    // they are computed in as few bits as the values need (short carry chains), not in 32.
+    wire [KIW-1:0] my_times_sh, mx_times_sw;
+    snn_const_mul #(.IN_WIDTH(MYW), .OUT_WIDTH(KIW), .K(SH)) u_my_sh (.x(it_my), .y(my_times_sh));
+    snn_const_mul #(.IN_WIDTH(MXW), .OUT_WIDTH(KIW), .K(SW)) u_mx_sw (.x(it_mx), .y(mx_times_sw));
+    wire [KIW-1:0] it_ky = {{(KIW - KYW){1'b0}}, ev_ky0} + my_times_sh;   // < MH*SH: no overflow
+    wire [KIW-1:0] it_kx = {{(KIW - KYW){1'b0}}, ev_kx0} + mx_times_sw;
+    // output row / column q - m in DW bits, two's complement: the top bit is set when m > q
+    wire [DW-1:0] oy_d = {{(DW - QW){1'b0}}, ev_qy} - {{(DW - MYW){1'b0}}, it_my};
+    wire [DW-1:0] ox_d = {{(DW - QW){1'b0}}, ev_qx} - {{(DW - MXW){1'b0}}, it_mx};
+    wire [31:0] oy32 = {{(32 - DW){oy_d[DW-1]}}, oy_d};   // the difference modulo 2**32
+    wire [31:0] ox32 = {{(32 - DW){ox_d[DW-1]}}, ox_d};
+    wire   row_in = (it_ky < KH32[KIW-1:0]) && !oy_d[DW-1] && (oy_d < H_LIM[DW-1:0]);
     wire [COLS-1:0] ev_col_ok;         // COLS > 1: the bank's output column is in range (per event)
-    assign it_in = row_in && ((COLS > 1) ? (|ev_col_ok) : ((it_kx < KW) && (ox32 < W_OUT)));
+    assign it_in = row_in && ((COLS > 1) ? (|ev_col_ok) : ((it_kx < KW32[KIW-1:0]) && !ox_d[DW-1] && (ox_d < W_LIM[DW-1:0])));
     assign it_oy = oy32[OYW-1:0];
     assign it_ox = ox32[OXW-1:0];
     wire   col_last   = (it_mx == LAST_MX[MXW-1:0]);
