@@ -1,8 +1,8 @@
 """snn_scatter_addr (snnhw/rtl_lib/snn_scatter_addr.v, with snn_const_mul): cocotb against the model in
 cocotb_scatter_addr.py for a conv (3x3 stride 1 pad 1, 3 channel groups, weights), average pooling (2x2
 stride 2, TARGET_CHANNEL_DIV 4), a max-pool gate's windows (3x3 stride 2 pad 1, overlapping, TARGET_CHANNEL_DIV
-1), a non-square kernel and stride (a kernel column narrower than its stride) and a dense layer (all 1x1,
-5 groups); every parameter check."""
+1), a non-square kernel and stride (a kernel column narrower than its stride), outputs past every input's
+reach (bottom / right padding) and a dense layer (all 1x1, 5 groups); every parameter check."""
 import pytest
 
 from harness import assert_passes, expect_param_error, lib_sources
@@ -41,6 +41,9 @@ CASES = {
     "conv3x3s1p1-g2-cols3": scatter(3, 6, 7, 6, 7, (3, 3), (1, 1), (1, 1), groups=2, cols=3),
     # 5 banks, a 5x2 kernel row stride 2, no padding (valid conv, output narrower than the input)
     "conv2x5s2x1-cols5": scatter(2, 7, 9, 3, 5, (2, 5), (2, 1), (0, 0), cols=5),
+    # padding at the bottom and right only (6 each): outputs past every input's reach, H_OUT 8 above the
+    # largest q - m the in-range test's 3-bit difference holds (it tests against 4, the same)
+    "conv2x2-pad-bottom-right6": scatter(2, 3, 3, 8, 8, (2, 2), (1, 1), (0, 0)),
 }
 BASE = CASES["conv3x3s1p1-g3"][0]
 
