@@ -20,10 +20,13 @@ out at those lanes):
 - LUT: an *estimate*, ``LUT_PER_LANE_BIT`` per lane, kernel column and membrane bit,
   ``LUT_PER_ROM_BIT`` per bit and 16 words of a weight ROM built in logic,
   ``LUT_PER_LUTRAM_BIT`` per bit and 16 words of a RAM in LUT RAM, plus
-  ``LUT_PER_BLOCK`` per engine or gate plus ``LUT_TOP``, calibrated on
-  docs/synthesis.md (ECP5: mnist_paper P = 8 15,871 LUT, estimate 16,162;
-  the bundled example P = 16 9,959 LUT, estimate 12,682); only
-  ``LUT_BUDGET`` of the device's LUTs are planned.
+  ``LUT_PER_BLOCK`` per engine or gate plus ``LUT_TOP``, calibrated on Yosys's
+  counts (ECP5, LUT RAM as 6 LUT4 per DPR16X4) of mnist_paper's kernel-column
+  plans (docs/hardware.md: /7/Conv at 8x3, 16x3 and 32x3: 41,546, 61,681 and
+  70,651 LUT, estimates 41,488, 61,648 and 69,872); smaller designs come out
+  above their count (mnist_paper P = 8: 19,904 against 15,871; the bundled
+  example P = 16: 15,574 against 9,959). Only ``LUT_BUDGET`` of the device's
+  LUTs are planned: the 32x3 plan, at 84 %, did not route.
 """
 from __future__ import annotations
 
@@ -37,12 +40,12 @@ OBJECTIVE_THROUGHPUT = "min busiest engine cycles/image"
 OBJECTIVE_LATENCY = "min busiest engine cycles/image, then the engines' sum (latency: early exit)"
 BRAM_MARGIN = 0.04  # of the device's block RAMs, kept free on top of the conservative estimate
 LUT_BUDGET = 0.8  # of the device's LUTs (routing and packing)
-LUT_PER_LANE_BIT = 8
+LUT_PER_LANE_BIT = 11
 LUT_PER_BLOCK = 1450
 LUT_TOP = 1000
 LUT_PER_SOFT_MULT = 70  # a lane's w*x multiplier in logic (devices without DSPs)
 LUT_PER_ROM_BIT = 1.5  # a ROM built in logic: per output bit and 16 words (LUT4s and their multiplexers)
-LUT_PER_LUTRAM_BIT = 1.0  # a LUT RAM: per bit and 16 words (DPR16X4: 4 bits in 2 LUT4s, and the row multiplexer)
+LUT_PER_LUTRAM_BIT = 2.5  # a LUT RAM: per bit and 16 words (DPR16X4: 4 bits in 6 LUT4s' slices, and the row multiplexer)
 
 
 def parse_parallelism(text):
@@ -290,14 +293,17 @@ def plan_folding(qnet: QNetwork, loads: list, device, *, timesteps: int = 16,
     fixed_luts = sum(f[3] for f in fixed.values()) + LUT_TOP
     floor = max([f[0] for f in fixed.values()] + [0.0])
 
-    def choose(target_cycles):
+    def choose(target_cycles, lut_first=False):
         pick = {}
         for i in engines:
             ok = [ec for ec in costs[i].values() if ec.busy <= target_cycles]
             if not ok:
                 return None
-            # cheapest in block RAM first (the scarce resource), then LUT, then fewest lanes
-            pick[i] = min(ok, key=lambda ec: (ec.brams, ec.luts, ec.lanes * ec.cols))
+            # cheapest in block RAM first (the scarce resource), then LUT, then fewest lanes; or LUT first,
+            # when the block-RAM-cheapest options (kernel-column banks in LUT RAM) overrun the LUT budget
+            key = (lambda ec: (ec.luts, ec.brams, ec.lanes * ec.cols)) if lut_first else \
+                (lambda ec: (ec.brams, ec.luts, ec.lanes * ec.cols))
+            pick[i] = min(ok, key=key)
         return pick
 
     def totals(pick):
@@ -308,12 +314,15 @@ def plan_folding(qnet: QNetwork, loads: list, device, *, timesteps: int = 16,
     for t in sorted({ec.busy for i in engines for ec in costs[i].values()} | {floor}):
         if t < floor:
             continue
-        pick = choose(t)
-        if pick is None:
-            continue
-        b, d, lu = totals(pick)
-        if b <= bram_budget and d <= dsp_budget and lu <= lut_budget:
-            best = pick
+        for lut_first in (False, True):
+            pick = choose(t, lut_first)
+            if pick is None:
+                break
+            b, d, lu = totals(pick)
+            if b <= bram_budget and d <= dsp_budget and lu <= lut_budget:
+                best = pick
+                break
+        if best is not None:
             break
     if best is None:
         pick = {i: costs[i][min(costs[i], key=lambda k: (k[0] * k[1], k))] for i in engines}
