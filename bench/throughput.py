@@ -67,6 +67,18 @@ def golden_accuracy(build: Path, data: Path, timesteps: int, rule, limit: int | 
                 max_steps=int(steps.max()))
 
 
+def image_intervals(ends, exit_steps) -> dict | None:
+    """Cycles between consecutive images' last beats (the first image: from its first pixel), grouped by
+    the steps the image ran: {steps: {"images": n, "mean_cycles": c}}. Where an image's cycles go: its
+    first step crosses every engine, each further step adds about the busiest engine's step."""
+    if not ends:
+        return None
+    groups = {}
+    for n, (end, e) in enumerate(zip(ends, exit_steps)):
+        groups.setdefault(int(e) + 1, []).append(end - (ends[n - 1] if n else 0))
+    return {str(k): dict(images=len(v), mean_cycles=float(np.mean(v))) for k, v in sorted(groups.items())}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, required=True)
@@ -157,6 +169,7 @@ def main(argv=None) -> int:
                       and res.final_classes == [int(c) for c in classes])
     print(f"[{name}] {res.summary()}", file=sys.stderr, flush=True)
 
+    intervals = image_intervals(res.passes.get("back-to-back", {}).get("image_end_cycles"), steps)
     plan = plan_design(q, {int(r["index"]): (int(r["parallelism"]), int(r.get("columns") or 1))
                            for r in manifest["layers"] if r.get("parallelism")}, timesteps=T)
     cm = cycle_model(plan, q, g.spikes, x, T, exit_steps=steps)
@@ -185,6 +198,7 @@ def main(argv=None) -> int:
         bound_cycles=cm["bound_cycles"], bound_engine=cm["bound_engine"],
         cycles_over_bound=(cyc / cm["bound_cycles"]) if cyc else None,
         model_cycles=cm["throughput_cycles_per_image"], model_bottleneck=cm["bottleneck"],
+        intervals_by_steps=intervals,
         engines=cm["layers"], resources=seeds[0] if seeds else None, seeds=seeds, seconds=secs,
         command=portable_paths(" ".join(["python", "bench/throughput.py", *map(str, argv or sys.argv[1:])])),
         commands=[portable_paths(" ".join(["snnhw", *map(str, gen[len(SNNHW):])])),

@@ -227,3 +227,14 @@ def test_throughput_plot_front_and_borrowed_fmax(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "| 8,000 ¹ | 80.0 ¹ | 10,000 |" in table and "| 4,000 |" in table.replace(" ¹", "")
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_throughput_image_intervals():
+    """bench/throughput.py: each image's cycles (between consecutive last beats; the first from its first
+    pixel) grouped by the steps it ran (exit step + 1)."""
+    from bench.throughput import image_intervals
+
+    got = image_intervals([100, 250, 300, 520], [0, 1, 0, 2])
+    assert got == {"1": dict(images=2, mean_cycles=75.0), "2": dict(images=1, mean_cycles=150.0),
+                   "3": dict(images=1, mean_cycles=220.0)}
+    assert image_intervals(None, [0]) is None

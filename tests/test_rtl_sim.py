@@ -39,6 +39,10 @@ def test_bit_exact_with_taps(tmp_path, name):
     assert res.first_tap_mismatch is None
     assert set(res.passes) == {"stalls", "back-to-back", "reset-mid-image"}
     assert res.cycles_pass == "back-to-back" and res.cycles_per_image == res.passes["back-to-back"]["cycles_per_image"]
+    b2b = res.passes["back-to-back"]
+    ends = b2b["image_end_cycles"]  # every image's last beat, rising, the last one ending the pass
+    assert len(ends) == res.images and ends == sorted(ends) and ends[0] == b2b["latency_first_image"]
+    assert ends[-1] == b2b["cycles_total"]
     spikes = np.load(tmp_path / name / "vectors" / "spikes.npz")
     assert all(spikes[k].sum() > 0 for k in spikes.files), "test network is silent: weak test"
 

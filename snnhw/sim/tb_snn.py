@@ -268,7 +268,9 @@ class Bench:
             classes.append(int(frame.tdata[s - 1]) if s >= 1 else None)
         total = ends[-1] - t0
         info = dict(cycles_total=total, cycles_per_image=total / self.n, latency_first_image=ends[0] - t0,
-                    interval_cycles=(ends[-1] - ends[0]) / (self.n - 1) if self.n > 1 else None, errors=len(errs),
+                    interval_cycles=(ends[-1] - ends[0]) / (self.n - 1) if self.n > 1 else None,
+                    image_end_cycles=[e - t0 for e in ends],  # each image's last beat, from the first pixel
+                    errors=len(errs),
                     final_classes=classes,  # the RTL's own answer after the last step (for accuracy rows)
                     framing_error=int(self.dut.status_framing_error.value))
         if int(self.dut.status_framing_error.value):
