@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from snnhw.codegen.layout import FIFO_DEPTH, DesignPlan, ubits
+from snnhw.codegen.layout import FIFO_DEPTH, LINK_FIFO_DEPTH, DesignPlan, ubits
 
 
 def vlit(value) -> str:
@@ -310,10 +310,14 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
         streams.append((name, width))
         return name
 
+    deep = [None]  # the reader being wired has a deep input link: its instance name (layout._deep_links)
+
     def fifo(inp, width):
         out = new_stream(f"f{len(instances)}", width)
-        instances.append(Instance("snn_fifo", f"u_fifo{len(instances)}", "", [
-            ("WIDTH", vlit(width)), ("DEPTH", vlit(FIFO_DEPTH))], [
+        module, name, depth = ("snn_fifo", f"u_fifo{len(instances)}", FIFO_DEPTH) if deep[0] is None else \
+            ("snn_fifo_block", deep[0], LINK_FIFO_DEPTH)
+        instances.append(Instance(module, name, "" if deep[0] is None else "deep link: a time step's events", [
+            ("WIDTH", vlit(width)), ("DEPTH", vlit(depth))], [
             ("clk", "clk"), ("rst", "rst"), ("s_valid", f"{inp}_valid"), ("s_ready", f"{inp}_ready"),
             ("s_data", f"{inp}_data"), ("m_valid", f"{out}_valid"), ("m_ready", f"{out}_ready"),
             ("m_data", f"{out}_data")]))
@@ -371,7 +375,9 @@ def top_instances(plan: DesignPlan, blocks: list) -> tuple:
                 wires.append((f"{u}_in_ready", 1))
                 note = ", analog input"
             else:
+                deep[0] = c.get("INPUT_FIFO")
                 inp = _merged(d, blk, take, new_stream, instances) if d.synapses else take(blk.inputs[0], d.inp.width)
+                deep[0] = None
                 conns += [("s_valid", "1'b0"), ("s_ready", f"{u}_s_ready"), ("s_pixel", _tie(8)),
                           ("s_last", "1'b0"), ("cfg_timesteps", _tie(d.step_bits)),
                           ("framing_error", f"{u}_framing_error"),

@@ -344,7 +344,7 @@ def generate_design(qnet: QNetwork, out_dir, *, parallelism=1, timesteps: int = 
         for m in blk.memories:
             memories.append(Memory(layer=c["name"], name=m["name"], kind=m["kind"], depth=int(m["depth"]),
                                    width=int(m["width"]), style=m["style"],
-                                   instance=f"u_l{c['index']}.{desc.memory_instance(m['name'])}",
+                                   instance=m.get("instance") or f"u_l{c['index']}.{desc.memory_instance(m['name'])}",
                                    file=m.get("file"), files=m.get("files"), banks=m.get("banks")))
         row = LayerInfo(index=c["index"], name=c["name"], engine=blk.kind if blk.kind != "neuron" else c["kind"],
                         kind=c["kind"], module=desc.module, in_shape=list(c["in_shape"]),

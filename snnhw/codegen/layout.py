@@ -22,6 +22,11 @@ MAX_ADDR_BITS = 24  # deepest memory: 16 Mi words
 MAX_WORD_BITS = 4096  # widest memory word (P lanes)
 MAX_TOTAL_MEMORY_BITS = 256 * 1024 * 1024
 FIFO_DEPTH = 32  # AER token FIFO between engines
+# A deep link (snn_fifo_block, one block RAM of 1024 x 18) in front of an event-driven engine that takes several
+# cycles per event and is fed by another one (through max-pool gates): a time step's spikes queue there, so the
+# engine before it finishes its fire sweep and integrates its next step meanwhile, instead of stalling on a
+# 32-word FIFO (docs/hardware.md, "Layer pipeline").
+LINK_FIFO_DEPTH = 1024
 
 
 def ubits(n: int) -> int:
@@ -380,6 +385,7 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
         blocks.append(blk)
         outputs[i] = (out, len(blocks) - 1)
 
+    _deep_links(blocks)
     out_block = blocks[-1]
     oc = out_block.ctx
     K = int(np.prod(last.out_shape))
@@ -402,6 +408,33 @@ def plan_design(qnet: QNetwork, parallelism: int = 1, timesteps: int = 16, sourc
     return DesignPlan(blocks=blocks, top={}, parallelism=P, timesteps=int(timesteps), T_MAX=T_MAX, STW=STW, OW=OW,
                       out_block=out_block, lanes={b.layer_index: b.ctx["P"] for b in engines},
                       parallelism_spec=spec, columns={b.layer_index: b.ctx["COLS"] for b in engines})
+
+
+def _cycles_per_event(c: dict) -> int:
+    """Scatter iterations of one input event: kernel rows x columns (one with columns in parallel) x groups."""
+    return c.get("MH", 1) * (1 if c.get("COLS", 1) > 1 else c.get("MW", 1)) * c["G"]
+
+
+def _deep_links(blocks: list) -> None:
+    """Give a deep input link (LINK_FIFO_DEPTH words, block RAM: memory ``input_fifo`` of the reader) to every
+    single-input event-driven engine with more than one cycle per event whose events come from another
+    event-driven engine, directly or through max-pool gates, over a stream that can carry more events per
+    step than eight 32-word FIFOs (one per input neuron: a dense layer's hundred spikes fit the small FIFO
+    and the sweep's tail). Layer 0's spikes keep the 32-word FIFO: queued there, they would only be dropped
+    one per cycle when an image exits."""
+    def fed_by_engine(pos: int) -> bool:
+        while pos >= 0 and blocks[pos].kind == "maxpool":
+            pos = blocks[pos].inputs[0]
+        return pos >= 0 and blocks[pos].kind == "neuron"
+
+    for b in blocks:
+        c = b.ctx
+        if (b.kind in ("neuron", "output") and len(b.inputs) == 1 and c["kind"] != "sum"
+                and _cycles_per_event(c) > 1 and int(np.prod(c["in_shape"])) > 8 * FIFO_DEPTH
+                and fed_by_engine(b.inputs[0])):
+            c["INPUT_FIFO"] = f"u_l{c['index']}_input_fifo"
+            b.memories.append(dict(name="input_fifo", kind="ram", depth=LINK_FIFO_DEPTH, width=c["TIN"],
+                                   style="block", instance=c["INPUT_FIFO"] + ".u_ram"))
 
 
 def _stream_ctx(prefix: str, s: Stream) -> dict:
