@@ -130,6 +130,14 @@ def design_wide_maxpool(seed=5):
     return NetBuilder((1, 20, 20), seed).conv(4, 3, 1, 1).pool("max", 2).flatten().dense(3, relu=False)
 
 
+def design_deep_link(seed=7):
+    """analog conv -> conv -> maxpool (8x6x6 = 288 events a step at most) -> conv 3x3 pad 1 -> flatten -> dense
+    out: the last conv reads its events from the first spiking conv through the gate over a deep link
+    (snn_fifo_block)."""
+    return (NetBuilder((1, 12, 12), seed, gain=1.3).conv(4, 3, 1, 1).conv(8, 3, 1, 1).pool("max", 2)
+            .conv(4, 3, 1, 1).flatten().dense(3, relu=False))
+
+
 def design_slow_conv(seed=6):
     """analog conv (2 channels, fast) -> conv 8 channels 5x5 pad 2 (at one lane 200 cycles per input spike: the
     slow engine) -> flatten -> dense out. Layer 0 runs ahead of the slow conv, so an early exit finds the slow
@@ -178,6 +186,9 @@ DESIGN_CASES = {
     # dense spiking 6 = 5 + 1 (partial), dense output 3 channels in 2 lanes (2 + 1)
     "overlap_mixed_lanes_b6": (design_overlap, dict(bits=6, v_init="half"),
                                dict(parallelism={0: 2, 2: 1, 3: 4, 5: 5, 6: 2})),
+    # a deep link (block-RAM FIFO) into the last conv, 4 channels in 2 lanes, fed by the first spiking conv
+    # through the max-pool gate
+    "deep_link_p2_b8": (design_deep_link, dict(bits=8, v_init="half"), dict(parallelism=2)),
 }
 
 # cases with per-channel scales: their theta ROMs must hold distinct thresholds within a word

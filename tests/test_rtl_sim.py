@@ -33,6 +33,9 @@ def test_bit_exact_with_taps(tmp_path, name):
         # odd P with a partial last channel group whose lanes differ too; v_init half
         assert gen["parallelism"] % 2 == 1 and q.v_init == "half"
         assert any(len(w[-1]) < gen["parallelism"] and len(set(w[-1])) > 1 for w in lanes.values()), lanes
+    deep = [m["layer"] for m in json.loads((tmp_path / name / "manifest.json").read_text())["memories"]
+            if m["name"] == "input_fifo"]
+    assert deep == (["conv3"] if name.startswith("deep_link") else []), deep
     res = run_sim(tmp_path / name, taps=True, stalls=True, extra=True, seed=1)
     print(res.summary())
     assert res.passed, res.summary()
@@ -224,7 +227,7 @@ def test_example_kernel_columns_bit_exact(tmp_path):
 # early exit: the exit step (number of class beats), the classes up to it and the potentials after it
 # == the golden model's (snnhw.reference.early_exit.exit_outputs), for every image
 
-EXIT_CASES = ["dense_zero_p3_b4", "conv_maxpool_p1_b8", "avgpool_convout_half_p2_b12"]
+EXIT_CASES = ["dense_zero_p3_b4", "conv_maxpool_p1_b8", "avgpool_convout_half_p2_b12", "deep_link_p2_b8"]
 
 
 def aborted_phases(res) -> dict:
