@@ -7,8 +7,9 @@ import os
 import random
 
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly
+
+from cocotb_fifo import check, start  # the same reset and the same per-cycle check of the model's outputs
 
 PARAMS = json.loads(os.environ.get("SNNHW_PARAMS", "{}"))
 WIDTH = int(PARAMS.get("WIDTH", 8))
@@ -47,28 +48,6 @@ class FifoBlockModel:
 
     def held(self):
         return len(self.ram) + (self.flight is not None) + len(self.queue)
-
-
-async def start(dut):
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    dut.rst.value = 1
-    dut.s_valid.value = 0
-    dut.s_data.value = 0
-    dut.m_ready.value = 0
-    for _ in range(2):
-        await RisingEdge(dut.clk)
-    await FallingEdge(dut.clk)
-    dut.rst.value = 0
-
-
-def check(dut, model, cycle):
-    exp = model.outputs()
-    got_ready, got_valid = int(dut.s_ready.value), int(dut.m_valid.value)
-    assert got_ready == exp["s_ready"], f"cycle {cycle}: s_ready {got_ready}, expected {exp['s_ready']}"
-    assert got_valid == exp["m_valid"], f"cycle {cycle}: m_valid {got_valid}, expected {exp['m_valid']}"
-    if exp["m_valid"]:
-        got = int(dut.m_data.value)
-        assert got == exp["m_data"], f"cycle {cycle}: m_data {got:#x}, expected {exp['m_data']:#x}"
 
 
 async def drive(dut, model, cycle, rst, s_valid, s_data, m_ready):
