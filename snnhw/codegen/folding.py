@@ -22,7 +22,7 @@ out at those lanes):
   ``LUT_PER_LUTRAM_BIT`` per bit and 16 words of a RAM in LUT RAM, plus
   ``LUT_PER_BLOCK`` per engine or gate plus ``LUT_TOP``, calibrated on Yosys's
   counts (ECP5, LUT RAM as 6 LUT4 per DPR16X4) of mnist_paper's kernel-column
-  plans (docs/hardware.md: /7/Conv at 8x3, 16x3 and 32x3: 41,546, 61,681 and
+  plans (docs/hardware.md: /7/Conv at 8x3, 16x3 and 32x3: 41,302, 61,681 and
   70,651 LUT, estimates 41,488, 61,648 and 69,872); smaller designs come out
   above their count (mnist_paper P = 8: 19,904 against 15,871; the bundled
   example P = 16: 15,574 against 9,959). Only ``LUT_BUDGET`` of the device's
