@@ -31,6 +31,8 @@ LINT = [
     ("snn_fifo", ["snn_fifo"],
      [dict(WIDTH=8, DEPTH=16, SLACK=0), dict(WIDTH=1, DEPTH=2, SLACK=1), dict(WIDTH=13, DEPTH=8, SLACK=3)],
      [(), ("SNNHW_ASSERT",)]),
+    ("snn_fifo_block", ["snn_fifo_block", "snn_ram", "snn_delay"],
+     [dict(WIDTH=8, DEPTH=16), dict(WIDTH=1, DEPTH=2), dict(WIDTH=15, DEPTH=1024)], [()]),
     ("snn_event_merge", ["snn_event_merge", "snn_axis_register"],
      [dict(N_IN=2, PAYLOAD_W=1), dict(N_IN=3, PAYLOAD_W=6), dict(N_IN=5, PAYLOAD_W=17)], [()]),
     ("snn_stream_fork", ["snn_stream_fork"], [dict(N_OUT=2, WIDTH=1), dict(N_OUT=3, WIDTH=10)], [()]),
