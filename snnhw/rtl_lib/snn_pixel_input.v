@@ -35,7 +35,7 @@ module snn_pixel_input #(
     output reg  [CW-1:0]     px_c,
     output reg  [YW-1:0]     px_y,
     output reg  [XW-1:0]     px_x,
-    output wire              px_first,
+    output reg               px_first,
     output wire              px_last,
     // the current image
     output reg  [STEP_W-1:0] t_steps,
@@ -65,7 +65,9 @@ module snn_pixel_input #(
     // a STEP_W-bit comparison is constant and lint (CMPCONST) flags it
     wire [31:0] cfg32 = {{(32 - STEP_W){1'b0}}, cfg_timesteps};
 
-    assign px_first = (px_c == {CW{1'b0}}) && (px_y == {YW{1'b0}}) && (px_x == {XW{1'b0}});
+    // px_first is a register (the position is (0, 0, 0) exactly after a reset or the last pixel):
+    // it gates layer 0's first-pixel handshake with the early-exit queue, a long wire away, so
+    // the counters' compare stays off that path
     assign px_last  = (px_c == LAST_C[CW-1:0]) && (px_y == LAST_Y[YW-1:0]) && (px_x == LAST_X[XW-1:0]);
 
     always @(posedge clk) begin
@@ -75,7 +77,9 @@ module snn_pixel_input #(
             px_y          <= {YW{1'b0}};
             px_x          <= {XW{1'b0}};
             framing_error <= 1'b0;
+            px_first      <= 1'b1;
         end else if (pixel_take) begin
+            px_first <= px_last;
             if (px_first) begin
                 if (cfg_timesteps == {STEP_W{1'b0}})
                     t_steps <= {{(STEP_W - 1){1'b0}}, 1'b1};
