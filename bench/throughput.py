@@ -23,6 +23,8 @@ Runs, and records in the JSON (``command``, ``commands``):
 
 ``images_per_s`` = median Fmax / cycles per image. ``--no-synth`` skips step 3 (no ``images_per_s``;
 ``bench/throughput_plot.py --fmax-from`` can lend such a run another build's Fmax, and says so).
+``--reuse-synth`` resumes an interrupted run: a seed whose copy in ``--work`` already holds its result,
+from the same RTL and memory files as this run's build, is not run again (``"reused": true`` in ``seeds``).
 """
 from __future__ import annotations
 
@@ -79,6 +81,20 @@ def image_intervals(ends, exit_steps) -> dict | None:
     return {str(k): dict(images=len(v), mean_cycles=float(np.mean(v))) for k, v in sorted(groups.items())}
 
 
+def same_design(build: Path, copy: Path) -> bool:
+    """``copy`` (a seed's copy of a build) holds the same RTL and memory files as ``build``."""
+    def files(d: Path) -> dict:
+        return {p.relative_to(d): p.read_bytes() for sub in ("rtl", "mem") for p in sorted((d / sub).rglob("*"))
+                if p.is_file()}
+    return files(build) == files(copy)
+
+
+def synth_result(seed: int, copy: Path, seconds, reused: bool) -> dict:
+    r = json.loads((copy / "synth_ecp5.json").read_text())
+    return dict(seed=seed, fmax_mhz=r.get("fmax_mhz"), luts=r["luts"], ffs=r["ffs"], bram=r["bram"],
+                dsp=r["dsp"], fits=r["fits"], seconds=seconds, reused=reused, dir=copy)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, required=True)
@@ -100,6 +116,9 @@ def main(argv=None) -> int:
                     help="nextpnr's router (snnhw synth --router) [nextpnr's default]")
     ap.add_argument("--accuracy-images", type=int, default=None, help="golden accuracy on the first N [all]")
     ap.add_argument("--work", type=Path, default=REPO / "build" / "bench_throughput")
+    ap.add_argument("--reuse-synth", action="store_true",
+                    help="keep a seed's result from an earlier run in --work when its copy of the build has the "
+                         "same RTL and memory files (a run resumed after an interruption); the JSON says which")
     a = ap.parse_args(argv)
 
     from snnhw.codegen.cycles import cycle_model
@@ -136,6 +155,9 @@ def main(argv=None) -> int:
     def synth(seed, synthesized=None):
         """The first seed runs Yosys and nextpnr; the others wait for it and place its netlist again."""
         copy = a.work / f"{name}_seed{seed}"
+        if a.reuse_synth and (copy / "synth_ecp5.json").exists() and same_design(build, copy):
+            print(f"[{name}] synth seed {seed}: kept from {copy} (--reuse-synth)", file=sys.stderr, flush=True)
+            return synth_result(seed, copy, seconds=None, reused=True)
         shutil.rmtree(copy, ignore_errors=True)
         cmd = [*SNNHW, "synth", copy, "--device", a.device, "--seed", seed, *router]
         if synthesized is None:
@@ -145,9 +167,7 @@ def main(argv=None) -> int:
             cmd.append("--pnr-only")
         print(f"[{name}] synth seed {seed} ...", file=sys.stderr, flush=True)
         secs = run_logged(cmd, a.work / f"{name}_seed{seed}.log", REPO)
-        r = json.loads((copy / "synth_ecp5.json").read_text())
-        return dict(seed=seed, fmax_mhz=r.get("fmax_mhz"), luts=r["luts"], ffs=r["ffs"], bram=r["bram"],
-                    dsp=r["dsp"], fits=r["fits"], seconds=secs, dir=copy)
+        return synth_result(seed, copy, seconds=secs, reused=False)
 
     pool = ThreadPoolExecutor(max_workers=max(1, a.synth_jobs))
     synth_runs = []

@@ -238,3 +238,23 @@ def test_throughput_image_intervals():
     assert got == {"1": dict(images=2, mean_cycles=75.0), "2": dict(images=1, mean_cycles=150.0),
                    "3": dict(images=1, mean_cycles=220.0)}
     assert image_intervals(None, [0]) is None
+
+
+def test_throughput_same_design(tmp_path):
+    """bench/throughput.py --reuse-synth keeps a seed's result only when its copy has the build's RTL and
+    memory files, byte for byte."""
+    from bench.throughput import same_design
+
+    build, copy = tmp_path / "b", tmp_path / "c"
+    for d in (build, copy):
+        (d / "rtl").mkdir(parents=True)
+        (d / "mem").mkdir()
+        (d / "rtl" / "snn_top.v").write_text("module snn_top; endmodule\n")
+        (d / "mem" / "w.mem").write_text("00\n")
+    (copy / "synth").mkdir()  # results beside the design do not count
+    assert same_design(build, copy)
+    (copy / "mem" / "w.mem").write_text("01\n")
+    assert not same_design(build, copy)
+    (copy / "mem" / "w.mem").write_text("00\n")
+    (copy / "rtl" / "extra.v").write_text("\n")
+    assert not same_design(build, copy)
