@@ -28,6 +28,7 @@ import argparse
 import dataclasses
 import json
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -108,8 +109,8 @@ def main(argv=None):
                    help="take cycles/image from the cycle model instead of the RTL simulation")
     p.add_argument("--targets", nargs="+", default=list(TARGETS), choices=list(TARGETS) + ["generic"])
     p.add_argument("--no-variants", action="store_true", help="skip the ECP5 timing experiments (Yosys options)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2],
-                   help="nextpnr seeds for ECP5 (the table reports the best and lists all; default 1 2)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3],
+                   help="nextpnr seeds for ECP5 (the table reports their median and lists all; default 1 2 3)")
     p.add_argument("--from-json", action="store_true",
                    help="only re-render the markdown from the JSON files of an earlier run (in --out)")
     args = p.parse_args(argv)
@@ -155,7 +156,7 @@ def main(argv=None):
             pnr = not args.no_pnr and target in PNR_TARGETS
             runs = [run_synth(build, target, place_route=pnr, seed=seed)
                     for seed in (args.seeds if pnr and target == "ecp5" else args.seeds[:1])]
-            r = max(runs, key=lambda x: x.fmax_mhz or 0.0)
+            r = runs[0]  # the first seed's run: its critical paths are shown, the Yosys variants rerun its seed
             if len(runs) > 1:
                 seed_fmax[target] = {x.pnr_seed: x.fmax_mhz for x in runs}
             results[target] = r
@@ -215,6 +216,12 @@ def rows_from_json(out: Path, work: Path, shared: Path) -> list:
     return rows
 
 
+def median_fmax(by_seed: dict):
+    """The median of the seeds' Fmax (a seed that did not route counts as 0), None when none routed."""
+    values = [v or 0.0 for v in by_seed.values()]
+    return statistics.median(values) if any(values) else None
+
+
 def _ips(fmax, cycles):
     return fmax * 1e6 / cycles if fmax and cycles else None
 
@@ -237,11 +244,12 @@ def render_doc(rows, args) -> str:
         for t, r in row["results"].items():
             dev = get_device(r.device, t) if r.device else None
             cap = (lambda v, c: f"{_n(v)} / {c:,}") if dev else (lambda v, c: _n(v))
-            if r.fmax_mhz:
-                fmax = f"{r.fmax_mhz:.1f}"
-                by_seed = row.get("seed_fmax", {}).get(t)
+            by_seed = row.get("seed_fmax", {}).get(t)
+            fmax_mhz = median_fmax(by_seed) if by_seed else r.fmax_mhz
+            if fmax_mhz:
+                fmax = f"{fmax_mhz:.1f}"
                 if by_seed:
-                    fmax += (f" (best of seeds {', '.join(map(str, by_seed))}: "
+                    fmax += (f" (median of seeds {', '.join(map(str, by_seed))}: "
                              + ", ".join(f"{v:.1f}" if v else "-" for v in by_seed.values()) + ")")
             elif r.pnr_status.startswith("skipped"):
                 fmax = "does not fit"
@@ -249,7 +257,7 @@ def render_doc(rows, args) -> str:
                 fmax = "P&R failed"
             else:
                 fmax = "(no open P&R)" if t == "xilinx7" else "-"
-            ips = _ips(r.fmax_mhz, row["cycles"])
+            ips = _ips(fmax_mhz, row["cycles"])
             bram = f"{cap(r.bram, dev.brams if dev else 0)} {r.bram_name}" + (" (36k eq.)" if t == "xilinx7" else "")
             fit = "" if r.fits in (None, True) else " **does not fit**"
             L.append(f"| {row['key']} | {t} ({r.device}){fit} | {cap(r.luts, dev.luts if dev else 0)} | "
@@ -274,7 +282,8 @@ def render_doc(rows, args) -> str:
         r = row["results"].get("ecp5")
         if r is None or not r.critical_paths:
             continue
-        L += [f"{row['key']} on {r.device}, Fmax {r.fmax_mhz} MHz (target {r.freq_target_mhz:g} MHz):", "", "```"]
+        L += [f"{row['key']} on {r.device}, nextpnr seed {r.pnr_seed}: Fmax {r.fmax_mhz} MHz "
+              f"(target {r.freq_target_mhz:g} MHz):", "", "```"]
         for cp in r.critical_paths[:2]:
             L.append(format_critical_path(cp, max_nets=24))
         L += ["```", ""]
@@ -360,7 +369,13 @@ directory written by `snnhw generate`:
    `--report` JSON `fmax` (fallback: the last "Max frequency for clock" log line); the critical paths come
    from the same report (`--detailed-timing-report`). nextpnr's Fmax varies by several percent with the
    placement seed (`snnhw synth --seed S`); this table runs ECP5 with every seed of `--seeds` (default
-   1 and 2) and reports the best with all of them listed.
+   1, 2 and 3) and reports their median with all of them listed; the critical paths and the Yosys
+   variants are the first seed's. `snnhw synth BUILD --seed S --pnr-only`
+   skips Yosys and places and routes the netlist the last synthesis of BUILD left (a seed sweep of a
+   large design saves a Yosys run per seed); it refuses when that netlist is missing, was made by a
+   different script, or is older than any RTL or memory (`mem/`) file. `--router router2` selects
+   nextpnr's negotiated-congestion router instead of its default, router1 (the choice is recorded in
+   `synth_<target>.json`).
 5. **Images per second** = Fmax / (cycles per image), with cycles per image measured by the cocotb
    simulation (back to back, every output checked `==` golden), or with `--no-sim` the generator's
    cycle model (the throughput bound of the busiest engine, estimated from the golden model's spikes).
