@@ -258,3 +258,12 @@ def test_throughput_same_design(tmp_path):
     (copy / "mem" / "w.mem").write_text("00\n")
     (copy / "rtl" / "extra.v").write_text("\n")
     assert not same_design(build, copy)
+
+
+def test_synth_table_median_fmax():
+    """bench/synth_table.py reports the median of the seeds' Fmax, a seed that did not route counting as 0."""
+    from bench.synth_table import median_fmax
+
+    assert median_fmax({1: 94.6, 2: 101.3, 3: 84.0}) == 94.6
+    assert median_fmax({1: 90.0, 2: None, 3: 80.0}) == 80.0
+    assert median_fmax({1: None}) is None
