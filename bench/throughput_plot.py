@@ -28,7 +28,10 @@ def table(rows: list) -> str:
     for r in rows:
         ips = f"{r['images_per_s']:,.0f}" if r.get("images_per_s") else "–"
         fm = f"{r['fmax_mhz_median']:.1f}" if r.get("fmax_mhz_median") else "–"
-        src = "" if (r.get("fmax_source") or "").startswith("this build") else " ¹"
+        own = (r.get("fmax_source") or "").startswith("this build")
+        src = "" if own else " ¹"
+        if own and r.get("seeds"):
+            fm += f" (seeds {', '.join(str(x['seed']) for x in r['seeds'])})"
         lines.append(f"| {label(r)} | {ips}{src} | {fm}{src} | {r['cycles_per_image']:,.0f} | "
                      f"{r['bound_cycles']:,.0f} ({r['bound_engine']}) | {r['cycles_over_bound']:.2f} | "
                      f"{r['mean_steps']:.2f} | {100 * r['accuracy_golden']:.2f} % ({r['accuracy_images']:,}) | "
@@ -92,7 +95,7 @@ def main(argv=None) -> int:
     models = sorted({Path(r["model"]).stem for r in rows})
     ax.set_title(f"{', '.join(models)} on the LFE5U-85F: throughput against accuracy\n"
                  f"lanes -P {common} unless named\n"
-                 "(filled: Fmax of the same build, seeds 1-3; hollow: Fmax of the filled point's build)",
+                 "(filled: median Fmax of the same build's nextpnr seeds; hollow: Fmax of the main run's build)",
                  fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()

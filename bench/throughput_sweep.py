@@ -24,6 +24,8 @@ from bench import throughput, throughput_plot  # noqa: E402
 # the main run's design: kernel columns in both 3x3 convs, /7/Conv at 8x3 (its banks in block RAM), the dense
 # layer at 16 lanes (docs/hardware.md: it places and routes; the faster plans do not)
 PLAN = "/0/Conv=16,/3/Conv=32x3,/7/Conv=8x3,/12/Gemm=16,/15/Gemm=1"
+# runs with their own synthesis drawn beside the points when their JSON exists (docs/hardware.md: the faster plan)
+OTHER_RUNS = ["throughput_mnist_paper_16x3.json"]
 # point name -> (T, exit margin, exit min_steps, -P)
 POINTS = {
     "t10_exit702": (10, 702, 1, PLAN),  # the main run's design on the sweep's images
@@ -63,6 +65,7 @@ def main(argv=None) -> int:
         print(f"no {a.fmax_from} yet (python bench/throughput.py ..., docs/hardware.md): the points are written, "
               f"plot them with bench/throughput_plot.py once it exists", file=sys.stderr)
         return 0
+    runs += [p for p in (out / name for name in OTHER_RUNS) if p.exists()]
     return throughput_plot.main([*map(str, runs), "--out", str(out / "throughput_pareto.png"),
                                  "--fmax-from", str(a.fmax_from)])
 
