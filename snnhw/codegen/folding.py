@@ -27,7 +27,8 @@ out at those lanes):
   above their count (mnist_paper P = 8: 19,904 against 15,871; the bundled
   example P = 16: 15,574 against 9,959). Only ``LUT_BUDGET`` of the device's
   LUTs are planned: on the LFE5U-85F nextpnr routes mnist_paper at 50 % of the
-  LUTs in about 15 minutes; at 82 % router1 routed arcs seven times slower
+  LUTs in 15 to 30 minutes, at 74 % in 41 to 73 minutes with its Fmax 6 to 10 %
+  lower (docs/hardware.md); at 82 % router1 routed arcs seven times slower
   (17 k of 289 k in its first 4 minutes), and at 84 % it still had 185 k of
   299 k to route after 16 minutes.
 """
