@@ -22,9 +22,10 @@ sys.path.insert(0, str(REPO))
 from bench import throughput, throughput_plot  # noqa: E402
 
 # the main run's design: kernel columns in both 3x3 convs, /7/Conv at 8x3 (its banks in block RAM), the dense
-# layer at 16 lanes (docs/hardware.md: it places and routes; the faster plans do not)
+# layer at 16 lanes (docs/hardware.md: at 49 % of the LUTs it places and routes in 15 to 30 minutes per seed)
 PLAN = "/0/Conv=16,/3/Conv=32x3,/7/Conv=8x3,/12/Gemm=16,/15/Gemm=1"
-# runs with their own synthesis drawn beside the points when their JSON exists (docs/hardware.md: the faster plan)
+# runs with their own synthesis drawn beside the points when their JSON exists (docs/hardware.md: /7/Conv at
+# 16x3, 74 % of the LUTs)
 OTHER_RUNS = ["throughput_mnist_paper_16x3.json"]
 # point name -> (T, exit margin, exit min_steps, -P)
 POINTS = {
