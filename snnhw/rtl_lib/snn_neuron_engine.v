@@ -491,6 +491,10 @@ module snn_neuron_engine #(
         end
     endgenerate
     wire sc_issue = sc_phase && it_valid && it_in;
+    // the weight ROM reads every iteration, in range or not (an iteration out of range issues nothing,
+    // so its word is never used): its enable, on block RAMs across the device, does not wait for
+    // the range test's carry chain
+    wire sc_read = sc_phase && it_valid;
 
     // the event's multiplier (ANALOG: the pixel) and lane (AVGPOOL: one-hot)
     reg  [7:0]       ev_pixel;
@@ -630,14 +634,14 @@ module snn_neuron_engine #(
     generate
         if (AVGPOOL != 0) begin : g_no_weights
             assign w_rdata = {WWORD{1'b0}};
-            wire unused_weight_addr = &{1'b0, it_weight_addr, 1'b0};
+            wire unused_weight_addr = &{1'b0, it_weight_addr, sc_read, 1'b0};
         end
         // separate ifs, not else-if: Yosys puts an else-if branch into an extra genblk scope, and the
         // synthesis checks find the weight ROM by its path (u_lN.g_weights.u_weights, u_lN.g_banked_weights...)
         if (AVGPOOL == 0 && WEIGHT_BANK_AW > 0) begin : g_banked_weights
             snn_rom_banked #(.WIDTH(WWORD), .DEPTH(WDEPTH), .AW(WEIGHT_AW), .BANK_AW(WEIGHT_BANK_AW),
                              .INIT_PREFIX(WEIGHT_FILE)) u_weights (
-                .clk(clk), .re(sc_issue), .addr(it_weight_addr), .data(w_rdata));
+                .clk(clk), .re(sc_read), .addr(it_weight_addr), .data(w_rdata));
         end
         if (AVGPOOL == 0 && WEIGHT_BANK_AW == 0) begin : g_weights
             // WEIGHT_BLOCK = 0: a shallow, wide ROM (e.g. the KW kernel columns of a word) is cheaper in
@@ -645,21 +649,22 @@ module snn_neuron_engine #(
             snn_rom #(.WIDTH(WWORD), .DEPTH(WDEPTH), .AW(WEIGHT_AW), .OUTREG((ANALOG != 0) ? 1 : 2),
                       .BLOCK_MIN_BITS((WEIGHT_BLOCK != 0) ? 2048 : WWORD * WDEPTH + 1),
                       .INIT_FILE(WEIGHT_FILE)) u_weights (
-                .clk(clk), .re(sc_issue), .addr(it_weight_addr), .data(w_rdata));
+                .clk(clk), .re(sc_read), .addr(it_weight_addr), .data(w_rdata));
         end
     endgenerate
 
-    wire [LANES*BIAS_BITS-1:0]  bias_rdata;
-    snn_rom #(.WIDTH(LANES * BIAS_BITS), .DEPTH(GROUPS), .AW(GROUP_W), .OUTREG(1), .INIT_FILE(BIAS_FILE)) u_bias (
-        .clk(clk), .re(a_valid), .addr(a_group), .data(bias_rdata));
-    wire [LANES*THETA_BITS-1:0] theta_rdata;
+    // bias and theta arrive in stage B; every bank registers its own copy for stage C (below)
+    wire [LANES*BIAS_BITS-1:0]  b_bias;
+    snn_rom #(.WIDTH(LANES * BIAS_BITS), .DEPTH(GROUPS), .AW(GROUP_W), .OUTREG(0), .INIT_FILE(BIAS_FILE)) u_bias (
+        .clk(clk), .re(a_valid), .addr(a_group), .data(b_bias));
+    wire [LANES*THETA_BITS-1:0] b_theta;
     generate
         if (SPIKING != 0) begin : g_theta
-            snn_rom #(.WIDTH(LANES * THETA_BITS), .DEPTH(GROUPS), .AW(GROUP_W), .OUTREG(1),
+            snn_rom #(.WIDTH(LANES * THETA_BITS), .DEPTH(GROUPS), .AW(GROUP_W), .OUTREG(0),
                       .INIT_FILE(THETA_FILE)) u_theta (
-                .clk(clk), .re(a_valid), .addr(a_group), .data(theta_rdata));
+                .clk(clk), .re(a_valid), .addr(a_group), .data(b_theta));
         end else begin : g_no_theta
-            assign theta_rdata = {(LANES * THETA_BITS){1'b0}};
+            assign b_theta = {(LANES * THETA_BITS){1'b0}};
         end
     endgenerate
 
@@ -675,11 +680,25 @@ module snn_neuron_engine #(
     genvar p, b;
     generate
         for (b = 0; b < COLS; b = b + 1) begin : g_col
+            // Stage C inputs of this bank's lanes, each bank its own registers. `keep`: Yosys would merge
+            // the banks' identical registers into one, whose fan-out then spans lanes placed far apart
+            // (a threshold register of one bank driving another bank's fire test across the device)
+            (* keep *) reg                         lane_step, lane_reinit, lane_sweep;
+            (* keep *) reg [LANES*BIAS_BITS-1:0]  bias_rdata;
+            (* keep *) reg [LANES*THETA_BITS-1:0] theta_rdata;
+            (* keep *) always @(posedge clk) begin
+                lane_step   <= b_step;
+                lane_reinit <= b_reinit;
+                lane_sweep  <= b_sweep;
+                bias_rdata  <= b_bias;
+                theta_rdata <= b_theta;
+            end
+
             wire                  issue = (sc_issue && it_col_in[b]) || (sw_issue && sw_col == b);
             wire [MEM_ADDR_W-1:0] issue_addr = sw_issue ? sw_addr : it_col_addr[b*MEM_ADDR_W +: MEM_ADDR_W];
             wire [MEM_ADDR_W-1:0] a_addr, b_addr, c_addr, d_addr;
             wire [LANES*ACC_BITS-1:0] acc_rdata, acc_old, acc_new;
-            wire                  c_acc_write = c_valid_col[b] && !c_sweep;
+            wire                  c_acc_write = c_valid_col[b] && !lane_sweep;
             snn_rmw_pipeline #(.ADDR_W(MEM_ADDR_W), .DATA_W(LANES * ACC_BITS)) u_rmw (
                 .clk(clk), .rst(rst),
                 .issue_valid(issue), .issue_addr(issue_addr),
@@ -722,8 +741,8 @@ module snn_neuron_engine #(
                     .acc_old(acc_old[p*ACC_BITS +: ACC_BITS]), .weight(weights[p*WEIGHT_BITS +: WEIGHT_BITS]),
                     .pixel(b_pixel), .unit(c_lane[p]), .acc_new(acc_new[p*ACC_BITS +: ACC_BITS]),
                     .v_cur(v_rdata[p*MEM_BITS +: MEM_BITS]), .add(add_word[p*ADD_BITS +: ADD_BITS]),
-                    .theta(theta_rdata[p*THETA_BITS +: THETA_BITS]), .step(c_step), .lane_exists(lane_exists),
-                    .reinit(c_reinit), .fire(fire_col[b*LANES + p]), .v_new(sweep_v[p*MEM_BITS +: MEM_BITS]),
+                    .theta(theta_rdata[p*THETA_BITS +: THETA_BITS]), .step(lane_step), .lane_exists(lane_exists),
+                    .reinit(lane_reinit), .fire(fire_col[b*LANES + p]), .v_new(sweep_v[p*MEM_BITS +: MEM_BITS]),
                     .potential(potential_col[(b*LANES + p)*MEM_BITS +: MEM_BITS]));
             end
 
@@ -752,10 +771,10 @@ module snn_neuron_engine #(
                         i_we <= 1'b0;
                         v_we <= 1'b0;
                     end else begin
-                        i_we <= c_valid_col[b] && (!c_sweep || c_reinit);
-                        v_we <= c_valid_col[b] && c_sweep;
+                        i_we <= c_valid_col[b] && (!lane_sweep || lane_reinit);
+                        v_we <= c_valid_col[b] && lane_sweep;
                     end
-                    i_wdata <= c_sweep ? sweep_i : acc_new;
+                    i_wdata <= lane_sweep ? sweep_i : acc_new;
                     v_wdata <= sweep_v;
                 end
             end else begin : g_membrane_acc
@@ -764,7 +783,7 @@ module snn_neuron_engine #(
                 always @(posedge clk) begin
                     if (rst) v_we <= 1'b0;
                     else     v_we <= c_valid_col[b];
-                    v_wdata <= c_sweep ? sweep_v : acc_new;
+                    v_wdata <= lane_sweep ? sweep_v : acc_new;
                 end
             end
             wire unused_col = &{1'b0, b_addr, d_valid_col[b], 1'b0};
@@ -832,7 +851,7 @@ module snn_neuron_engine #(
             assign res_pos   = {POS_W{1'b0}};
             assign res_eos_valid = 1'b0;
             assign res_eos_last  = 1'b0;
-            wire unused_res_ports = &{1'b0, res_eos_ready, c_pos, 1'b0};
+            wire unused_res_ports = &{1'b0, res_eos_ready, c_pos, c_step, c_reinit, 1'b0};
         end else begin : g_potentials
             assign emit_room     = 1'b1;
             assign res_valid     = c_valid && c_sweep && c_step && !aborting;
