@@ -15,7 +15,8 @@ Runs, and records in the JSON (``command``, ``commands``):
 3. ``snnhw synth BUILD --device DEVICE --seed S`` for each seed (nextpnr-ecp5, speed grade 8): Fmax
    per seed and their median; each seed in its own copy of the build directory, ``--synth-jobs`` of
    them at a time, running beside the simulation (wall time only; the results are the same). Yosys
-   runs once, for the first seed; the others place and route its netlist (``--pnr-only``);
+   runs once, for the first seed; the others place and route its netlist (``--pnr-only``) from the
+   moment it is written, beside the first seed's nextpnr;
 4. the golden model of the same build (``BUILD/model.snn.npz``) with the same rule on all test images
    (``--accuracy-images``): accuracy and mean steps run;
 5. the bound (docs/hardware.md, "Throughput bound"; ``snnhw.codegen.cycles``) over the steps the N
@@ -79,6 +80,13 @@ def image_intervals(ends, exit_steps) -> dict | None:
     for n, (end, e) in enumerate(zip(ends, exit_steps)):
         groups.setdefault(int(e) + 1, []).append(end - (ends[n - 1] if n else 0))
     return {str(k): dict(images=len(v), mean_cycles=float(np.mean(v))) for k, v in sorted(groups.items())}
+
+
+def wait_for_netlist(first_copy: Path, first_run, poll_s: float = 5.0) -> None:
+    """Until the first seed's Yosys has written its netlist: its nextpnr has started (``snnhw synth``
+    starts nextpnr only after Yosys, in a copy that had no ``synth/``), or its whole run has ended."""
+    while not first_run.done() and not (first_copy / "synth" / "ecp5" / "nextpnr.log").exists():
+        time.sleep(poll_s)
 
 
 def same_design(build: Path, copy: Path) -> bool:
@@ -152,18 +160,20 @@ def main(argv=None) -> int:
 
     router = ["--router", a.router] if a.router else []
 
-    def synth(seed, synthesized=None):
-        """The first seed runs Yosys and nextpnr; the others wait for it and place its netlist again."""
+    def synth(seed, first=None):
+        """The first seed runs Yosys and nextpnr; the others wait for its Yosys and place its netlist again."""
         copy = a.work / f"{name}_seed{seed}"
         if a.reuse_synth and (copy / "synth_ecp5.json").exists() and same_design(build, copy):
             print(f"[{name}] synth seed {seed}: kept from {copy} (--reuse-synth)", file=sys.stderr, flush=True)
             return synth_result(seed, copy, seconds=None, reused=True)
         shutil.rmtree(copy, ignore_errors=True)
         cmd = [*SNNHW, "synth", copy, "--device", a.device, "--seed", seed, *router]
-        if synthesized is None:
-            shutil.copytree(build, copy, ignore=shutil.ignore_patterns("sim", "sim_build"))
+        if first is None:
+            shutil.copytree(build, copy, ignore=shutil.ignore_patterns("sim", "sim_build", "synth"))
         else:
-            shutil.copytree(synthesized.result()["dir"], copy, ignore=shutil.ignore_patterns("synth_*.json"))
+            first_copy = a.work / f"{name}_seed{a.seeds[0]}"
+            wait_for_netlist(first_copy, first)
+            shutil.copytree(first_copy, copy, ignore=shutil.ignore_patterns("synth_*.json"))
             cmd.append("--pnr-only")
         print(f"[{name}] synth seed {seed} ...", file=sys.stderr, flush=True)
         secs = run_logged(cmd, a.work / f"{name}_seed{seed}.log", REPO)

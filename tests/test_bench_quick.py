@@ -260,6 +260,33 @@ def test_throughput_same_design(tmp_path):
     assert not same_design(build, copy)
 
 
+def test_throughput_later_seeds_start_after_yosys(tmp_path):
+    """bench/throughput.py: a later seed waits for the first seed's netlist (its nextpnr has started), not
+    for the first seed's whole place and route; it stops waiting when the first run ends without one."""
+    import threading
+    from concurrent.futures import Future
+
+    from bench.throughput import wait_for_netlist
+
+    first, run = tmp_path / "seed1", Future()
+    waiter = threading.Thread(target=wait_for_netlist, args=(first, run, 0.01))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive()  # Yosys still running
+    (first / "synth" / "ecp5").mkdir(parents=True)
+    (first / "synth" / "ecp5" / "nextpnr.log").write_text("Info: Program finished normally.\n")
+    waiter.join(5)
+    assert not waiter.is_alive()
+
+    waiter = threading.Thread(target=wait_for_netlist, args=(tmp_path / "failed", run, 0.01))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive()
+    run.set_result({})  # the first run ended (Yosys failed): the later seed's own run reports it
+    waiter.join(5)
+    assert not waiter.is_alive()
+
+
 def test_synth_table_median_fmax():
     """bench/synth_table.py reports the median of the seeds' Fmax, a seed that did not route counting as 0."""
     from bench.synth_table import median_fmax
